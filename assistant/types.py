@@ -1,0 +1,62 @@
+"""What callers get back: an answer and the citations bound to its passages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ingest.language import Language
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A quoted sentence and the retrieved passage it was quoted from.
+
+    Attributes:
+        n: The number of the marker ``[n]`` in ``Answer.text`` (1-based).
+        passage_id: Id of the cited passage.
+        article_id: Id of the article the passage belongs to.
+        passage_text: The whole cited passage.
+        quote: The sentence quoted in the answer; a substring of ``passage_text``.
+        char_start: Offset of ``quote`` in the article text.
+        char_end: Offset one past its end: ``article_text[char_start:char_end] == quote``.
+        score: Cosine similarity between the question's embedding and the
+            passage's (``query: `` / ``passage: `` embeddings of the store's
+            model), in [-1, 1]; higher is closer.
+        section: Heading the passage sits under, or ``None``.
+    """
+
+    n: int
+    passage_id: str
+    article_id: str
+    passage_text: str
+    quote: str
+    char_start: int
+    char_end: int
+    score: float
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply to one question.
+
+    Attributes:
+        question: The question as asked.
+        language: Language of the question, ``"ar"`` or ``"en"``; the framing
+            text of ``text`` is written in it.
+        text: The reply: quoted sentences, each followed by its marker ``[n]``,
+            or, when ``abstained``, a sentence saying the article does not say.
+        abstained: True when nothing retrieved was relevant enough to answer.
+        citations: One per marker in ``text``, in marker order; empty when abstained.
+    """
+
+    question: str
+    language: Language
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict with the fields above (citations as dicts)."""
+        return asdict(self)

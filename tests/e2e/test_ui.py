@@ -1,0 +1,76 @@
+"""The chat app: built, launched on 127.0.0.1 and asked through its API and in a real browser."""
+
+from __future__ import annotations
+
+import shutil
+
+import gradio as gr
+import pytest
+
+import ui
+from assistant import Answer, Citation
+from tests.conftest import MET_QUESTION_EN, TRADE_QUESTION_AR
+
+
+def test_build_app_builds_without_launching(sample_assistant):
+    app = ui.build_app(sample_assistant)
+    assert isinstance(app, gr.Blocks)
+    assert "/chat" in {d.get("api_name") and "/" + d["api_name"] for d in app.config["dependencies"]}
+
+
+def test_sources_panel_escapes_article_text_and_marks_the_quote():
+    citation = Citation(
+        n=1, passage_id="a-0000-x", article_id="a", passage_text="قبل <script>alert(1)</script> الجملة. بعد",
+        quote="الجملة.", char_start=30, char_end=37, score=0.8, section="قسم",
+    )
+    answer = Answer(question="q", language="ar", text="«الجملة.» [1]", abstained=False, citations=[citation])
+    panel = ui.sources_html(answer)
+    assert "<script>" not in panel and "&lt;script&gt;" in panel
+    assert "<mark>الجملة.</mark>" in panel and "id='source-1'" in panel
+
+
+def test_two_turn_chat_through_the_gradio_api(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    history, sources, answer, box = client.predict(TRADE_QUESTION_AR, [], api_name="/chat")
+    assert box == "" and answer["language"] == "ar" and not answer["abstained"]
+    assert any("102.5" in c["passage_text"] for c in answer["citations"])
+    assert "<mark>" in sources
+    history, sources, answer, _ = client.predict(MET_QUESTION_EN, history, api_name="/chat")
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+    assert answer["language"] == "en" and any("نوفمبر 2019" in c["quote"] for c in answer["citations"])
+    assert "[1]" in str(history[-1]["content"])
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")
+def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    shots = tmp_path_factory.mktemp("screenshots")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_url)
+            box = page.locator("#question textarea")
+            for n, question in enumerate([TRADE_QUESTION_AR, MET_QUESTION_EN], start=1):
+                box.fill(question)
+                box.press("Enter")
+                page.locator("#chat .message-content").nth(2 * n - 1).wait_for(timeout=30_000)
+                page.locator("#sources mark").first.wait_for(timeout=30_000)
+            page.screenshot(path=str(shots / "chat.png"), full_page=True)
+            messages = page.locator("#chat .message-content")
+            directions = [
+                messages.nth(i).evaluate("e => getComputedStyle(e).direction") for i in range(messages.count())
+            ]
+            assert directions == ["rtl", "rtl", "ltr", "ltr"]
+            assert "[1]" in messages.nth(3).inner_text()
+            assert "نوفمبر 2019" in page.locator("#sources mark").first.inner_text()
+        finally:
+            browser.close()

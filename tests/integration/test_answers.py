@@ -1,0 +1,71 @@
+"""Questions about the sample article, answered with the real model over real Chroma."""
+
+import pytest
+
+from assistant import AssistantError
+from tests.conftest import MET_QUESTION_EN, OFF_TOPIC_QUESTIONS, TRADE_QUESTION_AR
+
+
+def assert_citations_bound(answer, article_text):
+    assert answer.citations, "an answer that is not an abstention cites"
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.text
+        assert c.quote in c.passage_text and c.quote in answer.text
+        assert article_text[c.char_start : c.char_end] == c.quote
+        assert 0.0 < c.score <= 1.0
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_arabic_question_about_trade_cites_the_figure(sample_assistant, sample_article):
+    answer = sample_assistant.ask(TRADE_QUESTION_AR)
+    assert not answer.abstained and answer.language == "ar"
+    assert answer.text.startswith("بحسب المقال")
+    assert any("102.5" in c.passage_text for c in answer.citations)
+    assert_citations_bound(answer, sample_article.text)
+
+
+def test_english_question_about_last_meeting_cites_it(sample_assistant, sample_article):
+    answer = sample_assistant.ask(MET_QUESTION_EN)
+    assert not answer.abstained and answer.language == "en"
+    assert answer.text.startswith("According to the article")
+    assert any("نوفمبر 2019" in c.quote for c in answer.citations)
+    assert_citations_bound(answer, sample_article.text)
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC_QUESTIONS)
+def test_off_topic_question_abstains_in_its_language(sample_assistant, question):
+    answer = sample_assistant.ask(question)
+    assert answer.abstained and answer.citations == []
+    expected = "لا يذكر المقال" if answer.language == "ar" else "The article does not say"
+    assert answer.text.startswith(expected)
+
+
+def test_quotes_are_limited(sample_assistant):
+    answer = sample_assistant.ask("كم مرة تحدث الرئيسان خلال جائحة كورونا؟")
+    assert 1 <= len(answer.citations) <= sample_assistant.max_quotes
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "x" * 2001])
+def test_unusable_questions_are_refused_clearly(sample_assistant, question):
+    with pytest.raises(AssistantError, match="question"):
+        sample_assistant.ask(question)
+
+
+def test_runnable_answers_like_ask(sample_assistant):
+    runnable = sample_assistant.as_runnable()
+    answer = runnable.invoke({"question": TRADE_QUESTION_AR})
+    assert answer == sample_assistant.ask(TRADE_QUESTION_AR)
+    answers = runnable.batch([{"question": MET_QUESTION_EN}, {"question": OFF_TOPIC_QUESTIONS[0]}])
+    assert [a.abstained for a in answers] == [False, True]
+    with pytest.raises(AssistantError):
+        runnable.invoke({"q": "wrong key"})
+
+
+def test_to_dict_is_json_ready(sample_assistant):
+    import json
+
+    data = json.loads(json.dumps(sample_assistant.ask(TRADE_QUESTION_AR).to_dict(), ensure_ascii=False))
+    assert set(data) == {"question", "language", "text", "abstained", "citations"}
+    assert {"n", "passage_id", "article_id", "passage_text", "quote", "char_start", "char_end", "score"} <= set(
+        data["citations"][0]
+    )

