@@ -8,13 +8,15 @@ message ``dir="rtl"`` when its first line has at least as many Arabic letters as
 (the rule of :func:`ingest.language.detect_language`), else ``dir="ltr"``;
 within a message each paragraph still takes the direction of its own text
 (``unicode-bidi: plaintext``), so an English answer quoting Arabic reads right.
-Article text is untrusted: the sources panel escapes it, and the chat renders
-the answer as Markdown with Gradio's HTML sanitiser on.
+Article text is untrusted: the sources panel HTML-escapes it, and chat messages
+are escaped for Markdown (:func:`as_plain_text`), so nothing in an article is
+rendered, run or fetched.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +59,19 @@ JS = r"""
 """.replace("ARABIC_LETTER", ARABIC_LETTER_PATTERN).replace("LATIN_LETTER", LATIN_LETTER_PATTERN)
 
 NO_SOURCES = "<p class='no-sources'>The passages each answer cites appear here. · تظهر هنا المقاطع التي يستشهد بها كل جواب.</p>"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
+
+
+def as_plain_text(text: str) -> str:
+    """Escape ``text`` so the chat's Markdown renderer shows it as typed.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark allows
+    it for all of them) and ``&``, ``<``, ``>`` become HTML entities, so tags,
+    links, images and math in an article are displayed, never rendered or fetched.
+    """
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
 
 
 def sources_html(answer: Answer) -> str:
@@ -108,8 +123,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from exc
         history += [
-            {"role": "user", "content": message},
-            {"role": "assistant", "content": answer.text},
+            {"role": "user", "content": as_plain_text(message)},
+            {"role": "assistant", "content": as_plain_text(answer.text)},
         ]
         return history, sources_html(answer), answer.to_dict(), ""
 

@@ -7,15 +7,6 @@ import pytest
 from assistant import Assistant
 from ingest import E5Embeddings, load_article, sample_article_path
 
-# The two questions of the issue, with what their cited passage must contain.
-TRADE_QUESTION_AR = "ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟"
-MET_QUESTION_EN = "When did Putin and Xi last meet in person?"
-OFF_TOPIC_QUESTIONS = [
-    "Who won the football match between Real Madrid and Barcelona?",
-    "من فاز بمباراة كرة القدم بين الأهلي والزمالك؟",
-]
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with the tier of its folder: unit, integration or e2e."""
     for item in items:

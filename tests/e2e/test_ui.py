@@ -9,7 +9,7 @@ import pytest
 
 import ui
 from assistant import Answer, Citation
-from tests.conftest import MET_QUESTION_EN, TRADE_QUESTION_AR
+from tests.questions import MET_QUESTION_EN, TRADE_QUESTION_AR
 
 
 def test_build_app_builds_without_launching(sample_assistant):
@@ -29,6 +29,13 @@ def test_sources_panel_escapes_article_text_and_marks_the_quote():
     assert "<mark>الجملة.</mark>" in panel and "id='source-1'" in panel
 
 
+def test_chat_messages_show_article_markup_as_text():
+    shown = ui.as_plain_text('said <img src="http://x/y.png"> ![c](http://x/c.png) [1] 2.9% & more')
+    assert "<img" not in shown and "&lt;img" in shown
+    assert "![c](" not in shown and "\\!\\[c\\]\\(" in shown
+    assert "\\[1\\]" in shown and "&amp;" in shown
+
+
 def test_two_turn_chat_through_the_gradio_api(app_url):
     from gradio_client import Client
 
@@ -40,7 +47,9 @@ def test_two_turn_chat_through_the_gradio_api(app_url):
     history, sources, answer, _ = client.predict(MET_QUESTION_EN, history, api_name="/chat")
     assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
     assert answer["language"] == "en" and any("نوفمبر 2019" in c["quote"] for c in answer["citations"])
-    assert "[1]" in str(history[-1]["content"])
+    content = history[-1]["content"]  # gradio 6 gives a list of {"type": "text", "text": ...} blocks
+    shown = "".join(block["text"] for block in content) if isinstance(content, list) else content
+    assert shown.endswith("\\[1\\]"), "chat messages are escaped Markdown"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")

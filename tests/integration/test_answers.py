@@ -3,7 +3,7 @@
 import pytest
 
 from assistant import AssistantError
-from tests.conftest import MET_QUESTION_EN, OFF_TOPIC_QUESTIONS, TRADE_QUESTION_AR
+from tests.questions import MET_QUESTION_EN, OFF_TOPIC_QUESTIONS, TRADE_QUESTION_AR
 
 
 def assert_citations_bound(answer, article_text):

@@ -3,7 +3,7 @@
 import json
 
 from assistant.cli import main
-from tests.conftest import TRADE_QUESTION_AR
+from tests.questions import TRADE_QUESTION_AR
 
 
 def test_ask_json_on_an_empty_store_ingests_the_sample_first(tmp_path, capsys):
