@@ -111,21 +111,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     The chat event is exposed to programs as API endpoint ``/chat``:
     ``(message: str, history: list[{"role", "content"}])`` in, ``(history,
     sources_html, answer_dict, "")`` out, where ``answer_dict`` is
-    ``Answer.to_dict()``.
+    ``Answer.to_dict()``, or ``{"error": message}`` for a question the
+    assistant refuses (the message also goes into the chat).
     """
 
     def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
         history = list(history or [])
         if not (message or "").strip():
             return history, NO_SOURCES, {}, ""
+        history.append({"role": "user", "content": as_plain_text(message)})
         try:
             answer = assistant.ask(message, history)
-        except USER_ERRORS as exc:
-            raise gr.Error(str(exc)) from exc
-        history += [
-            {"role": "user", "content": as_plain_text(message)},
-            {"role": "assistant", "content": as_plain_text(answer.text)},
-        ]
+        except USER_ERRORS as exc:  # said in the chat, where the user is looking
+            history.append({"role": "assistant", "content": as_plain_text(f"⚠ {exc}")})
+            return history, NO_SOURCES, {"error": str(exc)}, ""
+        history.append({"role": "assistant", "content": as_plain_text(answer.text)})
         return history, sources_html(answer), answer.to_dict(), ""
 
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:

@@ -20,6 +20,7 @@ log = logging.getLogger("article-qa")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="log retrieval scores and ingestion steps")
     parser.add_argument("--store", help="store directory (env ARTICLE_QA_STORE; default: per-user data dir)")
     parser.add_argument("--collection", help="Chroma collection (env ARTICLE_QA_COLLECTION; default: articles)")
     parser.add_argument(
@@ -35,7 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="article-qa",
         description="Ask Arabic or English questions about news articles; answers cite the passages they quote.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="add or update articles (.txt or .md, UTF-8) in the store")
@@ -63,11 +63,16 @@ def _settings(args: argparse.Namespace) -> Any:
     return Settings(**overrides)
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _ensure_sample(qa: Any) -> None:
     report = qa.ingest_sample_if_empty()
     if report is not None:
         print(
-            f"The store is empty: ingested the sample article {report.article_id} ({report.passages} passages).",
+            f"The store is empty: ingested the sample article {report.article_id} "
+            f"({_plural(report.passages, 'passage')}).",
             file=sys.stderr,
         )
 
@@ -90,19 +95,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         2 on bad usage (argparse).
     """
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if args.verbose:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        for name in ("assistant", "ingest", "vectorstore"):
+            logging.getLogger(name).setLevel(logging.INFO)
     from pydantic import ValidationError
 
     from assistant.api import Assistant
+    from assistant.settings import describe_errors
 
     try:
         settings = _settings(args)
         qa = Assistant.from_settings(settings)
         if args.command == "ingest":
-            for r in qa.ingest(args.paths):
+            for r in qa.ingest(args.paths, progress=sys.stderr.isatty()):
                 title = f" — {r.title}" if r.title else ""
-                print(f"{r.article_id}{title}: {r.passages} passages stored ({r.removed} stale removed)")
-            print(f"store {settings.store} holds {qa.store.count()} passages")
+                print(f"{r.article_id}{title}: {_plural(r.passages, 'passage')} stored ({r.removed} stale removed)")
+            print(f"store {settings.store} holds {_plural(qa.store.count(), 'passage')}")
         elif args.command == "ask":
             _ensure_sample(qa)
             answer = qa.ask(args.question)
@@ -115,9 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The one upward import: the CLI entry point hands over to the UI layer.
             from ui import launch
 
-            launch(qa, host=settings.host, port=settings.port)
+            try:
+                launch(qa, host=settings.host, port=settings.port)
+            except OSError as exc:
+                print(
+                    f"article-qa: cannot listen on {settings.host}:{settings.port} ({exc}): "
+                    "choose another port with --port or ARTICLE_QA_PORT",
+                    file=sys.stderr,
+                )
+                return 1
     except ValidationError as exc:
-        print(f"article-qa: invalid setting: {exc}", file=sys.stderr)
+        print(f"article-qa: invalid setting: {describe_errors(exc)}", file=sys.stderr)
         return 1
     except USER_ERRORS as exc:
         print(f"article-qa: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.embeddings import DEFAULT_EMBEDDING_MODEL
@@ -36,11 +36,36 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")
     min_score: float = Field(
-        0.78,
+        0.76,
         ge=-1.0,
         le=1.0,
         description="Cosine similarity the best passage must reach, else the assistant abstains.",
     )
+    min_margin: float = Field(
+        0.04,
+        ge=0.0,
+        le=2.0,
+        description="How far the best passage must score above the median retrieved one, else abstain.",
+    )
     max_quotes: int = Field(2, ge=1, le=5, description="Most sentences quoted in one answer.")
     host: str = Field("127.0.0.1", description="Address the UI binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the UI (0: any free port).")
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _empty_store_means_default(cls, value: object) -> object:
+        """``ARTICLE_QA_STORE=""`` means the default, not the current directory."""
+        return default_store_path() if value is None or str(value).strip() == "" else value
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per invalid setting, naming its option and environment variable.
+
+    Example: ``top_k (--top-k, ARTICLE_QA_TOP_K) = 0: Input should be greater than or equal to 1``.
+    """
+    lines = []
+    for e in error.errors():
+        name = ".".join(str(x) for x in e["loc"]) or "settings"
+        option = "--" + name.replace("_", "-")
+        lines.append(f"{name} ({option}, ARTICLE_QA_{name.upper()}) = {e.get('input')!r}: {e['msg']}")
+    return "; ".join(lines)

@@ -15,6 +15,7 @@ E5 need different prefixes, and both load their model on first use.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -204,8 +205,11 @@ def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> E5Embeddings | Sente
     Args:
         name: ``"multilingual-e5-small"`` for the bundled default
             (:class:`E5Embeddings`); anything else is handed to
-            sentence-transformers as a hub name or local path.
+            sentence-transformers as a hub name or local path (an existing
+            directory is resolved to its absolute path).
     """
     if name == DEFAULT_EMBEDDING_MODEL:
         return E5Embeddings()
-    return SentenceTransformerEmbeddings(name)
+    local = Path(name).expanduser()
+    # A local directory is recorded by its absolute path, so ./model and /abs/model are one model.
+    return SentenceTransformerEmbeddings(str(local.resolve()) if local.is_dir() else name)

@@ -72,10 +72,13 @@ def load_article(path: str | Path, article_id: str | None = None) -> Article:
         The article; see :class:`ingest.types.Article` for how its text is cleaned.
 
     Raises:
-        IngestError: If the file is missing, not ``.txt``/``.md``, too large,
-            not valid UTF-8 (the message gives the byte offset), or empty.
+        IngestError: If the file is missing or a directory, not
+            ``.txt``/``.md``, too large, not valid UTF-8 (the message gives the
+            byte offset), binary (NUL bytes), or empty.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IngestError(f"{path} is a directory: give the article files in it")
     if not path.is_file():
         raise IngestError(f"no such file: {path}")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -95,4 +98,8 @@ def load_article(path: str | Path, article_id: str | None = None) -> Article:
         raise IngestError(
             f"{path} is not valid UTF-8 (byte offset {exc.start}): save it as UTF-8 and try again"
         ) from None
+    if "\x00" in text:
+        raise IngestError(
+            f"{path} holds binary data (a NUL byte at character {text.index(chr(0))}): give a text file"
+        )
     return article_from_text(text, article_id or path.stem, source=str(path))

@@ -7,8 +7,9 @@ sentence, nor does a decimal point (``2.9%``, ``102.5``: no space follows) or
 the full stop of a common English abbreviation (``Mr.``, ``U.S.``).
 
 Passages are runs of whole sentences from one paragraph (paragraphs are
-separated by blank lines), at most ``max_chars`` characters long; a passage
-never crosses a paragraph or a heading.
+separated by blank lines), at most ``max_chars`` characters long (a longer
+sentence is cut at word boundaries); a passage never crosses a paragraph or
+a heading.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ Span = tuple[int, int]
 #: Arabic is about 250 tokens of multilingual-e5-small, under its 512 limit.
 DEFAULT_MAX_CHARS = 800
 
+#: Default lower bound of a passage, in words (see :func:`split_passages`).
+DEFAULT_MIN_WORDS = 4
+
 _SENTENCE_END = re.compile(r"[.!?؟]+[\"'»”’)\]]*(?=\s|$)|\n")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00A0]*\n\s*")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(.+?)[ \t#]*$")
@@ -41,6 +45,7 @@ _ABBREVIATIONS = frozenset(
 # A heading line in a plain-text article: short and without sentence-final
 # punctuation (e.g. the sample article's "توتر متصاعد").
 _HEADING_MAX_WORDS = 8
+_HEADING_MAX_CHARS = 100
 _HEADING_END = (".", "!", "?", "؟", ":", "،", ",", "؛", ";")
 
 
@@ -118,7 +123,7 @@ def heading_text(block: str) -> str | None:
     """Return the heading that ``block`` (one paragraph) consists of, if it is one.
 
     A heading is a Markdown ATX heading (``## Trade``) or, in plain text, a
-    single line of at most 8 words that does not end in punctuation
+    single line of at most 8 words and 100 characters that does not end in punctuation
     (``التجارة والتدريبات العسكرية``).
 
     Returns:
@@ -129,7 +134,11 @@ def heading_text(block: str) -> str | None:
     markdown = _MARKDOWN_HEADING.fullmatch(block)
     if markdown:
         return markdown.group(1).strip()
-    if len(block.split()) <= _HEADING_MAX_WORDS and not block.endswith(_HEADING_END):
+    if (
+        len(block.split()) <= _HEADING_MAX_WORDS
+        and len(block) <= _HEADING_MAX_CHARS
+        and not block.endswith(_HEADING_END)
+    ):
         return block
     return None
 
@@ -140,8 +149,26 @@ def passage_id(article_id: str, passage_idx: int, text: str) -> str:
     return f"{article_id}-{passage_idx:04d}-{digest}"
 
 
-def _pack(sentences: list[Span], max_chars: int) -> Iterator[Span]:
-    """Greedily group consecutive sentences into spans of at most ``max_chars``."""
+def _cut_long(text: str, span: Span, max_chars: int) -> Iterator[Span]:
+    """Cut a span longer than ``max_chars`` at the last whitespace that fits (hard cut if none)."""
+    start, end = span
+    while end - start > max_chars:
+        space = text.rfind(" ", start + 1, start + max_chars + 1)
+        cut = space if space > start else start + max_chars
+        a, b = _trim(text, start, cut)
+        if a < b:
+            yield a, b
+        start, end = _trim(text, cut, end)
+    if start < end:
+        yield start, end
+
+
+def _pack(text: str, sentences: list[Span], max_chars: int) -> Iterator[Span]:
+    """Greedily group consecutive sentences into spans of at most ``max_chars``.
+
+    A sentence longer than ``max_chars`` is first cut at word boundaries.
+    """
+    sentences = [piece for span in sentences for piece in _cut_long(text, span, max_chars)]
     group_start, group_end = sentences[0]
     for a, b in sentences[1:]:
         if b - group_start > max_chars:
@@ -151,7 +178,9 @@ def _pack(sentences: list[Span], max_chars: int) -> Iterator[Span]:
     yield group_start, group_end
 
 
-def split_passages(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
+def split_passages(
+    article: Article, max_chars: int = DEFAULT_MAX_CHARS, min_words: int = DEFAULT_MIN_WORDS
+) -> list[Passage]:
     """Cut an article into passages of whole sentences under their section headings.
 
     Heading paragraphs are not passages: the first one, when it is the
@@ -160,8 +189,12 @@ def split_passages(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list
 
     Args:
         article: The loaded article.
-        max_chars: Upper bound of a passage in characters; a single sentence
-            longer than this becomes a passage of its own, uncut.
+        max_chars: Upper bound of a passage in characters; a sentence longer
+            than this is cut at word boundaries (a word longer than this, at
+            ``max_chars``).
+        min_words: Passages of fewer whitespace-separated words are dropped:
+            a fragment such as ``اقرأ أيضاً:`` answers nothing, and short texts
+            score deceptively high against short questions with E5.
 
     Returns:
         Passages in article order with ``passage_idx`` 0, 1, 2, ...
@@ -180,9 +213,11 @@ def split_passages(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list
             if not (i == 0 and article.title == heading):  # the title is no section
                 section = heading
             continue
-        for start, end in _pack(split_sentences(text, p_start, p_end), max_chars):
-            idx = len(passages)
+        for start, end in _pack(text, split_sentences(text, p_start, p_end), max_chars):
             body = text[start:end]
+            if len(body.split()) < min_words:
+                continue
+            idx = len(passages)
             passages.append(
                 Passage(
                     article_id=article.article_id,

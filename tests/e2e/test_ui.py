@@ -52,6 +52,14 @@ def test_two_turn_chat_through_the_gradio_api(app_url):
     assert shown.endswith("\\[1\\]"), "chat messages are escaped Markdown"
 
 
+def test_refused_question_is_answered_in_the_chat(app_url):
+    from gradio_client import Client
+
+    history, _, answer, _ = Client(app_url, verbose=False).predict("x" * 2500, [], api_name="/chat")
+    assert "keep it under 2,000" in answer["error"]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")
 def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_path_factory):
     from playwright.sync_api import sync_playwright

@@ -40,9 +40,35 @@ def test_off_topic_question_abstains_in_its_language(sample_assistant, question)
     assert answer.text.startswith(expected)
 
 
-def test_quotes_are_limited(sample_assistant):
-    answer = sample_assistant.ask("كم مرة تحدث الرئيسان خلال جائحة كورونا؟")
-    assert 1 <= len(answer.citations) <= sample_assistant.max_quotes
+@pytest.mark.parametrize("question", ["hello", "مرحبا", "asdfghjkl", "😀😀😀", "?!...؟", "\u202e", "\u200b\u200f"])
+def test_greetings_gibberish_and_symbols_abstain(sample_assistant, question):
+    answer = sample_assistant.ask(question) if question.strip("\u202e\u200b\u200f") else None
+    if answer is None:  # only invisible characters: nothing was asked
+        with pytest.raises(AssistantError, match="empty"):
+            sample_assistant.ask(question)
+    else:
+        assert answer.abstained and answer.citations == []
+
+
+@pytest.mark.parametrize(
+    ("vowelled", "gold"),
+    [
+        ("مَا حَجْمُ التَّبَادُلِ التِّجَارِيِّ بَيْنَ البَلَدَيْنِ فِي الأَرْبَاعِ الثَّلَاثَةِ الأُولَى؟", "102.5"),
+        ("كَمْ جُنْدِيًّا شَارَكَ فِي التَّدْرِيبَاتِ العَسْكَرِيَّةِ المُشْتَرَكَةِ؟", "10 آلاف"),
+    ],
+)
+def test_fully_vowelled_questions_are_answered_like_plain_ones(sample_assistant, vowelled, gold):
+    answer = sample_assistant.ask(vowelled)
+    assert not answer.abstained
+    assert any(gold in c.quote for c in answer.citations)
+
+
+def test_quotes_are_limited_and_distinct(sample_assistant):
+    for question in ("كم مرة تحدث الرئيسان خلال جائحة كورونا؟", "Who is the president of China?"):
+        answer = sample_assistant.ask(question)
+        quotes = [c.quote for c in answer.citations]
+        assert len(quotes) <= sample_assistant.max_quotes and len(set(quotes)) == len(quotes)
+        assert all(len(q.split()) >= 4 for q in quotes)
 
 
 @pytest.mark.parametrize("question", ["", "   \n", "x" * 2001])

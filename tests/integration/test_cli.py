@@ -23,7 +23,7 @@ def test_ingest_then_ask_in_text_form(tmp_path, capsys):
     )
     store = str(tmp_path / "s")
     assert main(["ingest", str(article), "--store", store]) == 0
-    assert "energy — Energy deal: 1 passages stored" in capsys.readouterr().out
+    assert "energy — Energy deal: 1 passage stored (0 stale removed)" in capsys.readouterr().out
     assert main(["ask", "How much gas will Russia supply to China?", "--store", store]) == 0
     out, err = capsys.readouterr()
     assert "sample" not in err, "a store with articles is not seeded"
@@ -44,4 +44,17 @@ def test_environment_settings_are_read(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "env-store").is_dir()
     monkeypatch.setenv("ARTICLE_QA_TOP_K", "0")
     assert main(["ask", TRADE_QUESTION_AR]) == 1
-    assert "invalid setting" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("article-qa: invalid setting: top_k (--top-k, ARTICLE_QA_TOP_K) = '0'")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_busy_port_is_reported_in_one_line(tmp_path, capsys, monkeypatch):
+    import ui
+
+    def busy(*args, **kwargs):
+        raise OSError("Cannot find empty port in range: 7860-7860")
+
+    monkeypatch.setattr(ui, "launch", busy)
+    assert main(["ui", "--port", "7860", "--store", str(tmp_path / "s")]) == 1
+    assert "choose another port with --port or ARTICLE_QA_PORT" in capsys.readouterr().err

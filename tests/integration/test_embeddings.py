@@ -83,9 +83,14 @@ class TestSentenceTransformerEmbeddings(EmbeddingsContract):
         assert minilm.model_name.startswith("sentence-transformers/") and minilm.dimension == 384
 
 
-def test_factory_picks_backend_by_name(tmp_path):
+def test_factory_picks_backend_by_name(tmp_path, monkeypatch):
     assert isinstance(make_embeddings(), E5Embeddings)
-    assert isinstance(make_embeddings(str(tmp_path)), SentenceTransformerEmbeddings)
+    assert isinstance(make_embeddings("some/hub-model"), SentenceTransformerEmbeddings)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model").mkdir()
+    relative = make_embeddings("./model")
+    assert relative.model_name == make_embeddings(str(tmp_path / "model")).model_name
+    assert relative.model_name == f"sentence-transformers/{tmp_path / 'model'}"
 
 
 def test_unloadable_model_gives_an_actionable_error(tmp_path):

@@ -38,3 +38,15 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, name, content, message):
 def test_missing_file(tmp_path):
     with pytest.raises(IngestError, match="no such file"):
         load_article(tmp_path / "nope.txt")
+
+
+def test_directory_is_not_a_file(tmp_path):
+    with pytest.raises(IngestError, match="is a directory"):
+        load_article(tmp_path)
+
+
+def test_nul_bytes_mean_binary(tmp_path):
+    path = tmp_path / "blob.txt"
+    path.write_bytes(b"text\x00more")
+    with pytest.raises(IngestError, match="binary data"):
+        load_article(path)

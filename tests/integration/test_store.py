@@ -61,6 +61,16 @@ def test_a_bad_file_in_a_batch_leaves_the_store_untouched(assistant, tmp_path):
     assert assistant.store.count() == before
 
 
+def test_two_files_with_one_article_id_are_refused(assistant, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "fruit.txt").write_text("Apples are red and sweet fruit.", encoding="utf-8")
+    (tmp_path / "b" / "fruit.md").write_text("Bananas are yellow and long.", encoding="utf-8")
+    with pytest.raises(IngestError, match="both be stored as article 'fruit'.*no file was ingested"):
+        assistant.ingest([tmp_path / "a" / "fruit.txt", tmp_path / "b" / "fruit.md"])
+    assert assistant.store.count() == 0
+
+
 def test_store_in_an_unwritable_place_gives_a_clear_error(e5, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -114,3 +114,24 @@ def test_long_paragraph_is_packed_into_passages_of_whole_sentences():
 def test_max_chars_must_be_positive(sample_article):
     with pytest.raises(ValueError, match="max_chars"):
         split_passages(sample_article, max_chars=0)
+
+
+def test_sentence_longer_than_a_passage_is_cut_at_word_boundaries():
+    body = " ".join(["كلمة"] * 500)  # 2,499 characters, no punctuation
+    passages = split_passages(article_from_text(body, "one-line"), max_chars=800)
+    assert len(passages) == 4
+    assert all(len(p.text) <= 800 and not p.text.startswith(" ") for p in passages)
+    assert " ".join(p.text for p in passages) == body
+    assert all(body[p.char_start : p.char_end] == p.text for p in passages)
+
+
+def test_a_word_longer_than_a_passage_is_cut_hard():
+    body = "x" * 2000
+    passages = split_passages(article_from_text(body, "blob"), max_chars=800, min_words=1)
+    assert [len(p.text) for p in passages] == [800, 800, 400]
+
+
+def test_fragments_too_short_to_answer_are_not_passages(sample_article):
+    texts = [p.text for p in split_passages(sample_article)]
+    assert "اقرأ أيضاً:" not in texts
+    assert all(len(t.split()) >= 4 for t in texts)
