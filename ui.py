@@ -47,12 +47,16 @@ CSS = """
 JS = r"""
 () => {
   const AR = /ARABIC_LETTER/g, LA = /LATIN_LETTER/g;
-  const mark = () => document.querySelectorAll('#chat .message-content').forEach((el) => {
-    const t = (el.innerText || '').trim().split('\n')[0];
-    const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
-    const dir = ar && ar >= la ? 'rtl' : 'ltr';
-    if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
-  });
+  const mark = () => {
+    document.querySelectorAll('#chat .message-content').forEach((el) => {
+      const t = (el.innerText || '').trim().split('\n')[0];
+      const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
+      const dir = ar && ar >= la ? 'rtl' : 'ltr';
+      if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
+    });
+    // The question box follows what is typed in it.
+    document.querySelectorAll('#question textarea:not([dir])').forEach((t) => t.setAttribute('dir', 'auto'));
+  };
   new MutationObserver(mark).observe(document.body, { childList: true, subtree: true, characterData: true });
   mark();
 }
@@ -116,12 +120,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """
 
     def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
-        history = list(history or [])
+        earlier = list(history or [])
         if not (message or "").strip():
-            return history, NO_SOURCES, {}, ""
-        history.append({"role": "user", "content": as_plain_text(message)})
+            return earlier, NO_SOURCES, {}, ""
+        history = [*earlier, {"role": "user", "content": as_plain_text(message)}]
         try:
-            answer = assistant.ask(message, history)
+            answer = assistant.ask(message, earlier)
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
             history.append({"role": "assistant", "content": as_plain_text(f"⚠ {exc}")})
             return history, NO_SOURCES, {"error": str(exc)}, ""

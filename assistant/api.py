@@ -185,7 +185,7 @@ class Assistant:
             metadata,
             article_vector,
             [p.passage_id for p in passages],
-            [p.text for p in passages],
+            texts,
             [
                 {
                     "passage_idx": p.passage_idx,

@@ -76,6 +76,7 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app_url)
             box = page.locator("#question textarea")
+            assert box.get_attribute("dir") == "auto", "the question box follows the typed text"
             for n, question in enumerate([TRADE_QUESTION_AR, MET_QUESTION_EN], start=1):
                 box.fill(question)
                 box.press("Enter")
