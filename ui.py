@@ -55,7 +55,9 @@ JS = r"""
       if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
     });
     // The question box follows what is typed in it.
-    document.querySelectorAll('#question textarea:not([dir])').forEach((t) => t.setAttribute('dir', 'auto'));
+    document.querySelectorAll('#question textarea').forEach((t) => {
+      if (t.getAttribute('dir') !== 'auto') t.setAttribute('dir', 'auto');
+    });
   };
   new MutationObserver(mark).observe(document.body, { childList: true, subtree: true, characterData: true });
   mark();
