@@ -59,7 +59,10 @@ JS = r"""
       if (t.getAttribute('dir') !== 'auto') t.setAttribute('dir', 'auto');
     });
   };
-  new MutationObserver(mark).observe(document.body, { childList: true, subtree: true, characterData: true });
+  // Attributes too: Gradio may set dir="ltr" on the question box after it is built.
+  new MutationObserver(mark).observe(document.body, {
+    childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['dir'],
+  });
   mark();
 }
 """.replace("ARABIC_LETTER", ARABIC_LETTER_PATTERN).replace("LATIN_LETTER", LATIN_LETTER_PATTERN)
@@ -111,27 +114,36 @@ def sources_html(answer: Answer) -> str:
     return "\n".join(parts)
 
 
+def _message(role: str, text: str) -> dict[str, str]:
+    return {"role": role, "content": as_plain_text(text)}
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """Build the chat window over ``assistant``; nothing is launched.
 
     The chat event is exposed to programs as API endpoint ``/chat``:
-    ``(message: str, history: list[{"role", "content"}])`` in, ``(history,
-    sources_html, answer_dict, "")`` out, where ``answer_dict`` is
-    ``Answer.to_dict()``, or ``{"error": message}`` for a question the
-    assistant refuses (the message also goes into the chat).
+    ``(message, history)`` in, ``(history, sources_html, answer_dict, "")``
+    out. ``history`` is ``[]`` for a new chat, then the history the previous
+    call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
+    ``{"error": message}`` when the assistant refuses the question (the
+    message also goes into the chat); ``{}`` for an empty message.
     """
 
     def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
         earlier = list(history or [])
         if not (message or "").strip():
             return earlier, NO_SOURCES, {}, ""
-        history = [*earlier, {"role": "user", "content": as_plain_text(message)}]
         try:
             answer = assistant.ask(message, earlier)
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
-            history.append({"role": "assistant", "content": as_plain_text(f"⚠ {exc}")})
-            return history, NO_SOURCES, {"error": str(exc)}, ""
-        history.append({"role": "assistant", "content": as_plain_text(answer.text)})
+            return (
+                [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],
+                NO_SOURCES,
+                {"error": str(exc)},
+                "",
+            )
+        # answer.question is the message without invisible controls (an RLO would reverse it on screen).
+        history = [*earlier, _message("user", answer.question), _message("assistant", answer.text)]
         return history, sources_html(answer), answer.to_dict(), ""
 
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:

@@ -123,7 +123,6 @@ def extractive_answer(
     min_score: float = 0.0,
     max_quotes: int = 2,
     quote_margin: float = 0.02,
-    candidate_passages: int = 3,
 ) -> Answer:
     """Answer by quoting the best sentences of the retrieved passages.
 
@@ -138,13 +137,12 @@ def extractive_answer(
         max_quotes: Most sentences quoted.
         quote_margin: A further sentence is quoted only if its similarity is
             within this much of the best sentence's.
-        candidate_passages: How many of the top passages sentences are drawn from.
 
     Returns:
         An :class:`Answer` whose markers ``[1]``, ``[2]``... match its
         citations; an abstention if no passage has a quotable sentence.
     """
-    pool = [h for h in hits[:candidate_passages] if h.score >= min_score]
+    pool = [h for h in hits if h.score >= min_score]
     sentences = _candidate_sentences(pool)
     if not sentences:
         return abstain(question, language)

@@ -19,7 +19,7 @@ from ingest.errors import IngestError
 from ingest.language import detect_language
 from ingest.loaders import load_article, sample_article_path
 from ingest.normalize import has_words, remove_invisible, remove_tashkeel
-from ingest.splitting import split_passages
+from ingest.splitting import DEFAULT_MIN_WORDS, split_passages
 from ingest.types import Article, Passage
 from vectorstore.chroma import Hit, PassageStore, open_client
 
@@ -96,7 +96,7 @@ class Assistant:
         store_path: str | Path,
         collection: str = "articles",
         *,
-        top_k: int = 4,
+        top_k: int = 3,
         min_score: float = 0.76,
         min_margin: float = 0.04,
         max_quotes: int = 2,
@@ -154,6 +154,16 @@ class Assistant:
 
     # -- ingestion -----------------------------------------------------------
 
+    @staticmethod
+    def _split(article: Article) -> list[Passage]:
+        passages = split_passages(article)
+        if not passages:
+            raise IngestError(
+                f"{article.source or article.article_id} has no passage to answer from: headings and "
+                f"fragments of fewer than {DEFAULT_MIN_WORDS} words are not passages"
+            )
+        return passages
+
     def ingest_article(self, article: Article, progress: bool = False) -> IngestReport:
         """Split, embed and store one article, replacing an earlier version of it.
 
@@ -164,9 +174,9 @@ class Assistant:
             IngestError: If the article yields no passage.
             StoreError: If the store refuses the write.
         """
-        passages = split_passages(article)
-        if not passages:
-            raise IngestError(f"article {article.article_id!r} has no text to answer from (only headings?)")
+        return self._store_article(article, self._split(article), progress)
+
+    def _store_article(self, article: Article, passages: list[Passage], progress: bool) -> IngestReport:
         texts = [p.text for p in passages]
         batches = range(0, len(texts), _EMBED_BATCH)
         vectors = np.concatenate(
@@ -205,7 +215,7 @@ class Assistant:
 
         Each file is stored as the article id of its name without the suffix
         (``news/fruit.txt`` → ``fruit``), replacing an article of that id. All
-        files are loaded and checked before anything is written, so a bad file
+        files are loaded and split before anything is written, so a bad file
         leaves the store as it was.
 
         Raises:
@@ -215,19 +225,20 @@ class Assistant:
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        articles: dict[str, Article] = {}
-        for path in paths:
+        prepared: dict[str, tuple[Article, list[Passage]]] = {}
+        for path in dict.fromkeys(Path(p).resolve() for p in paths):  # each file once
             try:
                 article = load_article(path)
+                passages = self._split(article)
             except IngestError as exc:
                 raise IngestError(f"{exc} (no file was ingested)") from exc
-            if article.article_id in articles:
+            if article.article_id in prepared:
                 raise IngestError(
-                    f"{articles[article.article_id].source} and {path} would both be stored as article "
+                    f"{prepared[article.article_id][0].source} and {path} would both be stored as article "
                     f"{article.article_id!r}: rename one (no file was ingested)"
                 )
-            articles[article.article_id] = article
-        return [self.ingest_article(a, progress=progress) for a in articles.values()]
+            prepared[article.article_id] = (article, passages)
+        return [self._store_article(a, p, progress) for a, p in prepared.values()]
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
         """Ingest the bundled sample article when the store holds no passage.

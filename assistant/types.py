@@ -21,8 +21,8 @@ class Citation:
         char_start: Offset of ``quote`` in the article text.
         char_end: Offset one past its end: ``article_text[char_start:char_end] == quote``.
         score: Cosine similarity between the question's embedding and the
-            passage's (``query: `` / ``passage: `` embeddings of the store's
-            model), in [-1, 1]; higher is closer.
+            passage's, by the store's embedding model (``query: `` / ``passage: ``
+            embeddings for E5), in [-1, 1]; higher is closer.
         section: Heading the passage sits under, or ``None``.
     """
 
@@ -42,7 +42,8 @@ class Answer:
     """The reply to one question.
 
     Attributes:
-        question: The question as asked.
+        question: The question as asked, without invisible format characters
+            (zero-width and bidirectional controls) and surrounding whitespace.
         language: Language of the question, ``"ar"`` or ``"en"``; the framing
             text of ``text`` is written in it.
         text: The reply: quoted sentences, each followed by its marker ``[n]``,

@@ -147,7 +147,7 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
         device: str = "cpu",
     ) -> None:
         super().__init__()
-        self.model_name = f"sentence-transformers/{model_name_or_path}"
+        self.model_name = f"sentence-transformers:{model_name_or_path}"
         self.model_name_or_path = model_name_or_path
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt

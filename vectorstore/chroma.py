@@ -20,6 +20,8 @@ from vectorstore.errors import ModelMismatchError, StoreError
 
 #: Name of the passage collection when none is given.
 DEFAULT_COLLECTION = "articles"
+#: Suffix of the article collection beside a passage collection.
+ARTICLES_SUFFIX = "-articles"
 
 Metadata = Mapping[str, str | int | float | bool]
 
@@ -81,10 +83,16 @@ class PassageStore:
 
     Raises:
         ModelMismatchError: If the collection exists with another model or size.
-        StoreError: If Chroma refuses the collection name or cannot be reached.
+        StoreError: If Chroma refuses the collection name, the name ends in
+            ``-articles`` (reserved), or Chroma cannot be reached.
     """
 
     def __init__(self, client: Any, embedding_model: str, dimension: int, collection: str = DEFAULT_COLLECTION):
+        if collection.endswith(ARTICLES_SUFFIX):
+            raise StoreError(
+                f"collection names ending in {ARTICLES_SUFFIX!r} are reserved for article records: "
+                f"choose another name than {collection!r}"
+            )
         self._client = client
         self.embedding_model = embedding_model
         self.dimension = dimension
@@ -98,7 +106,7 @@ class PassageStore:
                 embedding_function=None,
             )
             self._articles = client.get_or_create_collection(
-                f"{collection}-articles",
+                collection + ARTICLES_SUFFIX,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata=metadata,
                 embedding_function=None,
@@ -221,9 +229,12 @@ class PassageStore:
             where=where,
             include=["documents", "metadatas", "distances"],
         )
+        # A record deleted by another process can linger in this process's
+        # index with no document or metadata left: skip it.
         return [
-            Hit(id=i, text=d, metadata=dict(m or {}), score=1.0 - float(dist))
+            Hit(id=i, text=d, metadata=dict(m), score=1.0 - float(dist))
             for i, d, m, dist in zip(
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
+            if d is not None and m and "article_id" in m
         ]

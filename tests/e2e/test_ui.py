@@ -52,6 +52,14 @@ def test_two_turn_chat_through_the_gradio_api(app_url):
     assert shown.endswith("\\[1\\]"), "chat messages are escaped Markdown"
 
 
+def test_invisible_controls_are_not_shown_in_the_chat(app_url):
+    from gradio_client import Client
+
+    history, _, answer, _ = Client(app_url, verbose=False).predict("\u202e" + MET_QUESTION_EN, [], api_name="/chat")
+    assert answer["question"] == MET_QUESTION_EN
+    assert history[0]["content"][0]["text"] == ui.as_plain_text(MET_QUESTION_EN)
+
+
 def test_refused_question_is_answered_in_the_chat(app_url):
     from gradio_client import Client
 
@@ -76,7 +84,7 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app_url)
             box = page.locator("#question textarea")
-            assert box.get_attribute("dir") == "auto", "the question box follows the typed text"
+            page.wait_for_function("(document.querySelector('#question textarea') || {}).dir === 'auto'", timeout=10_000)
             for n, question in enumerate([TRADE_QUESTION_AR, MET_QUESTION_EN], start=1):
                 box.fill(question)
                 box.press("Enter")

@@ -47,14 +47,20 @@ def test_environment_settings_are_read(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("article-qa: invalid setting: top_k (--top-k, ARTICLE_QA_TOP_K) = '0'")
     assert len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("ARTICLE_QA_TOP_K", "3")
+    monkeypatch.setenv("ARTICLE_QA_MIN_SCORE", "2")
+    assert main(["ask", TRADE_QUESTION_AR]) == 1
+    assert "min_score (ARTICLE_QA_MIN_SCORE) = '2'" in capsys.readouterr().err, "no option that does not exist"
 
 
-def test_busy_port_is_reported_in_one_line(tmp_path, capsys, monkeypatch):
-    import ui
+def test_busy_port_is_reported_before_any_work(tmp_path, capsys):
+    import socket
 
-    def busy(*args, **kwargs):
-        raise OSError("Cannot find empty port in range: 7860-7860")
-
-    monkeypatch.setattr(ui, "launch", busy)
-    assert main(["ui", "--port", "7860", "--store", str(tmp_path / "s")]) == 1
-    assert "choose another port with --port or ARTICLE_QA_PORT" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["ui", "--port", str(port), "--store", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port or ARTICLE_QA_PORT" in err
+    assert "ingested" not in err and not (tmp_path / "s").exists()

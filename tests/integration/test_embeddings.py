@@ -80,7 +80,7 @@ class TestSentenceTransformerEmbeddings(EmbeddingsContract):
         return minilm
 
     def test_records_model_identity(self, minilm):
-        assert minilm.model_name.startswith("sentence-transformers/") and minilm.dimension == 384
+        assert minilm.model_name.startswith("sentence-transformers:/") and minilm.dimension == 384
 
 
 def test_factory_picks_backend_by_name(tmp_path, monkeypatch):
@@ -90,7 +90,7 @@ def test_factory_picks_backend_by_name(tmp_path, monkeypatch):
     (tmp_path / "model").mkdir()
     relative = make_embeddings("./model")
     assert relative.model_name == make_embeddings(str(tmp_path / "model")).model_name
-    assert relative.model_name == f"sentence-transformers/{tmp_path / 'model'}"
+    assert relative.model_name == f"sentence-transformers:{tmp_path / 'model'}"
 
 
 def test_unloadable_model_gives_an_actionable_error(tmp_path):

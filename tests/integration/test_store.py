@@ -71,6 +71,50 @@ def test_two_files_with_one_article_id_are_refused(assistant, tmp_path):
     assert assistant.store.count() == 0
 
 
+def test_a_bad_file_found_while_splitting_stops_the_whole_batch(assistant, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("A new article about the economy and trade.", encoding="utf-8")
+    headings = tmp_path / "headings.md"
+    headings.write_text("# Title\n\n## Only a heading\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="no passage to answer from.*no file was ingested"):
+        assistant.ingest([good, headings])
+    assert assistant.store.count() == 0
+
+
+def test_passages_deleted_by_another_process_are_skipped(assistant, tmp_path):
+    """A chat window keeps answering while `article-qa ingest` rewrites an article in its store."""
+    import subprocess
+    import sys
+
+    news = tmp_path / "news.txt"
+    paragraphs = [
+        "Trade between Russia and China grew by 29.8% to 102.5 billion dollars.",
+        "The city council approved a new budget for public libraries on Monday.",
+        "Heavy rain flooded several roads in the north of the country overnight.",
+        "The national football team won its qualifying match three goals to one.",
+        "A new exhibition of modern sculpture opened at the central museum.",
+        "Scientists reported progress on a vaccine against a tropical disease.",
+    ]
+    question = "How much did trade between Russia and China grow?"
+    news.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    assistant.ingest(news)
+    assert not assistant.ask(question).abstained
+    news.write_text("\n\n".join(paragraphs[1:]), encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ingest", str(news), "--store", str(assistant.store_path)],
+        check=True, capture_output=True,
+    )
+    answer = assistant.ask(question)  # the trade passage is gone from the store
+    assert all(c.passage_text != paragraphs[0] for c in answer.citations)
+
+
+def test_reserved_collection_names_are_refused(e5, tmp_path):
+    from assistant import StoreError
+
+    with pytest.raises(StoreError, match="reserved"):
+        Assistant(e5, tmp_path / "store", collection="articles-articles").store.count()
+
+
 def test_store_in_an_unwritable_place_gives_a_clear_error(e5, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

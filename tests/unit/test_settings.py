@@ -13,16 +13,19 @@ def test_environment_is_read(monkeypatch, tmp_path):
     assert settings.store == Path(tmp_path) and settings.top_k == 7
 
 
-def test_empty_store_variable_means_the_default(monkeypatch):
+def test_empty_variables_mean_the_default(monkeypatch):
     monkeypatch.setenv("ARTICLE_QA_STORE", "")
-    assert Settings().store == default_store_path()
+    monkeypatch.setenv("ARTICLE_QA_EMBEDDING_MODEL", " ")
+    settings = Settings()
+    assert settings.store == default_store_path()
+    assert settings.embedding_model == "multilingual-e5-small"
 
 
 def test_invalid_values_are_described_in_one_line(monkeypatch):
     monkeypatch.setenv("ARTICLE_QA_TOP_K", "abc")
     with pytest.raises(ValidationError) as info:
         Settings(port=99999)
-    text = describe_errors(info.value)
+    text = describe_errors(info.value, {"port": "--port"})
     assert "\n" not in text
-    assert "top_k (--top-k, ARTICLE_QA_TOP_K) = 'abc'" in text
+    assert "top_k (ARTICLE_QA_TOP_K) = 'abc'" in text
     assert "port (--port, ARTICLE_QA_PORT) = 99999" in text
