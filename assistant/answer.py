@@ -70,11 +70,12 @@ def _candidate_sentences(hits: Sequence[RetrievedPassage]) -> list[_Sentence]:
     sentences, seen = [], set()
     for hit in hits:
         p = hit.passage
-        for a, b in split_sentences(p.text):
-            text = p.text[a:b]
+        spans = p.sentences or tuple((p.char_start + a, p.char_start + b) for a, b in split_sentences(p.text))
+        for a, b in spans:
+            text = p.text[a - p.char_start : b - p.char_start]
             if len(text.split()) >= MIN_QUOTE_WORDS and text not in seen:
                 seen.add(text)
-                sentences.append(_Sentence(hit, p.char_start + a, p.char_start + b, text))
+                sentences.append(_Sentence(hit, a, b, text))
     return sentences
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,9 @@ from assistant.types import Answer
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
-from ingest.loaders import load_article, sample_article_path
-from ingest.normalize import has_words, remove_invisible, remove_tashkeel
-from ingest.splitting import DEFAULT_MIN_WORDS, split_passages
+from ingest.loaders import SUPPORTED_SUFFIXES, is_url, load_article, sample_article_path
+from ingest.normalize import has_words, prepare_query, remove_invisible
+from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
 from vectorstore.chroma import Hit, PassageStore, open_client
 
@@ -44,14 +45,26 @@ class IngestReport:
     Attributes:
         article_id: Id the article is stored under.
         title: Its title, or ``None``.
-        passages: Number of passages it now has in the store.
+        status: ``"added"``, ``"replaced"`` (a changed version) or ``"unchanged"``.
+        passages: Number of passages of the stored version.
         removed: Passages of an earlier version that were deleted.
     """
 
     article_id: str
     title: str | None
+    status: str
     passages: int
     removed: int
+
+
+def _encode_sentences(sentences: tuple[tuple[int, int], ...]) -> str:
+    return ";".join(f"{a}-{b}" for a, b in sentences)
+
+
+def _decode_sentences(value: Any) -> tuple[tuple[int, int], ...]:
+    if not value:
+        return ()
+    return tuple((int(a), int(b)) for a, b in (pair.split("-") for pair in str(value).split(";")))
 
 
 def _passage_from_hit(hit: Hit) -> Passage:
@@ -64,7 +77,30 @@ def _passage_from_hit(hit: Hit) -> Passage:
         char_start=int(m["char_start"]),
         char_end=int(m["char_end"]),
         section=m.get("section"),
+        sentences=_decode_sentences(m.get("sentences")),
     )
+
+
+def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
+    """Files, directories (every supported file in them, recursively, sorted) and URLs, each once.
+
+    Raises:
+        IngestError: If a directory holds no supported file.
+    """
+    out: dict[str, str | Path] = {}
+    for source in sources:
+        if is_url(source):
+            out[str(source)] = source
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            if not files:
+                raise IngestError(f"{path} holds no {', '.join(SUPPORTED_SUFFIXES)} file")
+            out.update((str(f.resolve()), f) for f in files)
+        else:
+            out[str(path.resolve())] = path
+    return list(out.values())
 
 
 class Assistant:
@@ -83,6 +119,9 @@ class Assistant:
             the retrieved ones, else abstain (see :func:`assistant.answer.is_answerable`;
             both defaults are tuned for multilingual-e5-small).
         max_quotes: Most sentences quoted in one answer.
+        passage_tokens: Largest passage, in tokens of the embedding model's
+            tokenizer, prefix included (capped at the model's limit, 512 for E5).
+        overlap_sentences: Sentences repeated from one passage into the next.
 
     Example:
         >>> qa = Assistant.from_settings(store="/tmp/qa-store")
@@ -100,6 +139,8 @@ class Assistant:
         min_score: float = 0.76,
         min_margin: float = 0.04,
         max_quotes: int = 2,
+        passage_tokens: int = 256,
+        overlap_sentences: int = 0,
     ) -> None:
         self.embeddings = embeddings
         self.store_path = Path(store_path)
@@ -108,6 +149,8 @@ class Assistant:
         self.min_score = min_score
         self.min_margin = min_margin
         self.max_quotes = max_quotes
+        self.passage_tokens = passage_tokens
+        self.overlap_sentences = overlap_sentences
         self._store: PassageStore | None = None
 
     @classmethod
@@ -133,6 +176,8 @@ class Assistant:
             min_score=s.min_score,
             min_margin=s.min_margin,
             max_quotes=s.max_quotes,
+            passage_tokens=s.passage_tokens,
+            overlap_sentences=s.overlap_sentences,
         )
 
     @property
@@ -154,9 +199,22 @@ class Assistant:
 
     # -- ingestion -----------------------------------------------------------
 
-    @staticmethod
-    def _split(article: Article) -> list[Passage]:
-        passages = split_passages(article)
+    def split(self, article: Article) -> list[Passage]:
+        """Cut an article into passages of at most ``passage_tokens`` tokens of the embedding model.
+
+        Raises:
+            IngestError: If the article yields no passage.
+        """
+        limit = self.embeddings.max_tokens
+        if self.passage_tokens > limit:
+            log.warning("passage_tokens %d is over the model's %d: using %d", self.passage_tokens, limit, limit)
+        passages = split_passages(
+            article,
+            min(self.passage_tokens, limit),
+            measure=self.embeddings.token_count,
+            measure_name=f"tokens of {self.embeddings.model_name}",
+            overlap=self.overlap_sentences,
+        )
         if not passages:
             raise IngestError(
                 f"{article.source or article.article_id} has no passage to answer from: headings and "
@@ -167,16 +225,32 @@ class Assistant:
     def ingest_article(self, article: Article, progress: bool = False) -> IngestReport:
         """Split, embed and store one article, replacing an earlier version of it.
 
-        Embedding runs at about 7-25 passages/s on 2 CPU cores (800-character
-        passages; slower the longer they are); ``progress=True`` shows a tqdm bar.
+        An unchanged article (same text and settings) is not embedded again.
+        Embedding runs at about 7-25 passages/s on 2 CPU cores; ``progress=True``
+        shows a tqdm bar.
 
         Raises:
-            IngestError: If the article yields no passage.
+            IngestError: If the article yields no passage, or its id holds an
+                article of another source.
             StoreError: If the store refuses the write.
         """
-        return self._store_article(article, self._split(article), progress)
+        return self._store_article(article, self.split(article), progress)
+
+    def _check_source(self, article: Article) -> None:
+        stored = self.store.get_article(article.article_id)
+        if stored is None:
+            return
+        old_source = stored[1].get("source")
+        if old_source and article.source and old_source != article.source:
+            raise IngestError(
+                f"article id {article.article_id!r} already holds {old_source}; to store {article.source} "
+                f"beside it pass another id (--article-id), or `article-qa remove {article.article_id}` first"
+            )
 
     def _store_article(self, article: Article, passages: list[Passage], progress: bool) -> IngestReport:
+        version = version_of(passages[0])
+        if self.store.stored_version(article.article_id) == version:
+            return IngestReport(article.article_id, article.title, "unchanged", len(passages), 0)
         texts = [p.text for p in passages]
         batches = range(0, len(texts), _EMBED_BATCH)
         vectors = np.concatenate(
@@ -188,9 +262,14 @@ class Assistant:
         # The article record's vector: its lead (title and first passage).
         lead = "\n".join(t for t in (article.title, passages[0].text) if t)
         article_vector = self.embeddings.encode_passages([lead])[0]
-        metadata = {k: v for k, v in (("title", article.title), ("source", article.source)) if v is not None}
-        removed = self.store.put_article(
+        metadata = {
+            **article.metadata(),
+            "passages": len(passages),
+            "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        status, removed = self.store.put_article(
             article.article_id,
+            version,
             article.text,
             metadata,
             article_vector,
@@ -201,54 +280,88 @@ class Assistant:
                     "passage_idx": p.passage_idx,
                     "char_start": p.char_start,
                     "char_end": p.char_end,
+                    "sentences": _encode_sentences(p.sentences),
                     **({"section": p.section} if p.section is not None else {}),
                 }
                 for p in passages
             ],
             vectors,
         )
-        log.info("stored %s: %d passages (%d stale removed)", article.article_id, len(passages), removed)
-        return IngestReport(article.article_id, article.title, len(passages), removed)
+        log.info("%s %s: %d passages (%d old removed)", status, article.article_id, len(passages), removed)
+        return IngestReport(article.article_id, article.title, status, len(passages), removed)
 
-    def ingest(self, paths: str | Path | Iterable[str | Path], progress: bool = False) -> list[IngestReport]:
-        """Load, split, embed and store article files (``.txt`` / ``.md``).
+    def ingest(
+        self,
+        sources: str | Path | Iterable[str | Path],
+        *,
+        article_id: str | None = None,
+        progress: bool = False,
+    ) -> list[IngestReport]:
+        """Load, split, embed and store articles: files, directories of them, or URLs.
 
-        Each file is stored as the article id of its name without the suffix
-        (``news/fruit.txt`` → ``fruit``), replacing an article of that id. All
-        files are loaded and split before anything is written, so a bad file
-        leaves the store as it was.
+        Each source is stored under its article id: the file name without the
+        suffix (``news/fruit.txt`` → ``fruit``), the URL's host and path, or
+        ``article_id`` (one source only). All sources are loaded and split
+        before anything is written, so a bad one leaves the store as it was.
+
+        Args:
+            sources: ``.txt``/``.md``/``.html`` files, directories (searched
+                recursively) and ``http(s)://`` URLs.
+            article_id: Id for a single source.
+            progress: Show tqdm bars (files, then embedding batches).
 
         Raises:
-            IngestError: If a file cannot be read (see :func:`ingest.load_article`)
-                or two files would get the same article id.
+            IngestError: If a source cannot be read (see :func:`ingest.load_article`),
+                two sources would get one id, or an id holds another source.
             StoreError: If the store refuses the write.
         """
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
+        if isinstance(sources, (str, Path)):
+            sources = [sources]
+        paths = expand_sources(sources)
+        if article_id is not None and len(paths) != 1:
+            raise IngestError(f"--article-id names one article, but {len(paths)} sources were given")
         prepared: dict[str, tuple[Article, list[Passage]]] = {}
-        for path in dict.fromkeys(Path(p).resolve() for p in paths):  # each file once
+        for source in tqdm(paths, desc="reading", unit="file", disable=not progress or len(paths) < 2):
             try:
-                article = load_article(path)
-                passages = self._split(article)
+                article = load_article(source, article_id)
+                passages = self.split(article)
+                self._check_source(article)
             except IngestError as exc:
-                raise IngestError(f"{exc} (no file was ingested)") from exc
+                raise IngestError(f"{exc} (nothing was ingested)") from exc
             if article.article_id in prepared:
                 raise IngestError(
-                    f"{prepared[article.article_id][0].source} and {path} would both be stored as article "
-                    f"{article.article_id!r}: rename one (no file was ingested)"
+                    f"{prepared[article.article_id][0].source} and {source} would both be stored as article "
+                    f"{article.article_id!r}: rename one (nothing was ingested)"
                 )
             prepared[article.article_id] = (article, passages)
         return [self._store_article(a, p, progress) for a, p in prepared.values()]
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
-        """Ingest the bundled sample article when the store holds no passage.
+        """Ingest the bundled sample article when the store holds no article.
 
         Returns:
-            The report of the ingestion, or ``None`` if the store had passages.
+            The report of the ingestion, or ``None`` if the store had articles.
         """
-        if self.store.count():
+        if self.store.article_ids():
             return None
         return self.ingest(sample_article_path())[0]
+
+    def list_articles(self) -> list[dict[str, Any]]:
+        """The stored articles: ``article_id``, ``title``, ``passages``, ``ingested_at``, ``source``..."""
+        return self.store.list_articles()
+
+    def remove_article(self, article_id: str) -> int:
+        """Delete an article and its passages.
+
+        Returns:
+            Passages deleted.
+
+        Raises:
+            IngestError: If no article has this id.
+        """
+        if self.store.get_article(article_id) is None:
+            raise IngestError(f"no article {article_id!r} in the store: `article-qa list` shows the ids")
+        return self.store.remove_article(article_id)
 
     # -- questions -------------------------------------------------------------
 
@@ -304,7 +417,7 @@ class Assistant:
         if not has_words(question):  # only punctuation or emoji: nothing to look up
             return abstain(question, language)
         k = max(self.top_k, MARGIN_REFERENCE_K)
-        vector, hits = self.retrieve(remove_tashkeel(question), k=k, article_ids=article_ids)
+        vector, hits = self.retrieve(prepare_query(question), k=k, article_ids=article_ids)
         scores = [h.score for h in hits]
         log.info("retrieved %d passages, scores %s", len(hits), " ".join(f"{x:.3f}" for x in scores))
         if not is_answerable(scores, self.min_score, self.min_margin):

@@ -40,8 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="add or update articles (.txt or .md, UTF-8) in the store")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="article files")
+    p = sub.add_parser(
+        "ingest", help="add or update articles: .txt/.md/.html files, directories of them, or http(s) URLs"
+    )
+    p.add_argument("paths", nargs="+", metavar="SOURCE", help="files, directories (recursive) or URLs")
+    p.add_argument("--article-id", help="id to store a single source under (default: file name without suffix)")
+    _common(p)
+
+    p = sub.add_parser("list", help="show the articles in the store")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    _common(p)
+
+    p = sub.add_parser("remove", help="delete an article and its passages from the store")
+    p.add_argument("article_id", metavar="ARTICLE_ID", help="id as `article-qa list` shows it")
     _common(p)
 
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
@@ -138,10 +149,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         qa = Assistant.from_settings(settings)
         if args.command == "ingest":
-            for r in qa.ingest(args.paths, progress=sys.stderr.isatty()):
+            reports = qa.ingest(args.paths, article_id=args.article_id, progress=sys.stderr.isatty())
+            for r in reports:
                 title = f" — {r.title}" if r.title else ""
-                print(f"{r.article_id}{title}: {_plural(r.passages, 'passage')} stored ({r.removed} stale removed)")
-            print(f"store {settings.store} holds {_plural(qa.store.count(), 'passage')}")
+                removed = f", {r.removed} old removed" if r.removed else ""
+                print(f"{r.article_id}{title}: {r.status}, {_plural(r.passages, 'passage')}{removed}")
+            print(f"store {settings.store} holds {_plural(len(qa.store.article_ids()), 'article')}")
+        elif args.command == "list":
+            articles = qa.list_articles()
+            if args.json:
+                print(json.dumps(articles, ensure_ascii=False))
+            elif not articles:
+                print(f"store {settings.store} holds no article")
+            for a in [] if args.json else articles:
+                print(
+                    f"{a['article_id']}\t{a.get('title', '')}\t{_plural(int(a.get('passages', 0)), 'passage')}"
+                    f"\t{a.get('ingested_at', '')}"
+                )
+        elif args.command == "remove":
+            removed = qa.remove_article(args.article_id)
+            print(f"removed {args.article_id} ({_plural(removed, 'passage')})")
         elif args.command == "ask":
             _ensure_sample(qa)
             answer = qa.ask(args.question)

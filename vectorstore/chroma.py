@@ -123,12 +123,18 @@ class PassageStore:
             )
 
     def count(self) -> int:
-        """Number of passages stored."""
+        """Number of passage records stored (an interrupted write may leave some not yet visible)."""
         return self._passages.count()
 
     def article_ids(self) -> list[str]:
         """Ids of the stored articles, sorted."""
         return sorted(self._articles.get(include=[])["ids"])
+
+    def list_articles(self) -> list[dict[str, Any]]:
+        """Every stored article as ``{"article_id", **metadata}``, sorted by id."""
+        got = self._articles.get(include=["metadatas"])
+        rows = [{"article_id": i, **(m or {})} for i, m in zip(got["ids"], got["metadatas"])]
+        return sorted(rows, key=lambda r: r["article_id"])
 
     def _check(self, embeddings: np.ndarray, n: int) -> np.ndarray:
         embeddings = np.asarray(embeddings, dtype=np.float32)
@@ -138,9 +144,15 @@ class PassageStore:
             )
         return embeddings
 
+    def stored_version(self, article_id: str) -> str | None:
+        """The version of an article that queries see, or ``None`` if it is not stored."""
+        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        return (got["metadatas"][0] or {}).get("version") if got["ids"] else None
+
     def put_article(
         self,
         article_id: str,
+        version: str,
         text: str,
         metadata: Metadata,
         embedding: np.ndarray,
@@ -148,25 +160,32 @@ class PassageStore:
         passage_texts: Sequence[str],
         passage_metadatas: Sequence[Metadata],
         passage_embeddings: np.ndarray,
-    ) -> int:
-        """Store an article and its passages, replacing an earlier version of it.
+    ) -> tuple[str, int]:
+        """Store a version of an article and its passages; queries switch to it at once.
 
-        Passages are upserted by id, then passages of ``article_id`` that the new
-        version no longer has are deleted; storing the same article twice leaves
-        the store as it was. Writes go in batches of the client's maximum batch size.
+        Queries see only the passages of each article's current version (the
+        one its article record names). A new version is written in three steps:
+        its passages are added (under ids of their own, invisible so far), the
+        article record is switched to the new version (one record: the moment
+        queries change over), then the old version's passages are deleted. A
+        failure before the switch leaves the old version whole; after it, only
+        unreachable leftovers, deleted by the next write of that article.
 
         Args:
             article_id: Id of the article.
+            version: Version of this text and splitting (``ingest.article_version``);
+                passage ids must be specific to it.
             text: Full article text.
             metadata: Article metadata (``title``, ``source``...; no ``None`` values).
             embedding: ``(dimension,)`` embedding of the article.
             passage_ids: One id per passage.
             passage_texts: One text per passage.
-            passage_metadatas: One metadata mapping per passage; ``article_id`` is set here.
+            passage_metadatas: One metadata mapping per passage.
             passage_embeddings: ``(n, dimension)`` float32 embeddings of the passages.
 
         Returns:
-            Number of stale passages deleted.
+            ``("added" | "replaced" | "unchanged", number of old passages deleted)``;
+            ``"unchanged"`` (the same version is stored) writes nothing.
 
         Raises:
             StoreError: On shapes that do not match or a write Chroma refuses.
@@ -176,7 +195,11 @@ class PassageStore:
             raise StoreError("passage ids, texts and metadatas differ in length")
         vectors = self._check(passage_embeddings, n)
         article_vector = self._check(np.asarray(embedding)[None, :], 1)
-        metadatas = [{**m, "article_id": article_id} for m in passage_metadatas]
+        previous = self.stored_version(article_id)
+        if previous == version:
+            return "unchanged", 0
+        key = f"{article_id}@{version}"
+        metadatas = [{**m, "article_id": article_id, "article_version": key} for m in passage_metadatas]
         try:
             batch = self._client.get_max_batch_size()
             for i in range(0, n, batch):
@@ -187,17 +210,37 @@ class PassageStore:
                     embeddings=vectors[i : i + batch],
                 )
             self._articles.upsert(
-                ids=[article_id], documents=[text], metadatas=[dict(metadata)], embeddings=article_vector
+                ids=[article_id],
+                documents=[text],
+                metadatas=[{**metadata, "version": version}],
+                embeddings=article_vector,
             )
-            old = set(self._passages.get(where={"article_id": article_id}, include=[])["ids"])
-            stale = sorted(old - set(passage_ids))
-            if stale:
-                self._passages.delete(ids=stale)
+            removed = self._delete_passages({"$and": [{"article_id": article_id}, {"article_version": {"$ne": key}}]})
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError(f"could not write article {article_id!r} to the store: {exc}") from exc
-        return len(stale)
+        return ("added" if previous is None else "replaced"), removed
+
+    def _delete_passages(self, where: dict[str, Any]) -> int:
+        ids = self._passages.get(where=where, include=[])["ids"]
+        if ids:
+            self._passages.delete(ids=ids)
+        return len(ids)
+
+    def remove_article(self, article_id: str) -> int:
+        """Delete an article and its passages.
+
+        The article record goes first, so queries stop seeing its passages at once.
+
+        Returns:
+            Number of passages deleted; 0 if the article was not stored.
+        """
+        try:
+            self._articles.delete(ids=[article_id])
+            return self._delete_passages({"article_id": article_id})
+        except Exception as exc:
+            raise StoreError(f"could not remove article {article_id!r}: {exc}") from exc
 
     def get_article(self, article_id: str) -> tuple[str, dict[str, Any]] | None:
         """The stored text and metadata of an article, or ``None`` if absent."""
@@ -207,7 +250,7 @@ class PassageStore:
         return got["documents"][0], dict(got["metadatas"][0] or {})
 
     def query(self, embedding: np.ndarray, k: int, article_ids: Sequence[str] | None = None) -> list[Hit]:
-        """Find the ``k`` passages nearest to a query embedding.
+        """Find the ``k`` passages nearest to a query embedding, among current versions.
 
         Args:
             embedding: ``(dimension,)`` query embedding.
@@ -216,19 +259,30 @@ class PassageStore:
 
         Returns:
             Hits, highest cosine similarity first.
+
+        Raises:
+            StoreError: If another process changed the store since this one
+                opened it (the embedded client's index is per process).
         """
         vector = self._check(np.asarray(embedding)[None, :], 1)
-        if k <= 0 or self.count() == 0:
+        if k <= 0:
             return []
-        where = None
-        if article_ids:
-            where = {"article_id": {"$in": list(article_ids)}}
-        result = self._passages.query(
-            query_embeddings=vector,
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+        articles = self._articles.get(ids=list(article_ids) if article_ids else None, include=["metadatas"])
+        current = [f"{i}@{(m or {}).get('version')}" for i, m in zip(articles["ids"], articles["metadatas"])]
+        if not current:
+            return []
+        where = {"article_version": {"$in": current}}
+        try:
+            result = self._passages.query(
+                query_embeddings=vector, n_results=k, where=where, include=["documents", "metadatas", "distances"]
+            )
+        except Exception as exc:
+            # The embedded client keeps its vector index in memory: after another
+            # process rewrote the store, ids the store lists are missing from it.
+            raise StoreError(
+                f"the store was changed by another process since this one opened it ({exc}): "
+                "restart article-qa to see the changes"
+            ) from exc
         # A record deleted by another process can linger in this process's
         # index with no document or metadata left: skip it.
         return [

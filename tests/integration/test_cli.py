@@ -23,7 +23,7 @@ def test_ingest_then_ask_in_text_form(tmp_path, capsys):
     )
     store = str(tmp_path / "s")
     assert main(["ingest", str(article), "--store", store]) == 0
-    assert "energy — Energy deal: 1 passage stored (0 stale removed)" in capsys.readouterr().out
+    assert "energy — Energy deal: added, 1 passage" in capsys.readouterr().out
     assert main(["ask", "How much gas will Russia supply to China?", "--store", store]) == 0
     out, err = capsys.readouterr()
     assert "sample" not in err, "a store with articles is not seeded"
