@@ -144,6 +144,8 @@ def article_from_html(html: str, article_id: str, source: str | None = None) -> 
             blocks.append("\n".join(" ".join("".join(i.itertext()).split()) for i in element.iterfind("item")))
         else:
             blocks.append(content)
+    if len(blocks) == (1 if title else 0):
+        raise IngestError(f"found no article text in {where}: is it a news article page?")
     return article_from_text(
         "\n\n".join(blocks),
         article_id,

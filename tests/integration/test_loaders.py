@@ -50,3 +50,52 @@ def test_nul_bytes_mean_binary(tmp_path):
     path.write_bytes(b"text\x00more")
     with pytest.raises(IngestError, match="binary data"):
         load_article(path)
+
+
+def test_html_page_gives_the_same_passages_as_the_text(sample_article):
+    from pathlib import Path
+
+    from ingest import split_passages
+
+    html_article = load_article(Path(__file__).parents[1] / "fixtures" / "sample_article.html")
+    assert [p.text for p in split_passages(html_article)] == [p.text for p in split_passages(sample_article)]
+    assert [p.section for p in split_passages(html_article)] == [p.section for p in split_passages(sample_article)]
+    assert html_article.title == sample_article.title
+    assert html_article.metadata()["published"] == "2021-12-15"
+    assert html_article.metadata()["site"] == "الشرق للأخبار"
+    for boilerplate in ("الرئيسية", "سياسة الخصوصية", "الأكثر قراءة", "track()", "بايدن وشي يعقدان"):
+        assert boilerplate not in html_article.text
+
+
+def test_html_string_and_metadata_without_gaps():
+    from ingest.loaders import article_from_html
+
+    html = (
+        "<html><head><title>Trade grows</title></head><body><nav><a href='/'>Home</a></nav>"
+        "<article><h1>Trade grows</h1><p>Trade between Russia and China grew by 29.8% this year, "
+        "the customs office said on Monday in its quarterly report.</p>"
+        "<p>Energy made up most of it, with coal and gas leading the list of goods.</p></article></body></html>"
+    )
+    article = article_from_html(html, "trade")
+    assert article.title == "Trade grows" and article.language == "en"
+    assert None not in article.metadata().values() and "published" not in article.metadata()
+    assert "Home" not in article.text and "29.8%" in article.text
+
+
+def test_page_without_article_text_is_refused(tmp_path):
+    page = tmp_path / "empty.html"
+    page.write_text("<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>", encoding="utf-8")
+    with pytest.raises(IngestError, match="no article text"):
+        load_article(page)
+
+
+def test_unreachable_url_says_what_to_do():
+    with pytest.raises(IngestError, match=r"could not fetch .*save the page as \.html"):
+        load_article("http://127.0.0.1:9/news/article.html")
+
+
+def test_text_that_is_only_boilerplate_is_refused(tmp_path):
+    path = tmp_path / "links.txt"
+    path.write_text("اقرأ أيضاً:\nرابط أول\nرابط ثان\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="no text left after cleaning"):
+        load_article(path)

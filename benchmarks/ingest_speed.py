@@ -1,0 +1,58 @@
+"""Ingestion time: the sample article, and XQuAD's Arabic dev half as 24 articles.
+
+XQuAD (Artetxe et al. 2020; ../shared/data/xquad/, CC BY-SA 4.0): each of its 24
+articles becomes one .txt file, its paragraphs separated by blank lines. Reports
+wall time (model loaded beforehand), passages and passages/s, into a fresh store
+in a temporary directory each time, and a second run of the same files (all unchanged).
+
+    python benchmarks/ingest_speed.py [--xquad ../shared/data/xquad/xquad-dev.ar.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from assistant import Assistant
+from ingest import E5Embeddings, sample_article_path
+
+DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad" / "xquad-dev.ar.json"
+
+
+def timed_ingest(qa: Assistant, sources: list[Path]) -> tuple[float, int, list[str]]:
+    start = time.perf_counter()
+    reports = qa.ingest(sources)
+    return time.perf_counter() - start, sum(r.passages for r in reports), [r.status for r in reports]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--xquad", type=Path, default=DEFAULT_XQUAD, help="SQuAD-format JSON (default: XQuAD ar)")
+    args = parser.parse_args()
+    e5 = E5Embeddings()
+    e5.encode_passages(["warm up"])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data = json.loads(args.xquad.read_text(encoding="utf-8"))["data"]
+        files = []
+        for i, article in enumerate(data):
+            path = tmp / "articles" / f"xquad-{i:02d}.txt"
+            path.parent.mkdir(exist_ok=True)
+            paragraphs = [p["context"].strip() for p in article["paragraphs"]]
+            path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+            files.append(path)
+        for name, sources in (("sample article", [sample_article_path()]), (f"XQuAD {len(files)} articles", files)):
+            qa = Assistant(e5, tmp / f"store-{len(sources)}")
+            seconds, passages, _ = timed_ingest(qa, sources)
+            again, _, statuses = timed_ingest(qa, sources)
+            print(
+                f"{name}: {passages} passages in {seconds:.2f} s ({passages / seconds:.1f} passages/s); "
+                f"re-ingest unchanged ({set(statuses)}) {again:.2f} s"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Many articles per store, unchanged and changed re-ingestion, failures half-way, list and remove."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import IngestError, StoreError
+from assistant.cli import main
+from ingest import sample_article_path
+
+EDITED_FROM = "ليصل إلى 102.5 مليار دولار"
+EDITED_TO = "ليصل إلى 115.7 مليار دولار"
+TRADE_QUESTION = "ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟"
+
+
+@pytest.fixture
+def sample_copy(tmp_path):
+    path = tmp_path / "putin-xi.txt"
+    path.write_text(sample_article_path().read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+def test_unchanged_article_is_a_no_op(assistant, sample_copy):
+    first = assistant.ingest(sample_copy)[0]
+    count = assistant.store.count()
+    again = assistant.ingest(sample_copy)[0]
+    assert (first.status, again.status) == ("added", "unchanged")
+    assert assistant.store.count() == count and again.removed == 0
+
+
+def test_edited_sentence_replaces_only_that_article(assistant, sample_copy, tmp_path):
+    other = tmp_path / "energy.md"
+    other.write_text("# Energy\n\nRussia agreed to supply 38 billion cubic metres of gas to China every year.\n")
+    assistant.ingest([sample_copy, other])
+    other_ids = set(assistant.store._passages.get(where={"article_id": "energy"}, include=[])["ids"])
+    sample_copy.write_text(sample_copy.read_text(encoding="utf-8").replace(EDITED_FROM, EDITED_TO), encoding="utf-8")
+    report = assistant.ingest(sample_copy)[0]
+    assert report.status == "replaced" and report.removed == report.passages
+    assert set(assistant.store._passages.get(where={"article_id": "energy"}, include=[])["ids"]) == other_ids
+    answer = assistant.ask(TRADE_QUESTION)
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert "115.7" in quoted and "102.5" not in quoted
+    stored = " ".join(assistant.store._passages.get(include=["documents"])["documents"])
+    assert "102.5" not in stored, "the old text is no longer retrievable"
+
+
+def test_failure_half_way_leaves_the_old_version_whole(assistant, sample_copy, monkeypatch):
+    assistant.ingest(sample_copy)
+    before = assistant.ask(TRADE_QUESTION)
+    sample_copy.write_text(sample_copy.read_text(encoding="utf-8").replace(EDITED_FROM, EDITED_TO), encoding="utf-8")
+    articles = assistant.store._articles
+
+    def crash(*args, **kwargs):  # the process dies after the new passages, before the switch
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(articles, "upsert", crash)
+    with pytest.raises(StoreError, match="could not write"):
+        assistant.ingest(sample_copy)
+    assert assistant.ask(TRADE_QUESTION) == before, "queries see the old version only, never a mix"
+    monkeypatch.undo()
+    report = assistant.ingest(sample_copy)[0]  # a re-run completes and cleans up
+    assert report.status == "replaced"
+    assert assistant.store.count() == report.passages
+    assert any("115.7" in c.quote for c in assistant.ask(TRADE_QUESTION).citations)
+
+
+def test_a_directory_is_ingested_whole_and_ids_stay_apart(assistant, tmp_path):
+    news = tmp_path / "news"
+    (news / "sub").mkdir(parents=True)
+    (news / "a.txt").write_text("The first article reports that wheat prices rose sharply this week.")
+    (news / "sub" / "b.md").write_text("# B\n\nThe second article says the central bank kept its rates unchanged.")
+    (news / "c.html").write_text(
+        "<html><head><title>C</title></head><body><article><h1>C</h1><p>The third article covers a marathon "
+        "held in the capital with twenty thousand runners taking part.</p></article></body></html>"
+    )
+    (news / "notes.csv").write_text("ignored,file")
+    reports = assistant.ingest(news)
+    assert sorted(r.article_id for r in reports) == ["a", "b", "c"]
+    rows = assistant.list_articles()
+    assert [r["article_id"] for r in rows] == ["a", "b", "c"]
+    assert all(r["passages"] == 1 and r["ingested_at"] for r in rows)
+    assert not assistant.ask("Did the central bank change its rates?").abstained
+
+
+def test_another_source_under_the_same_id_is_refused(assistant, sample_copy, tmp_path):
+    assistant.ingest(sample_copy)
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    (elsewhere / "putin-xi.txt").write_text("A different article about something else entirely, with more words.")
+    with pytest.raises(IngestError, match="already holds .*--article-id"):
+        assistant.ingest(elsewhere / "putin-xi.txt")
+    assistant.ingest(elsewhere / "putin-xi.txt", article_id="putin-xi-2")
+    assert assistant.store.article_ids() == ["putin-xi", "putin-xi-2"]
+
+
+def test_remove_deletes_the_article_and_its_passages(assistant, sample_copy):
+    assistant.ingest(sample_copy)
+    assert assistant.remove_article("putin-xi") > 0
+    assert assistant.store.count() == 0 and assistant.list_articles() == []
+    with pytest.raises(IngestError, match="no article 'putin-xi'"):
+        assistant.remove_article("putin-xi")
+
+
+def test_cli_list_remove_and_article_id(tmp_path, sample_copy, capsys):
+    store = ["--store", str(tmp_path / "s")]
+    assert main(["ingest", str(sample_copy), "--article-id", "summit", *store]) == 0
+    assert "summit — الشراكة" in capsys.readouterr().out
+    assert main(["ingest", str(sample_copy), "--article-id", "summit", *store]) == 0
+    assert "summit — الشراكة والقضايا الإقليمية على طاولة مباحثات بوتين وشي: unchanged" in capsys.readouterr().out
+    assert main(["list", "--json", *store]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["article_id"] == "summit" and rows[0]["dateline"] == "دبي -الشرق" and rows[0]["language"] == "ar"
+    assert main(["remove", "summit", *store]) == 0
+    assert "removed summit" in capsys.readouterr().out
+    assert main(["list", *store]) == 0
+    assert "holds no article" in capsys.readouterr().out
