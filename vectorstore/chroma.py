@@ -5,6 +5,11 @@ passage (its text, metadata and embedding), ``{collection}-articles`` one
 record per article (its full text, so citations and the UI can show context).
 Both use cosine distance, set explicitly, and are given embeddings by the
 caller: Chroma's own default embedding function is never used.
+
+Each passage records ``article_version`` (``{article_id}@{version}``) and each
+article record its current ``version``; queries see only current versions,
+which makes replacing an article atomic from a reader's point of view (see
+:meth:`PassageStore.put_article`).
 """
 
 from __future__ import annotations
