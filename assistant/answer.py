@@ -22,6 +22,7 @@ import numpy as np
 from assistant.types import Answer, Citation
 from ingest.embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from ingest.language import Language
+from ingest.normalize import for_embedding
 from ingest.splitting import split_sentences
 from ingest.types import Passage
 
@@ -147,7 +148,7 @@ def extractive_answer(
     sentences = _candidate_sentences(pool)
     if not sentences:
         return abstain(question, language)
-    vectors = embeddings.encode_passages([s.text for s in sentences])
+    vectors = embeddings.encode_passages([for_embedding(s.text) for s in sentences])
     similarity = vectors @ np.asarray(question_embedding, dtype=np.float32)
     order = np.argsort(-similarity, kind="stable")
     best = float(similarity[order[0]])

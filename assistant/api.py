@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
 from ingest.loaders import SUPPORTED_SUFFIXES, is_url, load_article, sample_article_path
-from ingest.normalize import has_words, prepare_query, remove_invisible
+from ingest.normalize import has_words, for_embedding, remove_invisible
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
 from vectorstore.chroma import Hit, PassageStore, open_client
@@ -82,7 +82,7 @@ def _passage_from_hit(hit: Hit) -> Passage:
 
 
 def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
-    """Files, directories (every supported file in them, recursively, sorted) and URLs, each once.
+    """Files, directories (every supported file in them, recursively, sorted; hidden ones skipped) and URLs, each once.
 
     Raises:
         IngestError: If a directory holds no supported file.
@@ -94,7 +94,13 @@ def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
             continue
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)  # .git, .cache...
+            )
             if not files:
                 raise IngestError(f"{path} holds no {', '.join(SUPPORTED_SUFFIXES)} file")
             out.update((str(f.resolve()), f) for f in files)
@@ -255,13 +261,13 @@ class Assistant:
         batches = range(0, len(texts), _EMBED_BATCH)
         vectors = np.concatenate(
             [
-                self.embeddings.encode_passages(texts[i : i + _EMBED_BATCH])
+                self.embeddings.encode_passages([for_embedding(t) for t in texts[i : i + _EMBED_BATCH]])
                 for i in tqdm(batches, desc=f"embedding {article.article_id}", unit="batch", disable=not progress)
             ]
         )
         # The article record's vector: its lead (title and first passage).
         lead = "\n".join(t for t in (article.title, passages[0].text) if t)
-        article_vector = self.embeddings.encode_passages([lead])[0]
+        article_vector = self.embeddings.encode_passages([for_embedding(lead)])[0]
         metadata = {
             **article.metadata(),
             "passages": len(passages),
@@ -296,6 +302,7 @@ class Assistant:
         *,
         article_id: str | None = None,
         progress: bool = False,
+        on_stored: Callable[[IngestReport], None] | None = None,
     ) -> list[IngestReport]:
         """Load, split, embed and store articles: files, directories of them, or URLs.
 
@@ -309,6 +316,8 @@ class Assistant:
                 recursively) and ``http(s)://`` URLs.
             article_id: Id for a single source.
             progress: Show tqdm bars (files, then embedding batches).
+            on_stored: Called with each article's report as soon as it is
+                stored (before the next one is embedded).
 
         Raises:
             IngestError: If a source cannot be read (see :func:`ingest.load_article`),
@@ -334,7 +343,12 @@ class Assistant:
                     f"{article.article_id!r}: rename one (nothing was ingested)"
                 )
             prepared[article.article_id] = (article, passages)
-        return [self._store_article(a, p, progress) for a, p in prepared.values()]
+        reports = []
+        for article, passages in prepared.values():
+            reports.append(self._store_article(article, passages, progress))
+            if on_stored is not None:
+                on_stored(reports[-1])
+        return reports
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
         """Ingest the bundled sample article when the store holds no article.
@@ -417,7 +431,7 @@ class Assistant:
         if not has_words(question):  # only punctuation or emoji: nothing to look up
             return abstain(question, language)
         k = max(self.top_k, MARGIN_REFERENCE_K)
-        vector, hits = self.retrieve(prepare_query(question), k=k, article_ids=article_ids)
+        vector, hits = self.retrieve(for_embedding(question), k=k, article_ids=article_ids)
         scores = [h.score for h in hits]
         log.info("retrieved %d passages, scores %s", len(hits), " ".join(f"{x:.3f}" for x in scores))
         if not is_answerable(scores, self.min_score, self.min_margin):

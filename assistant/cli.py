@@ -149,11 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         qa = Assistant.from_settings(settings)
         if args.command == "ingest":
-            reports = qa.ingest(args.paths, article_id=args.article_id, progress=sys.stderr.isatty())
-            for r in reports:
+            def report(r: Any) -> None:
                 title = f" — {r.title}" if r.title else ""
                 removed = f", {r.removed} old removed" if r.removed else ""
-                print(f"{r.article_id}{title}: {r.status}, {_plural(r.passages, 'passage')}{removed}")
+                print(f"{r.article_id}{title}: {r.status}, {_plural(r.passages, 'passage')}{removed}", flush=True)
+
+            qa.ingest(args.paths, article_id=args.article_id, progress=sys.stderr.isatty(), on_stored=report)
             print(f"store {settings.store} holds {_plural(len(qa.store.article_ids()), 'article')}")
         elif args.command == "list":
             articles = qa.list_articles()
@@ -194,6 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"article-qa: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "\narticle-qa: interrupted. Articles reported above are stored whole; the one in progress was not "
+            "switched in (its old version, if any, stays). Run the same command again to finish.",
+            file=sys.stderr,
+        )
+        return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

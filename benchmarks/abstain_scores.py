@@ -22,7 +22,7 @@ from pathlib import Path
 from assistant import Assistant
 from assistant.answer import MARGIN_REFERENCE_K
 from ingest import E5Embeddings
-from ingest.normalize import prepare_query
+from ingest.normalize import for_embedding
 
 DATA = Path(__file__).parent / "data" / "sample_questions.jsonl"
 
@@ -45,7 +45,7 @@ def main() -> None:
         results = []
         for row in rows:
             q = row["question"]
-            _, hits = qa.retrieve(prepare_query(q), k=MARGIN_REFERENCE_K)
+            _, hits = qa.retrieve(for_embedding(q), k=MARGIN_REFERENCE_K)
             scores = [h.score for h in hits]
             margin = scores[0] - statistics.median(scores)
             answer = qa.ask(q)

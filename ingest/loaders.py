@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ingest.cleaning import clean_article_text
 from ingest.errors import IngestError
 from ingest.language import detect_language
-from ingest.splitting import heading_text, split_paragraphs
+from ingest.splitting import DEFAULT_MIN_WORDS, heading_text, split_paragraphs
 from ingest.types import Article
 
 #: File suffixes :func:`load_article` accepts.
@@ -133,18 +133,22 @@ def article_from_html(html: str, article_id: str, source: str | None = None) -> 
     doc = etree.fromstring(xml.encode("utf-8"))
     title = (doc.get("title") or "").strip() or None
     blocks = [f"# {title}"] if title else []
-    for element in doc.iterfind("./main/*"):
-        content = " ".join("".join(element.itertext()).split())
-        if not content:
-            continue
+    main = doc.find("main")
+    if main is not None and (main.text or "").strip():
+        blocks.append(_squash(main.text))
+    for element in main if main is not None else []:
+        content = _element_text(element)
         if element.tag == "head":
-            if content != title:
-                blocks.append(f"## {content}")
+            if content and content != title:
+                blocks.append("## " + content.replace("\n", " "))
         elif element.tag == "list":
-            blocks.append("\n".join(" ".join("".join(i.itertext()).split()) for i in element.iterfind("item")))
-        else:
+            blocks.append("\n".join(_element_text(item) for item in element.iterfind("item")))
+        elif content:
             blocks.append(content)
-    if len(blocks) == (1 if title else 0):
+        if (element.tail or "").strip():  # text between blocks, e.g. a lead outside any <p>
+            blocks.append(_squash(element.tail))
+    body = blocks[1:] if title else blocks
+    if sum(len(b.split()) for b in body) < DEFAULT_MIN_WORDS:  # e.g. only a "Home" link
         raise IngestError(f"found no article text in {where}: is it a news article page?")
     return article_from_text(
         "\n\n".join(blocks),
@@ -154,6 +158,20 @@ def article_from_html(html: str, article_id: str, source: str | None = None) -> 
         published=doc.get("date") or None,
         site=doc.get("sitename") or None,
     )
+
+
+def _squash(text: str) -> str:
+    """Collapse runs of spaces and tabs, keep line breaks, trim each line."""
+    return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+
+
+def _element_text(element: object) -> str:
+    """Text of a trafilatura XML element, ``<lb/>`` (an HTML ``<br>``) as a line break."""
+    parts = [element.text or ""]  # type: ignore[attr-defined]
+    for child in element:  # type: ignore[attr-defined]
+        parts.append("\n" if child.tag == "lb" else _element_text(child))
+        parts.append(child.tail or "")
+    return _squash("".join(parts))
 
 
 def _read(path: Path) -> str:
@@ -187,7 +205,8 @@ def _fetch(url: str) -> str:
     html = trafilatura.fetch_url(url, config=config)
     if not html:
         raise IngestError(
-            f"could not fetch {url} (no network, or the site refused): save the page as .html and ingest the file"
+            f"could not fetch {url} (no network, the site refused, or a private address, which trafilatura "
+            "never fetches): save the page as .html and ingest the file"
         )
     return html
 
@@ -198,9 +217,11 @@ def load_article(source: str | Path, article_id: str | None = None) -> Article:
     Args:
         source: A UTF-8 ``.txt``/``.md``/``.html`` file of at most
             :data:`MAX_FILE_BYTES` bytes, or an ``http(s)://`` URL.
-        article_id: Id to store it under; by default the file name without its
-            suffix, or the URL's host and path, so re-ingesting the same
-            source replaces it.
+        article_id: Id to store it under (letters, digits, ``.``, ``_``,
+            ``-``); by default the file name without its suffix (the folder's
+            name for ``index.html``), or the URL's host and path, so
+            re-ingesting the same source replaces it. Sources are recorded as
+            absolute paths.
 
     Returns:
         The cleaned article; see :class:`ingest.types.Article`.
@@ -211,12 +232,19 @@ def load_article(source: str | Path, article_id: str | None = None) -> Article:
             binary (NUL bytes), empty, or without text after cleaning; or the
             URL cannot be fetched.
     """
+    if article_id is not None and make_article_id(article_id) != article_id:
+        raise IngestError(
+            f"article id {article_id!r} may hold only letters, digits, '.', '_' and '-': "
+            f"try {make_article_id(article_id)!r}"
+        )
     if is_url(source):
         parts = urlsplit(str(source))
         default_id = f"{parts.netloc}{parts.path}".rstrip("/")
         return article_from_html(_fetch(str(source)), article_id or default_id, str(source))
-    path = Path(source)
+    path = Path(source).resolve()  # one file, one source, however it is spelled
     text = _read(path)
+    # "index.html" names nothing: a page saved as news/story/index.html is "story".
+    stem = path.parent.name if path.stem.lower() == "index" and path.parent.name else path.stem
     if path.suffix.lower() in HTML_SUFFIXES:
-        return article_from_html(text, article_id or path.stem, str(path))
-    return article_from_text(text, article_id or path.stem, str(path))
+        return article_from_html(text, article_id or stem, str(path))
+    return article_from_text(text, article_id or stem, str(path))

@@ -2,9 +2,9 @@
 
 Two levels:
 
-* :func:`prepare_query` - what a question goes through before it is embedded:
-  invisible controls and diacritics removed, spelling otherwise kept (the
-  embedding model was trained on real orthography).
+* :func:`for_embedding` - what questions and passages go through before they
+  are embedded: invisible controls and diacritics removed, spelling otherwise
+  kept (the embedding model was trained on real orthography).
 * :func:`normalize` - the matching form, for lexical search and for checking
   answers against gold text: NFC, diacritics and tatweel removed, alef forms
   unified, alef maqsura and taa marbuta folded, Arabic-Indic and Persian digits
@@ -68,11 +68,12 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-def prepare_query(text: str) -> str:
-    """A question as it is embedded: without invisible controls and diacritics.
+def for_embedding(text: str) -> str:
+    """A question or passage as it is embedded: without invisible controls and diacritics.
 
-    A fully vowelled question (``مَا حَجْمُ التَّبَادُلِ``) embeds far from
-    unvowelled news text unless its marks are removed.
+    A fully vowelled text (``مَا حَجْمُ التَّبَادُلِ``) embeds far from
+    unvowelled text unless its marks are removed; both sides get the same
+    treatment, so vowelled questions meet plain articles and the other way round.
     """
     return remove_tashkeel(remove_invisible(text))
 

@@ -25,6 +25,9 @@ from vectorstore.errors import ModelMismatchError, StoreError
 
 #: Name of the passage collection when none is given.
 DEFAULT_COLLECTION = "articles"
+#: Layout of the records; a store of another layout is refused, not misread.
+#: 2: passages carry ``article_version``, article records ``version`` (atomic re-ingestion).
+SCHEMA_VERSION = 2
 #: Suffix of the article collection beside a passage collection.
 ARTICLES_SUFFIX = "-articles"
 
@@ -102,7 +105,7 @@ class PassageStore:
         self.embedding_model = embedding_model
         self.dimension = dimension
         self.collection_name = collection
-        metadata = {"embedding_model": embedding_model, "embedding_dim": dimension}
+        metadata = {"embedding_model": embedding_model, "embedding_dim": dimension, "schema": SCHEMA_VERSION}
         try:
             self._passages = client.get_or_create_collection(
                 collection,
@@ -119,6 +122,12 @@ class PassageStore:
         except Exception as exc:
             raise StoreError(f"cannot open collection {collection!r}: {exc}") from exc
         stored = self._passages.metadata or {}
+        if stored.get("schema") != SCHEMA_VERSION:
+            raise StoreError(
+                f"collection {collection!r} was written by an older article-qa (schema "
+                f"{stored.get('schema', 1)}, this one reads {SCHEMA_VERSION}): ingest into a new store "
+                "(--store) or collection (--collection)"
+            )
         if (stored.get("embedding_model"), stored.get("embedding_dim")) != (embedding_model, dimension):
             raise ModelMismatchError(
                 f"collection {collection!r} was built with model {stored.get('embedding_model')} "

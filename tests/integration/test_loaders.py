@@ -99,3 +99,36 @@ def test_text_that_is_only_boilerplate_is_refused(tmp_path):
     path.write_text("اقرأ أيضاً:\nرابط أول\nرابط ثان\n", encoding="utf-8")
     with pytest.raises(IngestError, match="no text left after cleaning"):
         load_article(path)
+
+
+def test_line_breaks_and_text_outside_paragraphs_are_kept():
+    from ingest.loaders import article_from_html
+
+    html = (
+        "<html><head><title>Ports strike</title></head><body><article><div><h1>Ports strike</h1>Dock workers "
+        "walked out on Tuesday, cutting exports by 3 percent.<br><br>The union said talks would resume.</div>"
+        "<p>The ministry said the strike ended on Tuesday.<br>The routes reopened on Wednesday morning.</p>"
+        "<p>Officials expect exports to recover within a month as ships return.</p></article></body></html>"
+    )
+    text = article_from_html(html, "ports").text
+    assert "cutting exports by 3 percent." in text
+    assert "Tuesday.\nThe routes" in text and "Tuesday.The" not in text
+
+
+def test_given_ids_are_checked_and_index_pages_take_their_folder_name(tmp_path):
+    page = tmp_path / "port-strike" / "index.html"
+    page.parent.mkdir()
+    page.write_text(
+        "<html><head><title>Strike</title></head><body><article><p>Dock workers walked out on Tuesday "
+        "across the country's three main ports.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    assert load_article(page).article_id == "port-strike"
+    with pytest.raises(IngestError, match="try 'خبر-اليوم'"):
+        load_article(page, article_id="خبر اليوم")
+
+
+def test_sources_are_recorded_as_absolute_paths(tmp_path, monkeypatch):
+    (tmp_path / "notes.md").write_text("Some notes about the trade talks between the two countries.")
+    monkeypatch.chdir(tmp_path)
+    assert load_article("notes.md").source == str(tmp_path / "notes.md")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant import IngestError, StoreError
+from assistant import Assistant, IngestError, StoreError
 from assistant.cli import main
 from ingest import sample_article_path
 
@@ -116,3 +116,53 @@ def test_cli_list_remove_and_article_id(tmp_path, sample_copy, capsys):
     assert "removed summit" in capsys.readouterr().out
     assert main(["list", *store]) == 0
     assert "holds no article" in capsys.readouterr().out
+
+
+def test_the_same_file_by_another_path_is_the_same_source(assistant, sample_copy, monkeypatch):
+    assistant.ingest(sample_copy)
+    monkeypatch.chdir(sample_copy.parent)
+    assert assistant.ingest(sample_copy.name)[0].status == "unchanged"
+
+
+def test_hidden_files_in_a_directory_are_skipped(assistant, tmp_path):
+    (tmp_path / "news" / ".git").mkdir(parents=True)
+    (tmp_path / "news" / "story.txt").write_text("The harbour reopened after a week of repairs to the main pier.")
+    (tmp_path / "news" / ".draft.md").write_text("A draft that is not ready to be published at all.")
+    (tmp_path / "news" / ".git" / "notes.md").write_text("Internal notes of the version control system here.")
+    assert [r.article_id for r in assistant.ingest(tmp_path / "news")] == ["story"]
+
+
+def test_vowelled_article_answers_a_plain_question(assistant, tmp_path):
+    article = tmp_path / "riyadh.txt"
+    article.write_text(
+        "مِيزَانِيَّةُ الرِّيَاض\n\n"
+        "بَلَغَتْ مِيزَانِيَّةُ أَمَانَةِ الرِّيَاضِ لِعَامِ 2025 نَحْوَ 12 مِلْيَارَ رِيَالٍ.\n\n"
+        "وَافْتُتِحَتْ حَدِيقَةٌ جَدِيدَةٌ فِي شَمَالِ المَدِينَةِ يَوْمَ الخَمِيسِ.\n\n"
+        "وَتَسْتَضِيفُ المَدِينَةُ مَعْرِضاً لِلْكِتَابِ فِي الخَرِيفِ المُقْبِلِ.\n",
+        encoding="utf-8",
+    )
+    assistant.ingest(article)
+    answer = assistant.ask("كم بلغت ميزانية أمانة الرياض لعام 2025؟")
+    assert not answer.abstained and "12 مِلْيَارَ" in answer.citations[0].quote
+
+
+def test_a_store_of_an_older_layout_is_refused(e5, tmp_path):
+    from vectorstore import open_client
+
+    client = open_client(tmp_path / "old")
+    client.create_collection(
+        "articles", metadata={"embedding_model": e5.model_name, "embedding_dim": 384}, embedding_function=None
+    )
+    with pytest.raises(StoreError, match="older article-qa"):
+        Assistant(e5, tmp_path / "old").store.count()
+
+
+def test_interrupted_ingest_says_what_was_kept(tmp_path, capsys, monkeypatch):
+    from assistant.api import Assistant as AssistantClass
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AssistantClass, "ingest", interrupted)
+    assert main(["ingest", str(tmp_path), "--store", str(tmp_path / "s")]) == 130
+    assert "interrupted" in capsys.readouterr().err

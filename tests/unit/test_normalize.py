@@ -1,6 +1,6 @@
 import pytest
 
-from ingest.normalize import has_words, normalize, prepare_query, remove_invisible, remove_tashkeel
+from ingest.normalize import has_words, normalize, for_embedding, remove_invisible, remove_tashkeel
 
 
 def test_remove_tashkeel_and_tatweel():
@@ -23,8 +23,8 @@ def test_has_words():
     assert not has_words("?!...؟") and not has_words("😀😀") and not has_words("")
 
 
-def test_prepare_query_keeps_spelling():
-    assert prepare_query("\u202eمَتَى التَقَى الرَّئِيسَانِ؟") == "متى التقى الرئيسان؟"
+def test_for_embedding_keeps_spelling():
+    assert for_embedding("\u202eمَتَى التَقَى الرَّئِيسَانِ؟") == "متى التقى الرئيسان؟"
 
 
 @pytest.mark.parametrize(
