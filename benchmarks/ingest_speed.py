@@ -32,6 +32,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xquad", type=Path, default=DEFAULT_XQUAD, help="SQuAD-format JSON (default: XQuAD ar)")
     args = parser.parse_args()
+    if not args.xquad.is_file():
+        parser.error(f"no XQuAD file at {args.xquad}: pass --xquad PATH (it lives in shared/data/xquad/)")
     e5 = E5Embeddings()
     e5.encode_passages(["warm up"])
     with tempfile.TemporaryDirectory() as tmp:
