@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -18,7 +18,7 @@ from assistant.types import Answer
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
-from ingest.loaders import SUPPORTED_SUFFIXES, is_url, load_article, sample_article_path
+from ingest.loaders import expand_sources, load_article, sample_article_path
 from ingest.normalize import has_words, for_embedding, remove_invisible
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
@@ -52,13 +52,25 @@ class IngestReport:
 
     article_id: str
     title: str | None
-    status: str
+    status: Literal["added", "replaced", "unchanged"]
     passages: int
     removed: int
 
 
-def _encode_sentences(sentences: tuple[tuple[int, int], ...]) -> str:
-    return ";".join(f"{a}-{b}" for a, b in sentences)
+# A passage's fields as a Chroma metadata record (flat str/int values; no
+# None), and back. Sentence spans are stored as "start-end;start-end".
+
+
+def _passage_metadata(p: Passage) -> dict[str, str | int]:
+    metadata: dict[str, str | int] = {
+        "passage_idx": p.passage_idx,
+        "char_start": p.char_start,
+        "char_end": p.char_end,
+        "sentences": ";".join(f"{a}-{b}" for a, b in p.sentences),
+    }
+    if p.section is not None:
+        metadata["section"] = p.section
+    return metadata
 
 
 def _decode_sentences(value: Any) -> tuple[tuple[int, int], ...]:
@@ -81,34 +93,6 @@ def _passage_from_hit(hit: Hit) -> Passage:
     )
 
 
-def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
-    """Files, directories (every supported file in them, recursively, sorted; hidden ones skipped) and URLs, each once.
-
-    Raises:
-        IngestError: If a directory holds no supported file.
-    """
-    out: dict[str, str | Path] = {}
-    for source in sources:
-        if is_url(source):
-            out[str(source)] = source
-            continue
-        path = Path(source)
-        if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)  # .git, .cache...
-            )
-            if not files:
-                raise IngestError(f"{path} holds no {', '.join(SUPPORTED_SUFFIXES)} file")
-            out.update((str(f.resolve()), f) for f in files)
-        else:
-            out[str(path.resolve())] = path
-    return list(out.values())
-
-
 class Assistant:
     """Answers questions about the stored articles, citing the passages it quotes.
 
@@ -119,7 +103,7 @@ class Assistant:
         embeddings: Embedding backend (:func:`ingest.make_embeddings`).
         store_path: Directory of the embedded Chroma store.
         collection: Name of the passage collection.
-        top_k: Passages retrieved per question.
+        top_k: Best passages whose sentences may be quoted.
         min_score: Cosine similarity the best passage must reach, else abstain.
         min_margin: How far the best passage must score above the median of
             the retrieved ones, else abstain (see :func:`assistant.answer.is_answerable`;
@@ -240,22 +224,31 @@ class Assistant:
                 article of another source.
             StoreError: If the store refuses the write.
         """
-        return self._store_article(article, self.split(article), progress)
+        passages = self.split(article)
+        return self._store_article(article, passages, self._stored_version(article), progress)
 
-    def _check_source(self, article: Article) -> None:
-        stored = self.store.get_article(article.article_id)
+    def _stored_version(self, article: Article) -> str | None:
+        """Version of this article already stored, or ``None``.
+
+        Raises:
+            IngestError: If its id holds an article of another source.
+        """
+        stored = self.store.article_metadata(article.article_id)
         if stored is None:
-            return
-        old_source = stored[1].get("source")
+            return None
+        old_source = stored.get("source")
         if old_source and article.source and old_source != article.source:
             raise IngestError(
                 f"article id {article.article_id!r} already holds {old_source}; to store {article.source} "
                 f"beside it pass another id (--article-id), or `article-qa remove {article.article_id}` first"
             )
+        return stored.get("version")
 
-    def _store_article(self, article: Article, passages: list[Passage], progress: bool) -> IngestReport:
+    def _store_article(
+        self, article: Article, passages: list[Passage], stored_version: str | None, progress: bool
+    ) -> IngestReport:
         version = version_of(passages[0])
-        if self.store.stored_version(article.article_id) == version:
+        if stored_version == version:  # nothing to embed or write
             return IngestReport(article.article_id, article.title, "unchanged", len(passages), 0)
         texts = [p.text for p in passages]
         batches = range(0, len(texts), _EMBED_BATCH)
@@ -281,16 +274,7 @@ class Assistant:
             article_vector,
             [p.passage_id for p in passages],
             texts,
-            [
-                {
-                    "passage_idx": p.passage_idx,
-                    "char_start": p.char_start,
-                    "char_end": p.char_end,
-                    "sentences": _encode_sentences(p.sentences),
-                    **({"section": p.section} if p.section is not None else {}),
-                }
-                for p in passages
-            ],
+            [_passage_metadata(p) for p in passages],
             vectors,
         )
         log.info("%s %s: %d passages (%d old removed)", status, article.article_id, len(passages), removed)
@@ -329,12 +313,12 @@ class Assistant:
         paths = expand_sources(sources)
         if article_id is not None and len(paths) != 1:
             raise IngestError(f"--article-id names one article, but {len(paths)} sources were given")
-        prepared: dict[str, tuple[Article, list[Passage]]] = {}
+        prepared: dict[str, tuple[Article, list[Passage], str | None]] = {}
         for source in tqdm(paths, desc="reading", unit="file", disable=not progress or len(paths) < 2):
             try:
                 article = load_article(source, article_id)
                 passages = self.split(article)
-                self._check_source(article)
+                stored_version = self._stored_version(article)
             except IngestError as exc:
                 raise IngestError(f"{exc} (nothing was ingested)") from exc
             if article.article_id in prepared:
@@ -342,10 +326,10 @@ class Assistant:
                     f"{prepared[article.article_id][0].source} and {source} would both be stored as article "
                     f"{article.article_id!r}: rename one (nothing was ingested)"
                 )
-            prepared[article.article_id] = (article, passages)
+            prepared[article.article_id] = (article, passages, stored_version)
         reports = []
-        for article, passages in prepared.values():
-            reports.append(self._store_article(article, passages, progress))
+        for article, passages, stored_version in prepared.values():
+            reports.append(self._store_article(article, passages, stored_version, progress))
             if on_stored is not None:
                 on_stored(reports[-1])
         return reports
@@ -373,7 +357,7 @@ class Assistant:
         Raises:
             IngestError: If no article has this id.
         """
-        if self.store.get_article(article_id) is None:
+        if self.store.article_metadata(article_id) is None:
             raise IngestError(f"no article {article_id!r} in the store: `article-qa list` shows the ids")
         return self.store.remove_article(article_id)
 

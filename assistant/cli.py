@@ -88,20 +88,17 @@ def _settings(args: argparse.Namespace) -> Any:
     return Settings(**overrides)
 
 
-class _PortBusy(Exception):
-    """The UI's port is taken."""
-
-
 def _check_port_free(host: str, port: int) -> None:
-    """Fail early, before any ingestion, when the UI's port is taken."""
+    """Fail early, before any ingestion, when the UI's port is taken.
+
+    Raises:
+        OSError: If ``host:port`` cannot be bound.
+    """
     if port == 0:
         return
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind; TIME_WAIT is no conflict
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            raise _PortBusy(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+        s.bind((host, port))
 
 
 def _plural(n: int, noun: str) -> str:
@@ -162,11 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(articles, ensure_ascii=False))
             elif not articles:
                 print(f"store {settings.store} holds no article")
-            for a in [] if args.json else articles:
-                print(
-                    f"{a['article_id']}\t{a.get('title', '')}\t{_plural(int(a.get('passages', 0)), 'passage')}"
-                    f"\t{a.get('ingested_at', '')}"
-                )
+            else:
+                for a in articles:
+                    passages = _plural(int(a.get("passages", 0)), "passage")
+                    print(f"{a['article_id']}\t{a.get('title', '')}\t{passages}\t{a.get('ingested_at', '')}")
         elif args.command == "remove":
             removed = qa.remove_article(args.article_id)
             print(f"removed {args.article_id} ({_plural(removed, 'passage')})")
@@ -185,9 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _check_port_free(settings.host, settings.port)
                 _ensure_sample(qa)
                 launch(qa, host=settings.host, port=settings.port)
-            except (_PortBusy, OSError) as exc:
-                message = str(exc) if isinstance(exc, _PortBusy) else f"cannot listen on {settings.host}:{settings.port}"
-                print(f"article-qa: {message}: choose another port with --port or ARTICLE_QA_PORT", file=sys.stderr)
+            except OSError as exc:  # from the early check, or from Gradio itself
+                reason = f" ({exc.strerror})" if exc.strerror else ""
+                print(
+                    f"article-qa: cannot listen on {settings.host}:{settings.port}{reason}: "
+                    "choose another port with --port or ARTICLE_QA_PORT",
+                    file=sys.stderr,
+                )
                 return 1
     except ValidationError as exc:
         print(f"article-qa: invalid setting: {describe_errors(exc, OPTIONS)}", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -209,6 +210,38 @@ def _fetch(url: str) -> str:
             "never fetches): save the page as .html and ingest the file"
         )
     return html
+
+
+def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
+    """The articles to load from files, directories and URLs, each once.
+
+    A directory gives every file of a supported suffix in it, recursively and
+    sorted, skipping hidden files and folders (``.git``); files are
+    deduplicated by absolute path.
+
+    Raises:
+        IngestError: If a directory holds no supported file.
+    """
+    out: dict[str, str | Path] = {}
+    for source in sources:
+        if is_url(source):
+            out[str(source)] = source
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)  # .git, .cache...
+            )
+            if not files:
+                raise IngestError(f"{path} holds no {', '.join(SUPPORTED_SUFFIXES)} file")
+            out.update((str(f.resolve()), f) for f in files)
+        else:
+            out[str(path.resolve())] = path
+    return list(out.values())
 
 
 def load_article(source: str | Path, article_id: str | None = None) -> Article:

@@ -158,10 +158,15 @@ class PassageStore:
             )
         return embeddings
 
+    def article_metadata(self, article_id: str) -> dict[str, Any] | None:
+        """The metadata of a stored article (``version``, ``source``, ``title``...), or ``None``."""
+        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        return dict(got["metadatas"][0] or {}) if got["ids"] else None
+
     def stored_version(self, article_id: str) -> str | None:
         """The version of an article that queries see, or ``None`` if it is not stored."""
-        got = self._articles.get(ids=[article_id], include=["metadatas"])
-        return (got["metadatas"][0] or {}).get("version") if got["ids"] else None
+        metadata = self.article_metadata(article_id)
+        return None if metadata is None else metadata.get("version")
 
     def put_article(
         self,
@@ -277,6 +282,9 @@ class PassageStore:
         Raises:
             StoreError: If another process changed the store since this one
                 opened it (the embedded client's index is per process).
+
+        Cost: besides the vector search, one read of the article records (to
+        learn the current versions), which grows with the number of articles.
         """
         vector = self._check(np.asarray(embedding)[None, :], 1)
         if k <= 0:
