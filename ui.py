@@ -4,7 +4,7 @@
 serves it (127.0.0.1 by default); ``main`` is ``article-qa ui``.
 
 Every message is shown in its own direction: a small script marks each chat
-message ``dir="rtl"`` when its first line has at least as many Arabic letters as Latin ones
+message ``dir="rtl"`` when its first line has at least as many Arabic words as Latin ones
 (the rule of :func:`ingest.language.detect_language`), else ``dir="ltr"``;
 within a message each paragraph still takes the direction of its own text
 (``unicode-bidi: plaintext``), so an English answer quoting Arabic reads right.
@@ -42,11 +42,11 @@ CSS = """
 
 # Sets dir on every chat message as it appears, from its first line (an answer's
 # first line is its framing text, in the question's language): rtl when Arabic
-# letters are at least as many as Latin ones: the rule and letter classes of
+# words (letter runs) are at least as many as Latin ones: the rule and letter classes of
 # ingest.language.detect_language.
 JS = r"""
 () => {
-  const AR = /ARABIC_LETTER/g, LA = /LATIN_LETTER/g;
+  const AR = /ARABIC_LETTER+/g, LA = /LATIN_LETTER+/g;
   const mark = () => {
     document.querySelectorAll('#chat .message-content').forEach((el) => {
       const t = (el.innerText || '').trim().split('\n')[0];

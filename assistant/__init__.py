@@ -1,16 +1,19 @@
 """article-qa: answer Arabic or English questions about news articles, with citations."""
 
 from assistant.api import Assistant, IngestReport
-from assistant.errors import AssistantError, ModelMismatchError, StoreError, IngestError
-from assistant.types import Answer, Citation
+from assistant.errors import AssistantError, EvalDataError, IngestError, ModelMismatchError, StoreError
+from assistant.types import Answer, AnswerTrace, Citation, RetrievedPassage
 
 __all__ = [
     "Answer",
+    "AnswerTrace",
     "Assistant",
     "AssistantError",
     "Citation",
+    "EvalDataError",
     "IngestError",
     "IngestReport",
     "ModelMismatchError",
+    "RetrievedPassage",
     "StoreError",
 ]

@@ -19,7 +19,7 @@ from statistics import median
 
 import numpy as np
 
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, RetrievedPassage
 from ingest.embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from ingest.language import Language
 from ingest.normalize import for_embedding
@@ -38,19 +38,6 @@ ABSTAIN_TEXT: dict[Language, str] = {
     "en": "The article does not say.",
 }
 _QUOTE_MARKS: dict[Language, tuple[str, str]] = {"ar": ("«", "»"), "en": ("“", "”")}
-
-
-@dataclass(frozen=True, slots=True)
-class RetrievedPassage:
-    """A passage found for a question.
-
-    Attributes:
-        passage: The passage.
-        score: Cosine similarity of question and passage embeddings, in [-1, 1].
-    """
-
-    passage: Passage
-    score: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from assistant.answer import MARGIN_REFERENCE_K, Embedder, RetrievedPassage, abstain, extractive_answer, is_answerable
+from assistant.answer import MARGIN_REFERENCE_K, Embedder, abstain, extractive_answer, is_answerable
 from assistant.errors import AssistantError
-from assistant.types import Answer
+from assistant.types import Answer, AnswerTrace, RetrievedPassage
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
@@ -404,6 +404,24 @@ class Assistant:
             AssistantError: If the question is empty or too long.
             StoreError, ModelMismatchError: If the store cannot be used.
         """
+        return self.ask_traced(question, history, article_ids=article_ids).answer
+
+    def ask_traced(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        article_ids: Sequence[str] | None = None,
+    ) -> AnswerTrace:
+        """Like :meth:`ask`, and also return the ranked passages retrieval found.
+
+        The evaluation harness scores retrieval (recall@k, MRR) from
+        ``AnswerTrace.retrieved`` and the answer from ``AnswerTrace.answer``,
+        so both come from one run, timed once.
+
+        Raises:
+            Same as :meth:`ask`.
+        """
         question = remove_invisible(question).strip() if isinstance(question, str) else ""
         if not question:
             raise AssistantError("the question is empty: type a question about the article")
@@ -413,14 +431,14 @@ class Assistant:
             )
         language = detect_language(question)
         if not has_words(question):  # only punctuation or emoji: nothing to look up
-            return abstain(question, language)
+            return AnswerTrace(abstain(question, language))
         k = max(self.top_k, MARGIN_REFERENCE_K)
         vector, hits = self.retrieve(for_embedding(question), k=k, article_ids=article_ids)
         scores = [h.score for h in hits]
         log.info("retrieved %d passages, scores %s", len(hits), " ".join(f"{x:.3f}" for x in scores))
         if not is_answerable(scores, self.min_score, self.min_margin):
-            return abstain(question, language)
-        return extractive_answer(
+            return AnswerTrace(abstain(question, language), hits)
+        answer = extractive_answer(
             question,
             language,
             vector,
@@ -429,6 +447,7 @@ class Assistant:
             min_score=self.min_score,
             max_quotes=self.max_quotes,
         )
+        return AnswerTrace(answer, hits)
 
     def as_runnable(self) -> Runnable:
         """This assistant as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""

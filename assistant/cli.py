@@ -1,4 +1,4 @@
-"""The ``article-qa`` command: ``ingest``, ``ask`` and ``ui``.
+"""The ``article-qa`` command: ``ingest``, ``list``, ``remove``, ``ask``, ``eval`` and ``ui``.
 
 Every option also reads from an ``ARTICLE_QA_<NAME>`` environment variable
 (see :class:`assistant.settings.Settings`); an option given on the command
@@ -8,6 +8,7 @@ line wins.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -58,6 +59,42 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
     p.add_argument("question", help="the question, in Arabic or English")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    p.add_argument(
+        "-k", "--top-k", type=int, help="best passages whose sentences may be quoted (env ARTICLE_QA_TOP_K; default 3)"
+    )
+    _common(p)
+
+    p = sub.add_parser(
+        "eval",
+        help="score the assistant on a question-answer test set (SQuAD .json, .jsonl, .csv)",
+        description="Run a test set and report retrieval, answer, citation, abstention and latency metrics, "
+        "overall and per question language. The corpus goes into a temporary store, never into yours.",
+    )
+    p.add_argument(
+        "dataset",
+        nargs="?",
+        metavar="TESTSET",
+        help="SQuAD-format .json (its paragraphs are the corpus), or .jsonl/.csv with id, question, answers, "
+        "answerable, lang",
+    )
+    p.add_argument(
+        "--questions", metavar="OTHER.json", help="parallel SQuAD file whose question texts are used (cross-lingual)"
+    )
+    p.add_argument(
+        "--corpus",
+        nargs="+",
+        metavar="PATH",
+        help="articles a .jsonl/.csv set is about (files, directories, URLs); default: the articles in the store",
+    )
+    p.add_argument("--out", metavar="DIR", help="write report.json, questions.csv, report.md and recall_at_k.png")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions (a quick check)")
+    p.add_argument("--json", action="store_true", help="print report.json on stdout instead of the table")
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="print two report.json files (or --out directories) side by side with differences, and exit",
+    )
     p.add_argument(
         "-k", "--top-k", type=int, help="best passages whose sentences may be quoted (env ARTICLE_QA_TOP_K; default 3)"
     )
@@ -125,6 +162,55 @@ def _print_answer(answer: Any) -> None:
             print(f"    {c.passage_text}")
 
 
+def _eval(args: argparse.Namespace, settings: Any) -> int:
+    """``article-qa eval``: run a test set, or compare two reports."""
+    from rich.console import Console
+
+    from assistant.errors import EvalDataError
+    from assistant.evaluation import (
+        comparison_table,
+        load_eval_set,
+        load_report,
+        print_summary,
+        run_evaluation,
+        write_report,
+    )
+
+    if args.compare:
+        if args.dataset:
+            raise EvalDataError("--compare takes two reports and runs nothing: drop the test set, or drop --compare")
+        a, b = (load_report(p) for p in args.compare)
+        Console(soft_wrap=True).print(comparison_table(a, b, tuple(args.compare)))
+        return 0
+    if not args.dataset:
+        raise EvalDataError("give a test set (SQuAD .json, .jsonl or .csv), or --compare A B")
+    if args.limit is not None and args.limit < 1:
+        raise EvalDataError(f"--limit is {args.limit}: give a number of questions, 1 or more")
+    eval_set = load_eval_set(args.dataset, args.questions)
+    if args.limit:
+        eval_set = dataclasses.replace(eval_set, questions=eval_set.questions[: args.limit])
+    interactive = sys.stderr.isatty()
+    run = run_evaluation(eval_set, settings, corpus=args.corpus or (), progress=interactive)
+    if args.json:
+        print(json.dumps({**run.report, "run": run.info}, ensure_ascii=False, indent=2))
+    else:
+        print_summary(run.report)
+    if run.gold_not_in_corpus:
+        print(
+            f"warning: {_plural(len(run.gold_not_in_corpus), 'answerable question')} without any gold answer in the "
+            f"articles of the corpus ({', '.join(run.gold_not_in_corpus[:5])}"
+            f"{', ...' if len(run.gold_not_in_corpus) > 5 else ''}): check the answers or the corpus",
+            file=sys.stderr,
+        )
+    if args.out:
+        try:
+            paths = write_report(run, args.out)
+        except OSError as exc:
+            raise EvalDataError(f"cannot write the report into {args.out} ({exc.strerror or exc}): choose another --out") from exc
+        print(f"wrote {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``article-qa`` with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -144,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = _settings(args)
+        if args.command == "eval":
+            return _eval(args, settings)
         qa = Assistant.from_settings(settings)
         if args.command == "ingest":
             def report(r: Any) -> None:
@@ -196,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"article-qa: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if args.command != "ingest":
+            done = "; no report was written" if args.command == "eval" else ""
+            print(f"\narticle-qa: {args.command} interrupted{done}", file=sys.stderr)
+            return 130
         print(
             "\narticle-qa: interrupted. Articles reported above are stored whole; the one in progress was not "
             "switched in (its old version, if any, stays). Run the same command again to finish.",

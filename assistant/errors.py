@@ -8,6 +8,10 @@ class AssistantError(ValueError):
     """A question or a call to the assistant was not usable as given."""
 
 
+class EvalDataError(AssistantError):
+    """A test set or report for ``article-qa eval`` could not be read; the message names the record at fault."""
+
+
 #: Every error whose message is meant for the user (no traceback needed).
 USER_ERRORS: tuple[type[Exception], ...] = (
     AssistantError,
@@ -16,4 +20,12 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     StoreError,
 )
 
-__all__ = ["USER_ERRORS", "AssistantError", "EmbeddingModelError", "IngestError", "ModelMismatchError", "StoreError"]
+__all__ = [
+    "USER_ERRORS",
+    "AssistantError",
+    "EmbeddingModelError",
+    "EvalDataError",
+    "IngestError",
+    "ModelMismatchError",
+    "StoreError",
+]

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.language import Language
+from ingest.types import Passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +62,31 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with the fields above (citations as dicts)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedPassage:
+    """A passage found for a question.
+
+    Attributes:
+        passage: The passage.
+        score: Cosine similarity of question and passage embeddings, in [-1, 1].
+    """
+
+    passage: Passage
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerTrace:
+    """An answer together with the retrieval behind it, for evaluation and debugging.
+
+    Attributes:
+        answer: The reply, as :meth:`assistant.Assistant.ask` returns it.
+        retrieved: The ranked passages retrieval returned for the question,
+            best first (up to ``max(top_k, 12)``); empty when the question was
+            abstained on before retrieval (no letter or digit in it).
+    """
+
+    answer: Answer
+    retrieved: list[RetrievedPassage] = field(default_factory=list)

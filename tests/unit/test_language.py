@@ -11,6 +11,8 @@ from ingest.language import detect_language
         ("ما هو G20؟", "ar"),
         ("كم بلغت التجارة في 2019؟", "ar"),
         ("What does «الشرق» mean in this headline?", "en"),
+        ("أين يقع Energiprojekt AB؟", "ar"),  # XQuAD: a long Latin name in an Arabic question
+        ("Where is شركة الطاقة based?", "en"),
         ("ﻣﺎ ﻫﻮ", "ar"),  # presentation forms
         ("2019", "en"),
         ("", "en"),

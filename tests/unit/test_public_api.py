@@ -1,4 +1,5 @@
 import assistant
+import assistant.evaluation
 import ingest
 import vectorstore
 
@@ -6,15 +7,33 @@ import vectorstore
 def test_public_surface_is_pinned():
     assert sorted(assistant.__all__) == [
         "Answer",
+        "AnswerTrace",
         "Assistant",
         "AssistantError",
         "Citation",
+        "EvalDataError",
         "IngestError",
         "IngestReport",
         "ModelMismatchError",
+        "RetrievedPassage",
         "StoreError",
     ]
-    for module in (assistant, ingest, vectorstore):
+    assert sorted(assistant.evaluation.__all__) == [
+        "EvalQuestion",
+        "EvalRun",
+        "EvalSet",
+        "QuestionResult",
+        "comparison_table",
+        "evaluate",
+        "load_eval_set",
+        "load_report",
+        "print_summary",
+        "run_evaluation",
+        "summarize",
+        "summary_table",
+        "write_report",
+    ]
+    for module in (assistant, assistant.evaluation, ingest, vectorstore):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"
 

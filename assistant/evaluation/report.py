@@ -1,0 +1,267 @@
+"""What ``article-qa eval`` writes: terminal tables, ``report.json``, ``questions.csv``, ``report.md`` and a chart."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant.errors import EvalDataError
+from assistant.evaluation.metrics import MRR_DEPTH, QuestionResult, recall_at
+from assistant.evaluation.run import EvalRun
+
+#: Each reported metric: dotted key in ``report.json``, label, and whether higher is better.
+METRICS: tuple[tuple[str, str, bool], ...] = (
+    ("retrieval.recall@1", "recall@1", True),
+    ("retrieval.recall@3", "recall@3", True),
+    ("retrieval.recall@5", "recall@5", True),
+    ("retrieval.mrr", f"MRR@{MRR_DEPTH}", True),
+    ("answer.answer_in_citation", "answer in citation", True),
+    ("answer.exact_match", "exact match", True),
+    ("answer.f1", "F1", True),
+    ("citations.precision", "citation precision", True),
+    ("abstention.abstain_rate_unanswerable", "abstain rate (unanswerable)", True),
+    ("abstention.false_abstain_rate_answerable", "false-abstain rate (answerable)", False),
+    ("latency_ms.p50", "latency p50 (ms)", False),
+    ("latency_ms.p95", "latency p95 (ms)", False),
+)
+#: Files written into ``--out DIR``.
+REPORT_JSON, QUESTIONS_CSV, REPORT_MD, RECALL_PNG = "report.json", "questions.csv", "report.md", "recall_at_k.png"
+#: Cut-offs drawn in the recall@k chart.
+CHART_KS = tuple(range(1, 11))
+
+
+def metric(report: dict[str, Any], key: str) -> Any:
+    """The value of a dotted key (``"retrieval.recall@1"``) in a nested report; ``None`` if absent."""
+    value: Any = report
+    for part in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _format(value: Any, key: str) -> str:
+    if value is None:
+        return "—"
+    if key.startswith("latency_ms"):
+        return f"{value:.1f}"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}"
+
+
+def _scopes(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [("all", report), *sorted(report.get("by_language", {}).items())]
+
+
+def _counts(block: dict[str, Any]) -> str:
+    return f"{block['n_questions']} ({block.get('n_answerable', '?')}/{block.get('n_unanswerable', '?')})"
+
+
+def summary_table(report: dict[str, Any], title: str = "article-qa eval") -> Table:
+    """A rich table of every metric, one column for all questions and one per language."""
+    scopes = _scopes(report)
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for name, _ in scopes:
+        table.add_column(name, justify="right")
+    table.add_row("questions (answerable/not)", *(_counts(block) for _, block in scopes))
+    for key, label, _ in METRICS:
+        table.add_row(label, *(_format(metric(block, key), key) for _, block in scopes))
+    return table
+
+
+def print_summary(report: dict[str, Any], console: Console | None = None) -> None:
+    """Print :func:`summary_table` on the terminal (stdout)."""
+    (console or Console(soft_wrap=True)).print(summary_table(report))
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """Read a ``report.json`` written by ``article-qa eval --out`` (or the directory holding one).
+
+    Raises:
+        EvalDataError: If it is missing or is not such a report.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / REPORT_JSON
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvalDataError(f"{path}: no such file (give a report.json written by `article-qa eval --out`)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalDataError(f"{path}: cannot read it as a report ({exc})") from None
+    if not isinstance(report, dict) or "n_questions" not in report or "retrieval" not in report:
+        raise EvalDataError(f"{path} is not a report.json of `article-qa eval` (no n_questions/retrieval keys)")
+    return report
+
+
+def comparison_table(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("A", "B")) -> Table:
+    """A rich table of two reports' metrics side by side, with the difference B − A.
+
+    Rows cover all questions, then each language present in either report;
+    a difference is green when it is an improvement and red when not.
+    """
+    table = Table(title=f"A = {names[0]}\nB = {names[1]}", title_justify="left")
+    for column, justify in (("scope", "left"), ("metric", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    languages = sorted(set(a.get("by_language", {})) | set(b.get("by_language", {})))
+    for scope in ["all", *languages]:
+        ra = a if scope == "all" else a.get("by_language", {}).get(scope, {})
+        rb = b if scope == "all" else b.get("by_language", {}).get(scope, {})
+        table.add_row(scope, "questions", str(ra.get("n_questions", "—")), str(rb.get("n_questions", "—")), "")
+        for key, label, higher_is_better in METRICS:
+            va, vb = metric(ra, key), metric(rb, key)
+            delta = ""
+            if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+                d = vb - va
+                text = f"{d:+.1f}" if key.startswith("latency_ms") else f"{d:+.3f}"
+                better = d > 0 if higher_is_better else d < 0
+                delta = text if abs(d) < 1e-9 else f"[{'green' if better else 'red'}]{text}[/]"
+            table.add_row("", label, _format(va, key), _format(vb, key), delta)
+        table.add_section()
+    return table
+
+
+def write_report(run: EvalRun, out: str | Path) -> list[Path]:
+    """Write ``report.json``, ``questions.csv``, ``report.md`` and ``recall_at_k.png`` into ``out``.
+
+    ``report.json`` holds :attr:`EvalRun.report` plus a ``run`` object
+    (:attr:`EvalRun.info`); ``questions.csv`` is UTF-8 with a byte-order mark,
+    so spreadsheet programs show the Arabic.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        OSError: If ``out`` cannot be created or written.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / REPORT_JSON, out / QUESTIONS_CSV, out / RECALL_PNG, out / REPORT_MD]
+    document = {**run.report, "run": {**run.info, "gold_not_in_corpus": run.gold_not_in_corpus}}
+    paths[0].write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _write_questions(run.results, paths[1])
+    _plot_recall(run.results, paths[2])
+    paths[3].write_text(_markdown(run), encoding="utf-8")
+    return paths
+
+
+def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
+    columns = (
+        "id", "language", "question", "answerable", "gold", "answer", "abstained", "hit_rank",
+        "cited_passage_ids", "answer_in_citation", "exact_match", "f1", "latency_ms",
+    )  # fmt: skip
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for r in results:
+            writer.writerow(
+                [
+                    r.id, r.language, r.question, r.answerable, " | ".join(r.gold), r.answer, r.abstained,
+                    "" if r.hit_rank is None else r.hit_rank, " ".join(r.cited_passage_ids),
+                    r.answer_in_citation, r.exact_match, round(r.f1, 4), round(r.latency_ms, 1),
+                ]
+            )  # fmt: skip
+
+
+def _plot_recall(results: Sequence[QuestionResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    scopes = [("all", results)] + [
+        (lang, [r for r in results if r.language == lang]) for lang in sorted({r.language for r in results})
+    ]
+    for name, subset in scopes if len(scopes) > 2 else scopes[:1]:
+        values = [recall_at(subset, k) for k in CHART_KS]
+        if values[0] is not None:
+            ax.plot(CHART_KS, values, marker="o", label=f"{name} ({sum(r.answerable for r in subset)} answerable)")
+    ax.set_xlabel("k (passages retrieved)")
+    ax.set_ylabel("recall@k")
+    ax.set_xticks(CHART_KS)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title("Share of answerable questions with a hit in the top k")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _cell(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _markdown(run: EvalRun) -> str:
+    report, info = run.report, run.info
+    scopes = _scopes(report)
+    questions_from = f" (question texts from `{info['questions_from']}`)" if info.get("questions_from") else ""
+    corpus = ", ".join(f"`{c}`" for c in info["corpus"]) if info.get("corpus") else info.get("store")
+    lines = [
+        "# Evaluation report",
+        "",
+        f"- Test set: `{info['dataset']}` ({info['format']}){questions_from}",
+        f"- Corpus: {corpus}: {info.get('articles')} articles, {info.get('passages')} passages",
+        f"- Model: `{info['embedding_model']}`; top_k {info['top_k']}, min_score {info['min_score']}, "
+        f"min_margin {info['min_margin']}, max_quotes {info['max_quotes']}, passage_tokens {info['passage_tokens']}",
+        f"- Run: {info['started_at']} on {info['machine']}; ingestion {info.get('ingest_s')} s, "
+        f"questions {info.get('questions_s')} s",
+        "",
+        "## Metrics",
+        "",
+        "| metric | " + " | ".join(name for name, _ in scopes) + " |",
+        "|---|" + "---:|" * len(scopes),
+        "| questions (answerable/not) | " + " | ".join(_counts(block) for _, block in scopes) + " |",
+    ]
+    for key, label, _ in METRICS:
+        lines.append(f"| {label} | " + " | ".join(_format(metric(block, key), key) for _, block in scopes) + " |")
+    lines += [
+        "",
+        "Rates are shares in [0, 1]; — means no question qualifies. Definitions and sources: the README's "
+        "*Evaluation* section.",
+        "",
+        f"![recall@k]({RECALL_PNG})",
+        "",
+    ]
+    if run.gold_not_in_corpus:
+        lines += [
+            "## Gold answers not found in the corpus",
+            "",
+            "These answerable questions have no gold answer in any article (after normalisation): "
+            + ", ".join(f"`{i}`" for i in run.gold_not_in_corpus),
+            "",
+        ]
+    misses = [r for r in run.results if r.answerable and not r.answer_in_citation]
+    lines += _question_list("Answerable questions whose gold answer is not in a citation", misses, run)
+    wrong = [r for r in run.results if not r.answerable and not r.abstained]
+    lines += _question_list("Unanswerable questions that were answered", wrong, run)
+    return "\n".join(lines)
+
+
+def _question_list(title: str, rows: Sequence[QuestionResult], run: EvalRun, limit: int = 30) -> list[str]:
+    if not rows:
+        return [f"## {title}", "", "None.", ""]
+    lines = [
+        f"## {title}",
+        "",
+        f"{len(rows)} of {len(run.results)}" + (f"; the first {limit} (all in `{QUESTIONS_CSV}`)" if len(rows) > limit else "") + ".",
+        "",
+        "| id | lang | question | gold | hit rank | answer |",
+        "|---|---|---|---|---:|---|",
+    ]
+    for r in rows[:limit]:
+        rank = "—" if r.hit_rank is None else str(r.hit_rank)
+        lines.append(
+            f"| {r.id} | {r.language} | {_cell(r.question)} | {_cell(' | '.join(r.gold), 60)} | {rank} | {_cell(r.answer)} |"
+        )
+    return [*lines, ""]
