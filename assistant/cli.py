@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from assistant.errors import USER_ERRORS
@@ -172,13 +173,20 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
         load_eval_set,
         load_report,
         print_summary,
+        report_document,
         run_evaluation,
         write_report,
     )
 
     if args.compare:
         if args.dataset:
-            raise EvalDataError("--compare takes two reports and runs nothing: drop the test set, or drop --compare")
+            raise EvalDataError(
+                f"--compare takes exactly two reports (A B) and runs nothing, but {args.dataset} was given too"
+            )
+        ignored = [o for o, v in (("--out", args.out), ("--json", args.json), ("--limit", args.limit),
+                                   ("--questions", args.questions), ("--corpus", args.corpus)) if v]  # fmt: skip
+        if ignored:
+            raise EvalDataError(f"--compare only prints two reports side by side: drop {', '.join(ignored)}")
         a, b = (load_report(p) for p in args.compare)
         Console(soft_wrap=True).print(comparison_table(a, b, tuple(args.compare)))
         return 0
@@ -187,12 +195,22 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
     if args.limit is not None and args.limit < 1:
         raise EvalDataError(f"--limit is {args.limit}: give a number of questions, 1 or more")
     eval_set = load_eval_set(args.dataset, args.questions)
+    if args.out is not None:  # checked before the run, which may take minutes
+        out = Path(args.out)
+        if not args.out.strip():
+            raise EvalDataError("--out is empty: give a directory for the report")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EvalDataError(f"cannot use {out} for the report ({exc.strerror or exc}): choose another --out") from None
+        if not os.access(out, os.W_OK):
+            raise EvalDataError(f"cannot write into {out}: choose another --out")
     if args.limit:
         eval_set = dataclasses.replace(eval_set, questions=eval_set.questions[: args.limit])
     interactive = sys.stderr.isatty()
     run = run_evaluation(eval_set, settings, corpus=args.corpus or (), progress=interactive)
     if args.json:
-        print(json.dumps({**run.report, "run": run.info}, ensure_ascii=False, indent=2))
+        print(json.dumps(report_document(run), ensure_ascii=False, indent=2))
     else:
         print_summary(run.report)
     if run.gold_not_in_corpus:
@@ -202,7 +220,7 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
             f"{', ...' if len(run.gold_not_in_corpus) > 5 else ''}): check the answers or the corpus",
             file=sys.stderr,
         )
-    if args.out:
+    if args.out is not None:
         try:
             paths = write_report(run, args.out)
         except OSError as exc:

@@ -15,14 +15,18 @@ ARABIC_LETTER_PATTERN = r"[\u0621-\u064A\u0671-\u06D3\u06FA-\u06FF\u0750-\u077F\
 LATIN_LETTER_PATTERN = r"[A-Za-z\u00C0-\u024F]"
 _ARABIC_WORD = re.compile(ARABIC_LETTER_PATTERN + "+")
 _LATIN_WORD = re.compile(LATIN_LETTER_PATTERN + "+")
+# Arabic punctuation (، ؛ ؟) and Arabic-Indic digits: the cue when a text has no letters.
+_ARABIC_MARK = re.compile("[\u060C\u061B\u061F\u0660-\u0669]")
 
 
 def detect_language(text: str) -> Language:
     """Tell whether ``text`` is Arabic or English by counting words (letter runs) of each script.
 
     Arabic wins when the text has at least as many Arabic words as Latin
-    ones and at least one; anything else (Latin text, digits only, emoji, an
-    empty string) is reported as English, the fallback language of the replies.
+    ones and at least one, or has no letters but Arabic punctuation or
+    Arabic-Indic digits (``؟؟؟``); anything else (Latin text, ASCII digits
+    only, emoji, an empty string) is reported as English, the fallback
+    language of the replies.
     Words, not letters: a long Latin name does not make an Arabic question
     English (``أين يقع Energiprojekt AB؟``, from XQuAD, is Arabic).
 
@@ -34,4 +38,6 @@ def detect_language(text: str) -> Language:
     """
     arabic = len(_ARABIC_WORD.findall(text))
     latin = len(_LATIN_WORD.findall(text))
+    if not arabic and not latin and _ARABIC_MARK.search(text):
+        return "ar"  # no letters, but Arabic punctuation or digits: "؟؟؟", "٢٠١٩"
     return "ar" if arabic and arabic >= latin else "en"

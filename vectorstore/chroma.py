@@ -75,6 +75,26 @@ def open_client(path: str | Path) -> Any:
         ) from exc
 
 
+#: The database file Chroma keeps in a store directory.
+CHROMA_DATABASE = "chroma.sqlite3"
+
+
+def has_collection(path: str | Path, collection: str) -> bool:
+    """Whether an embedded store exists at ``path`` and holds ``collection``, without creating either.
+
+    Raises:
+        StoreError: If the store exists but cannot be opened.
+    """
+    if not (Path(path).expanduser() / CHROMA_DATABASE).is_file():
+        return False
+    try:
+        return collection in {c.name for c in open_client(path).list_collections()}
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"cannot read the store at {path} ({exc})") from exc
+
+
 class PassageStore:
     """Passage and article records of one embedding model, in a Chroma client.
 

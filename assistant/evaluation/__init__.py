@@ -14,7 +14,14 @@ Example:
 
 from assistant.evaluation.datasets import EvalQuestion, EvalSet, load_eval_set
 from assistant.evaluation.metrics import QuestionResult, summarize
-from assistant.evaluation.report import comparison_table, load_report, print_summary, summary_table, write_report
+from assistant.evaluation.report import (
+    comparison_table,
+    load_report,
+    print_summary,
+    report_document,
+    summary_table,
+    write_report,
+)
 from assistant.evaluation.run import EvalRun, evaluate, run_evaluation
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "load_eval_set",
     "load_report",
     "print_summary",
+    "report_document",
     "run_evaluation",
     "summarize",
     "summary_table",

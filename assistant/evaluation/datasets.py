@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from assistant.api import MAX_QUESTION_CHARS
 from assistant.errors import EvalDataError
 from ingest.language import detect_language
 from ingest.loaders import make_article_id
+from ingest.normalize import remove_invisible
 from ingest.types import Article
 
 #: File suffixes of each test-set format.
@@ -110,6 +112,8 @@ def load_eval_set(path: str | Path, questions: str | Path | None = None) -> Eval
             or has a bad record (the message names its line or position).
     """
     path = Path(path)
+    if path.is_dir():
+        raise EvalDataError(f"{path} is a directory: give a test-set file (SQuAD .json, .jsonl or .csv)")
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise EvalDataError(
@@ -159,7 +163,10 @@ def _jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:
 
 def _csv_records(path: Path) -> Iterator[tuple[str, Any]]:
     reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise EvalDataError(f"{path}, line 1: the header has {', '.join(repeated)} more than once")
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
         raise EvalDataError(
@@ -196,21 +203,31 @@ def _csv_bool(cell: str, where: str) -> bool:
     raise EvalDataError(f"{where}: answerable is {cell!r}: write true or false")
 
 
+def _question_text(value: Any, where: str) -> str:
+    """A question as the assistant takes it: text, not empty without invisible characters, not too long."""
+    if not isinstance(value, str) or not remove_invisible(value).strip():
+        raise EvalDataError(f"{where}: no 'question' text")
+    text = value.strip()
+    if len(text) > MAX_QUESTION_CHARS:
+        raise EvalDataError(
+            f"{where}: the question is {len(text):,} characters long; the assistant takes at most {MAX_QUESTION_CHARS:,}"
+        )
+    return text
+
+
 def _question_from_record(record: Any, where: str, strict_types: bool) -> EvalQuestion:
     """Check one JSONL object or CSV row and build its question."""
     if not isinstance(record, Mapping):
         raise EvalDataError(f"{where}: expected an object with id, question, answers; got {type(record).__name__}")
     qid = record.get("id")
-    if isinstance(qid, bool) or not isinstance(qid, (str, int)) or not str(qid).strip():
+    if isinstance(qid, bool) or not isinstance(qid, (str, int, float)) or not str(qid).strip():
         raise EvalDataError(f"{where}: no 'id' (a non-empty string or number)")
     qid = str(qid).strip()
-    question = record.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise EvalDataError(f"{where} (id {qid}): no 'question' text")
+    question = _question_text(record.get("question"), f"{where} (id {qid})")
     if strict_types:  # JSONL: JSON types
         answerable, answers = record.get("answerable", True), record.get("answers", [])
         if not isinstance(answerable, bool):
-            raise EvalDataError(f"{where} (id {qid}): 'answerable' is {answerable!r}: write true or false")
+            raise EvalDataError(f"{where} (id {qid}): 'answerable' is {json.dumps(answerable)}: write true or false")
     else:  # CSV: every cell is a string
         answerable = _csv_bool(record.get("answerable") or "", where)
         answers = _csv_answers(record.get("answers") or "", where)
@@ -230,7 +247,7 @@ def _question_from_record(record: Any, where: str, strict_types: bool) -> EvalQu
         lang = lang.strip().lower()
     return EvalQuestion(
         id=qid,
-        question=question.strip(),
+        question=question,
         answers=tuple(dict.fromkeys(a.strip() for a in answers)),
         answerable=answerable,
         language=lang or detect_language(question),
@@ -319,7 +336,7 @@ def load_squad(path: str | Path, questions: str | Path | None = None) -> EvalSet
                     if item.id not in other:
                         missing.append(item.id)
                         continue
-                    text = other[item.id].strip()
+                    text = _question_text(other[item.id], f"{questions}: question {item.id}")
                     item = EvalQuestion(
                         item.id, text, item.answers, item.answerable, detect_language(text), article_id, span
                     )
@@ -348,10 +365,10 @@ def _squad_question(qa: Any, where: str, article_id: str, span: tuple[int, int])
     if not isinstance(qa, dict) or "id" not in qa:
         raise EvalDataError(f"{where} has no 'id'")
     qid = str(qa["id"])
-    question = qa.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise EvalDataError(f"{where} (id {qid}) has no 'question' text")
-    impossible = bool(qa.get("is_impossible", False))
+    question = _question_text(qa.get("question"), f"{where} (id {qid})")
+    impossible = qa.get("is_impossible", False)
+    if not isinstance(impossible, bool):
+        raise EvalDataError(f"{where} (id {qid}): 'is_impossible' is {json.dumps(impossible)}: write true or false")
     raw = qa.get("answers") or []
     if not isinstance(raw, list) or not all(isinstance(a, dict) and isinstance(a.get("text"), str) for a in raw):
         raise EvalDataError(f"{where} (id {qid}): 'answers' must be a list of {{'text': ..., 'answer_start': ...}}")
@@ -360,7 +377,7 @@ def _squad_question(qa: Any, where: str, article_id: str, span: tuple[int, int])
         raise EvalDataError(f"{where} (id {qid}) has no answer text and is not marked 'is_impossible'")
     return EvalQuestion(
         id=qid,
-        question=question.strip(),
+        question=question,
         answers=() if impossible else answers,
         answerable=not impossible,
         language=detect_language(question),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,7 +100,24 @@ def load_report(path: str | Path) -> dict[str, Any]:
         raise EvalDataError(f"{path}: cannot read it as a report ({exc})") from None
     if not isinstance(report, dict) or "n_questions" not in report or "retrieval" not in report:
         raise EvalDataError(f"{path} is not a report.json of `article-qa eval` (no n_questions/retrieval keys)")
+    by_language = report.get("by_language", {})
+    if not isinstance(by_language, dict):
+        raise EvalDataError(f"{path}: 'by_language' is not an object of languages")
+    for scope, block in [("all", report), *by_language.items()]:
+        _check_block(block, f"{path}: {'by_language.' + scope if scope != 'all' else 'the report'}")
     return report
+
+
+def _check_block(block: Any, where: str) -> None:
+    if not isinstance(block, dict):
+        raise EvalDataError(f"{where} is not an object of metrics")
+    for key in ("n_questions", *(k for k, _, _ in METRICS)):
+        group = key.split(".")[0]
+        if group != key and not isinstance(block.get(group, {}), dict):
+            raise EvalDataError(f"{where}: '{group}' is not an object of metrics")
+        value = metric(block, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise EvalDataError(f"{where}: {key} is {json.dumps(value)}, not a number")
 
 
 def comparison_table(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("A", "B")) -> Table:
@@ -129,6 +147,11 @@ def comparison_table(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str
     return table
 
 
+def report_document(run: EvalRun) -> dict[str, Any]:
+    """What ``report.json`` holds: :attr:`EvalRun.report` and a ``run`` object (:attr:`EvalRun.info` and ``gold_not_in_corpus``)."""
+    return {**run.report, "run": {**run.info, "gold_not_in_corpus": run.gold_not_in_corpus}}
+
+
 def write_report(run: EvalRun, out: str | Path) -> list[Path]:
     """Write ``report.json``, ``questions.csv``, ``report.md`` and ``recall_at_k.png`` into ``out``.
 
@@ -145,8 +168,7 @@ def write_report(run: EvalRun, out: str | Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / REPORT_JSON, out / QUESTIONS_CSV, out / RECALL_PNG, out / REPORT_MD]
-    document = {**run.report, "run": {**run.info, "gold_not_in_corpus": run.gold_not_in_corpus}}
-    paths[0].write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    paths[0].write_text(json.dumps(report_document(run), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     _write_questions(run.results, paths[1])
     _plot_recall(run.results, paths[2])
     paths[3].write_text(_markdown(run), encoding="utf-8")
@@ -181,37 +203,54 @@ def _plot_recall(results: Sequence[QuestionResult], path: Path) -> None:
     scopes = [("all", results)] + [
         (lang, [r for r in results if r.language == lang]) for lang in sorted({r.language for r in results})
     ]
+    drawn = 0
     for name, subset in scopes if len(scopes) > 2 else scopes[:1]:
         values = [recall_at(subset, k) for k in CHART_KS]
         if values[0] is not None:
             ax.plot(CHART_KS, values, marker="o", label=f"{name} ({sum(r.answerable for r in subset)} answerable)")
+            drawn += 1
     ax.set_xlabel("k (passages retrieved)")
     ax.set_ylabel("recall@k")
     ax.set_xticks(CHART_KS)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    if drawn:
+        ax.legend(loc="lower right")
+    else:
+        ax.text(5.5, 0.5, "no answerable question: no recall", ha="center", va="center")
     ax.set_title("Share of answerable questions with a hit in the top k")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _cell(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """One Markdown table cell: one line, shortened, with pipes and HTML escaped (test sets are untrusted)."""
+    text = " ".join(text.split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return html.escape(text, quote=False).replace("|", "\\|")
 
 
 def _markdown(run: EvalRun) -> str:
     report, info = run.report, run.info
     scopes = _scopes(report)
     questions_from = f" (question texts from `{info['questions_from']}`)" if info.get("questions_from") else ""
-    corpus = ", ".join(f"`{c}`" for c in info["corpus"]) if info.get("corpus") else info.get("store")
+    if info.get("corpus"):
+        corpus = ", ".join(f"`{c}`" for c in info["corpus"]) + " (in a temporary store)"
+    elif info.get("store") == "temporary":
+        corpus = "the test set's paragraphs (in a temporary store)"
+    else:
+        corpus = f"the store `{info.get('store')}` (read only)"
+    counts = f"{_plural(info.get('articles', 0), 'article')}, {_plural(info.get('passages', 0), 'passage')}"
     lines = [
         "# Evaluation report",
         "",
         f"- Test set: `{info['dataset']}` ({info['format']}){questions_from}",
-        f"- Corpus: {corpus}: {info.get('articles')} articles, {info.get('passages')} passages",
+        f"- Corpus: {corpus}: {counts}",
         f"- Model: `{info['embedding_model']}`; top_k {info['top_k']}, min_score {info['min_score']}, "
         f"min_margin {info['min_margin']}, max_quotes {info['max_quotes']}, passage_tokens {info['passage_tokens']}",
         f"- Run: {info['started_at']} on {info['machine']}; ingestion {info.get('ingest_s')} s, "
@@ -241,20 +280,22 @@ def _markdown(run: EvalRun) -> str:
             + ", ".join(f"`{i}`" for i in run.gold_not_in_corpus),
             "",
         ]
-    misses = [r for r in run.results if r.answerable and not r.answer_in_citation]
-    lines += _question_list("Answerable questions whose gold answer is not in a citation", misses, run)
-    wrong = [r for r in run.results if not r.answerable and not r.abstained]
-    lines += _question_list("Unanswerable questions that were answered", wrong, run)
+    answerable = [r for r in run.results if r.answerable]
+    misses = [r for r in answerable if not r.answer_in_citation]
+    lines += _question_list("Answerable questions whose gold answer is not in a citation", misses, len(answerable))
+    unanswerable = [r for r in run.results if not r.answerable]
+    wrong = [r for r in unanswerable if not r.abstained]
+    lines += _question_list("Unanswerable questions that were answered", wrong, len(unanswerable))
     return "\n".join(lines)
 
 
-def _question_list(title: str, rows: Sequence[QuestionResult], run: EvalRun, limit: int = 30) -> list[str]:
+def _question_list(title: str, rows: Sequence[QuestionResult], total: int, limit: int = 30) -> list[str]:
     if not rows:
         return [f"## {title}", "", "None.", ""]
     lines = [
         f"## {title}",
         "",
-        f"{len(rows)} of {len(run.results)}" + (f"; the first {limit} (all in `{QUESTIONS_CSV}`)" if len(rows) > limit else "") + ".",
+        f"{len(rows)} of {total}" + (f"; the first {limit} (all in `{QUESTIONS_CSV}`)" if len(rows) > limit else "") + ".",
         "",
         "| id | lang | question | gold | hit rank | answer |",
         "|---|---|---|---|---:|---|",
@@ -262,6 +303,6 @@ def _question_list(title: str, rows: Sequence[QuestionResult], run: EvalRun, lim
     for r in rows[:limit]:
         rank = "—" if r.hit_rank is None else str(r.hit_rank)
         lines.append(
-            f"| {r.id} | {r.language} | {_cell(r.question)} | {_cell(' | '.join(r.gold), 60)} | {rank} | {_cell(r.answer)} |"
+            f"| {_cell(r.id, 40)} | {_cell(r.language)} | {_cell(r.question)} | {_cell(' | '.join(r.gold), 60)} | {rank} | {_cell(r.answer)} |"
         )
     return [*lines, ""]

@@ -24,6 +24,7 @@ from assistant.api import Assistant
 from assistant.errors import EvalDataError
 from assistant.evaluation.datasets import EvalQuestion, EvalSet
 from assistant.evaluation.metrics import QuestionResult, contains_answer, score_question, summarize
+from vectorstore.chroma import has_collection
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -82,13 +83,11 @@ def _gold_not_in_corpus(qa: Assistant, questions: Sequence[EvalQuestion]) -> lis
     return [q.id for q in questions if q.answerable and not any(contains_answer(t, q.answers) for t in texts)]
 
 
-def _run(
-    qa: Assistant, eval_set: EvalSet, info: dict[str, Any], progress: bool, check_gold: bool
-) -> EvalRun:
+def _run(qa: Assistant, eval_set: EvalSet, info: dict[str, Any], progress: bool) -> EvalRun:
     articles = qa.store.article_ids()
     info["articles"] = len(articles)
     info["passages"] = qa.store.count()
-    missing = _gold_not_in_corpus(qa, eval_set.questions) if check_gold else []
+    missing = _gold_not_in_corpus(qa, eval_set.questions)
     if missing:
         log.info(
             "%d answerable question(s) have no gold answer in any article of the corpus (%s): check the answers "
@@ -152,19 +151,18 @@ def run_evaluation(
                 qa.ingest_article(article)
         info["store"] = "temporary"
         info["ingest_s"] = round(time.perf_counter() - start, 2)
-        return _run(qa, eval_set, info, progress, check_gold=bool(corpus))
+        return _run(qa, eval_set, info, progress)
 
 
 def _run_on_user_store(eval_set: EvalSet, settings: Settings, info: dict[str, Any], progress: bool) -> EvalRun:
     store = Path(settings.store)
-    if not store.is_dir():
-        raise EvalDataError(
-            f"there is no store at {store} to evaluate against: give the articles with --corpus PATH, "
-            "or ingest them first"
-        )
+    # Checked without opening it for writing: eval never creates a store or a collection.
+    if not has_collection(store, settings.collection):
+        where = f"there is no store at {store}" if not store.is_dir() else f"the store {store} has no collection {settings.collection!r}"
+        raise EvalDataError(f"{where} to evaluate against: give the articles with --corpus PATH, or ingest them first")
     qa = Assistant.from_settings(settings)
     if not qa.store.article_ids():
         raise EvalDataError(f"the store {store} holds no article: give the articles with --corpus PATH")
     info["store"] = str(store)
     info["ingest_s"] = 0.0
-    return _run(qa, eval_set, info, progress, check_gold=True)
+    return _run(qa, eval_set, info, progress)

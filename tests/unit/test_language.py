@@ -15,6 +15,8 @@ from ingest.language import detect_language
         ("Where is شركة الطاقة based?", "en"),
         ("ﻣﺎ ﻫﻮ", "ar"),  # presentation forms
         ("2019", "en"),
+        ("؟؟؟", "ar"),  # no letters, Arabic question marks
+        ("٢٠١٩", "ar"),
         ("", "en"),
         ("🙂🙂", "en"),
     ],

@@ -28,6 +28,7 @@ def test_public_surface_is_pinned():
         "load_eval_set",
         "load_report",
         "print_summary",
+        "report_document",
         "run_evaluation",
         "summarize",
         "summary_table",
