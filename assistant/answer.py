@@ -13,16 +13,18 @@ retrieval scores alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
+from typing import Literal
 
 import numpy as np
 
 from assistant.types import Answer, Citation, RetrievedPassage
 from ingest.embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from ingest.language import Language
-from ingest.normalize import for_embedding
+from ingest.normalize import for_embedding, lexical_tokens, normalize
 from ingest.splitting import split_sentences
 from ingest.types import Passage
 
@@ -53,18 +55,30 @@ class _Sentence:
 MIN_QUOTE_WORDS = 4
 
 
+def quotable_spans(p: Passage) -> list[tuple[int, int]]:
+    """Article offsets of the sentences of ``p`` that may be quoted: at least :data:`MIN_QUOTE_WORDS` words."""
+    spans = p.sentences or tuple((p.char_start + a, p.char_start + b) for a, b in split_sentences(p.text))
+    return [(a, b) for a, b in spans if len(p.text[a - p.char_start : b - p.char_start].split()) >= MIN_QUOTE_WORDS]
+
+
 def _candidate_sentences(hits: Sequence[RetrievedPassage]) -> list[_Sentence]:
-    """Sentences of the passages that could be quoted: long enough, each text once."""
+    """Sentences of the passages that could be quoted, each text once (a repeated sentence is one candidate)."""
     sentences, seen = [], set()
     for hit in hits:
         p = hit.passage
-        spans = p.sentences or tuple((p.char_start + a, p.char_start + b) for a, b in split_sentences(p.text))
-        for a, b in spans:
+        for a, b in quotable_spans(p):
             text = p.text[a - p.char_start : b - p.char_start]
-            if len(text.split()) >= MIN_QUOTE_WORDS and text not in seen:
-                seen.add(text)
+            key = normalize(text)
+            if key not in seen:
+                seen.add(key)
                 sentences.append(_Sentence(hit, a, b, text))
     return sentences
+
+
+def _near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Whether two sentences share at least ``threshold`` of their lexical tokens (Jaccard)."""
+    x, y = set(lexical_tokens(a)), set(lexical_tokens(b))
+    return bool(x and y) and len(x & y) / len(x | y) >= threshold
 
 
 #: How many retrieved passages form the baseline of the relevance margin.
@@ -102,6 +116,93 @@ def abstain(question: str, language: Language) -> Answer:
     return Answer(question=question, language=language, text=ABSTAIN_TEXT[language], abstained=True)
 
 
+#: Kinds of answer a question asks for, by its question word.
+AnswerType = Literal["number", "date"]
+_NUMBER_QUESTION = re.compile(
+    r"(?:^|\s)(?:[وف]?كم|بكم|ما عدد|ما حجم|ما نسبة|ما نسبه|بأي نسبة|ما قيمة)(?:\s|$)"
+    r"|\b(?:how (?:many|much)|what (?:percentage|number|share|amount)|by what percentage)\b",
+    re.IGNORECASE,
+)
+_DATE_QUESTION = re.compile(
+    r"(?:^|\s)(?:[وف]?متى|في أي (?:عام|سنة|يوم|شهر)|أي يوم)(?:\s|$)|\b(?:when|what (?:year|day|date|month)|which (?:year|day|month))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_MONTHS_DAYS = (
+    "يناير فبراير مارس أبريل ابريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر "
+    "كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة السبت "
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
+).split()
+_DATE = re.compile(r"\b(?:1[5-9]|20)\d\d\b|" + "|".join(sorted(_MONTHS_DAYS, key=len, reverse=True)), re.IGNORECASE)
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """The kind of answer a question wants from its question word: ``"number"`` (كم, how many/much), ``"date"`` (متى, when), else ``None``."""
+    if _NUMBER_QUESTION.search(question):
+        return "number"
+    if _DATE_QUESTION.search(question):
+        return "date"
+    return None
+
+
+def _fits_type(text: str, kind: AnswerType | None) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    return False
+
+
+#: Weights of a sentence's lexical overlap with the question and of its
+#: fitting the answer type, added to its cosine similarity; chosen on the
+#: sample article's tuning questions and the XQuAD dev set (benchmarks/answer_weights.py).
+LEXICAL_WEIGHT = 0.10
+TYPE_WEIGHT = 0.02
+
+
+def rank_sentences(
+    question: str,
+    question_embedding: np.ndarray,
+    hits: Sequence[RetrievedPassage],
+    embeddings: Embedder,
+    stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
+) -> list[tuple[float, _Sentence]]:
+    """Score the quotable sentences of ``hits`` as answers to ``question``, best first.
+
+    Score = cosine similarity of the question's and the sentence's embeddings
+    + :data:`LEXICAL_WEIGHT` × the share of the question's lexical tokens
+    (:func:`ingest.normalize.lexical_tokens`) found in the sentence
+    + :data:`TYPE_WEIGHT` if the sentence holds what :func:`answer_type` asks for.
+
+    Args:
+        stored: Sentence embeddings stored at ingestion, by ``(passage_id,
+            char_start, char_end)``; sentences missing from it are embedded now.
+    """
+    sentences = _candidate_sentences(hits)
+    if not sentences:
+        return []
+    stored = stored or {}
+    keys = [(s.hit.passage.passage_id, s.char_start, s.char_end) for s in sentences]
+    missing = [i for i, key in enumerate(keys) if key not in stored]
+    vectors = np.zeros((len(sentences), len(question_embedding)), dtype=np.float32)
+    if missing:
+        vectors[missing] = embeddings.encode_passages([for_embedding(sentences[i].text) for i in missing])
+    for i, key in enumerate(keys):
+        if key in stored:
+            vectors[i] = stored[key]
+    similarity = vectors @ np.asarray(question_embedding, dtype=np.float32)
+    q_tokens = set(lexical_tokens(question))
+    kind = answer_type(question)
+    scored = []
+    for sim, sentence in zip(similarity, sentences):
+        overlap = len(q_tokens & set(lexical_tokens(sentence.text))) / len(q_tokens) if q_tokens else 0.0
+        score = float(sim) + LEXICAL_WEIGHT * overlap + (TYPE_WEIGHT if _fits_type(sentence.text, kind) else 0.0)
+        scored.append((score, sentence))
+    scored.sort(key=lambda x: -x[0])
+    return scored
+
+
 def extractive_answer(
     question: str,
     language: Language,
@@ -112,8 +213,9 @@ def extractive_answer(
     min_score: float = 0.0,
     max_quotes: int = 2,
     quote_margin: float = 0.02,
+    stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
 ) -> Answer:
-    """Answer by quoting the best sentences of the retrieved passages.
+    """Answer by quoting the best sentences of the retrieved passages (:func:`rank_sentences`).
 
     Args:
         question: The question as asked.
@@ -121,26 +223,30 @@ def extractive_answer(
         question_embedding: ``(dimension,)`` float32, L2-normalised ``query:`` embedding.
         hits: Retrieved passages, best first; the caller has decided that they
             answer the question (:func:`is_answerable`).
-        embeddings: The backend that embedded the passages (used for sentences).
+        embeddings: The backend that embedded the passages (for sentences not in ``stored``).
         min_score: Passages scoring under this are not quoted from.
         max_quotes: Most sentences quoted.
-        quote_margin: A further sentence is quoted only if its similarity is
+        quote_margin: A further sentence is quoted only if its score is
             within this much of the best sentence's.
+        stored: Sentence embeddings stored at ingestion (see :func:`rank_sentences`).
 
     Returns:
         An :class:`Answer` whose markers ``[1]``, ``[2]``... match its
         citations; an abstention if no passage has a quotable sentence.
     """
     pool = [h for h in hits if h.score >= min_score]
-    sentences = _candidate_sentences(pool)
-    if not sentences:
+    ranked = rank_sentences(question, question_embedding, pool, embeddings, stored)
+    if not ranked:
         return abstain(question, language)
-    vectors = embeddings.encode_passages([for_embedding(s.text) for s in sentences])
-    similarity = vectors @ np.asarray(question_embedding, dtype=np.float32)
-    order = np.argsort(-similarity, kind="stable")
-    best = float(similarity[order[0]])
-    chosen = [sentences[i] for i in order[:max_quotes] if similarity[i] >= best - quote_margin]
-    chosen.sort(key=lambda s: s.char_start)  # quote in article order
+    best = ranked[0][0]
+    chosen: list[_Sentence] = []
+    for score, sentence in ranked[:max_quotes]:
+        if score < best - quote_margin:
+            break
+        if any(_near_duplicate(sentence.text, c.text) for c in chosen):
+            continue
+        chosen.append(sentence)
+    chosen.sort(key=lambda s: (s.hit.passage.article_id, s.char_start))  # quote in article order
 
     opening, closing = _QUOTE_MARKS[language]
     lines = [ANSWER_LEAD[language]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -12,14 +13,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from assistant.answer import MARGIN_REFERENCE_K, Embedder, abstain, extractive_answer, is_answerable
+from assistant.answer import MARGIN_REFERENCE_K, Embedder, abstain, extractive_answer, is_answerable, quotable_spans
+from assistant.retrieval import LexicalIndex, reciprocal_rank_fusion
 from assistant.errors import AssistantError
 from assistant.types import Answer, AnswerTrace, RetrievedPassage
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
 from ingest.loaders import expand_sources, load_article, sample_article_path
-from ingest.normalize import has_words, for_embedding, remove_invisible
+from ingest.normalize import for_embedding, has_words, lexical_tokens, remove_invisible
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
 from vectorstore.chroma import Hit, PassageStore, open_client
@@ -36,6 +38,14 @@ _EMBED_BATCH = 16
 
 #: Longest question accepted, in characters.
 MAX_QUESTION_CHARS = 2000
+
+#: Depth of each ranking fused by :meth:`Assistant.hybrid_retrieve`: dense
+#: passages, dense sentences (each passage at its best sentence's rank), BM25.
+DENSE_K, SENTENCE_K, LEXICAL_K = 20, 40, 20
+#: Weights of those three rankings in reciprocal rank fusion.
+FUSION_WEIGHTS = (1.0, 1.0, 1.0)
+#: Passages kept after fusion.
+FUSION_DEPTH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +152,7 @@ class Assistant:
         self.passage_tokens = passage_tokens
         self.overlap_sentences = overlap_sentences
         self._store: PassageStore | None = None
+        self._lexical: LexicalIndex | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -258,6 +269,25 @@ class Assistant:
                 for i in tqdm(batches, desc=f"embedding {article.article_id}", unit="batch", disable=not progress)
             ]
         )
+        # Sentences that may be quoted, embedded now so that answers need not embed them.
+        # A one-sentence passage reuses the passage's vector.
+        sentence_rows = [
+            (p, i, a, b) for i, p in enumerate(passages) for a, b in quotable_spans(p)
+        ]
+        sentence_texts = [article.text[a:b] for _, _, a, b in sentence_rows]
+        sentence_vectors = np.zeros((len(sentence_rows), vectors.shape[1]), dtype=np.float32)
+        to_embed = []
+        for j, (p, i, a, b) in enumerate(sentence_rows):
+            if (a, b) == (p.char_start, p.char_end):
+                sentence_vectors[j] = vectors[i]
+            else:
+                to_embed.append(j)
+        for start in tqdm(
+            range(0, len(to_embed), _EMBED_BATCH), desc=f"sentences {article.article_id}", unit="batch",
+            disable=not progress,
+        ):  # fmt: skip
+            chunk = to_embed[start : start + _EMBED_BATCH]
+            sentence_vectors[chunk] = self.embeddings.encode_passages([for_embedding(sentence_texts[j]) for j in chunk])
         # The article record's vector: its lead (title and first passage).
         lead = "\n".join(t for t in (article.title, passages[0].text) if t)
         article_vector = self.embeddings.encode_passages([for_embedding(lead)])[0]
@@ -276,6 +306,10 @@ class Assistant:
             texts,
             [_passage_metadata(p) for p in passages],
             vectors,
+            sentence_ids=[f"{p.passage_id}-s{a - p.char_start}" for p, _, a, _ in sentence_rows],
+            sentence_texts=sentence_texts,
+            sentence_metadatas=[{"passage_id": p.passage_id, "char_start": a, "char_end": b} for p, _, a, b in sentence_rows],
+            sentence_embeddings=sentence_vectors,
         )
         log.info("%s %s: %d passages (%d old removed)", status, article.article_id, len(passages), removed)
         return IngestReport(article.article_id, article.title, status, len(passages), removed)
@@ -366,7 +400,7 @@ class Assistant:
     def retrieve(
         self, question: str, k: int | None = None, article_ids: Sequence[str] | None = None
     ) -> tuple[np.ndarray, list[RetrievedPassage]]:
-        """Embed a question and find the nearest passages (dense retrieval).
+        """Embed a question and find the nearest passages (dense retrieval only).
 
         Returns:
             The ``(dimension,)`` float32 question embedding, and up to ``k``
@@ -375,6 +409,49 @@ class Assistant:
         vector = self.embeddings.encode_queries([question])[0]
         hits = self.store.query(vector, k or self.top_k, article_ids=article_ids)
         return vector, [RetrievedPassage(_passage_from_hit(h), h.score) for h in hits]
+
+    def lexical_index(self, versions: Sequence[str]) -> LexicalIndex:
+        """The BM25 index of these article versions, rebuilt only when they change."""
+        if self._lexical is None or self._lexical.versions != tuple(versions):
+            self._lexical = LexicalIndex.build(versions, self.store.passages(versions))
+        return self._lexical
+
+    def hybrid_retrieve(
+        self, question: str, article_ids: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, list[RetrievedPassage], list[float]]:
+        """Rank passages by fusing dense passage, dense sentence and BM25 rankings (:mod:`assistant.retrieval`).
+
+        Args:
+            question: The question, as embedded (:func:`ingest.normalize.for_embedding`).
+
+        Returns:
+            The ``(dimension,)`` float32 question embedding; the passages, best
+            fused rank first (up to :data:`FUSION_DEPTH`), each with its dense
+            cosine similarity (for a passage outside the dense top
+            :data:`DENSE_K`, the lowest similarity seen there); and the dense
+            similarities of the dense top ``DENSE_K``, best first (abstention works on them).
+        """
+        vector = self.embeddings.encode_queries([question])[0]
+        versions = self.store.current_versions(article_ids)
+        if not versions:
+            return vector, [], []
+        dense = self.store.query(vector, DENSE_K, versions=versions)
+        sentences = self.store.query_sentences(vector, SENTENCE_K, versions)
+        index = self.lexical_index(versions)
+        lexical = index.rank(lexical_tokens(question), LEXICAL_K)
+        by_sentence = list(dict.fromkeys(str(h.metadata["passage_id"]) for h in sentences))
+        fused = reciprocal_rank_fusion(
+            [[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS
+        )
+        records = {h.id: h for h in index.passages} | {h.id: h for h in dense}
+        dense_score = {h.id: h.score for h in dense}
+        floor = dense[-1].score if dense else 0.0
+        ranked = [
+            RetrievedPassage(_passage_from_hit(records[pid]), dense_score.get(pid, floor))
+            for pid, _ in fused[:FUSION_DEPTH]
+            if pid in records
+        ]
+        return vector, ranked, [h.score for h in dense]
 
     def ask(
         self,
@@ -432,21 +509,24 @@ class Assistant:
         language = detect_language(question)
         if not has_words(question):  # only punctuation or emoji: nothing to look up
             return AnswerTrace(abstain(question, language))
-        k = max(self.top_k, MARGIN_REFERENCE_K)
-        vector, hits = self.retrieve(for_embedding(question), k=k, article_ids=article_ids)
-        scores = [h.score for h in hits]
-        log.info("retrieved %d passages, scores %s", len(hits), " ".join(f"{x:.3f}" for x in scores))
-        if not is_answerable(scores, self.min_score, self.min_margin):
+        text = for_embedding(question)
+        vector, hits, dense_scores = self.hybrid_retrieve(text, article_ids=article_ids)
+        log.info("dense scores %s", " ".join(f"{x:.3f}" for x in dense_scores[:MARGIN_REFERENCE_K]))
+        if not is_answerable(dense_scores[:MARGIN_REFERENCE_K], self.min_score, self.min_margin):
             return AnswerTrace(abstain(question, language), hits)
+        top = hits[: self.top_k]
+        records, sentence_vectors = self.store.sentences_of([h.passage.passage_id for h in top])
+        stored = {
+            (str(r.metadata["passage_id"]), int(r.metadata["char_start"]), int(r.metadata["char_end"])): v
+            for r, v in zip(records, sentence_vectors)
+        }
         answer = extractive_answer(
-            question,
-            language,
-            vector,
-            hits[: self.top_k],
-            self.embeddings,
-            min_score=self.min_score,
-            max_quotes=self.max_quotes,
+            text, language, vector, top, self.embeddings, max_quotes=self.max_quotes, stored=stored
         )
+        if not answer.abstained:
+            answer = dataclasses.replace(answer, question=question)
+        else:
+            answer = abstain(question, language)
         return AnswerTrace(answer, hits)
 
     def as_runnable(self) -> Runnable:

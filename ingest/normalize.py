@@ -13,6 +13,11 @@ Two levels:
 
 Stored and displayed text is never normalised; offsets always index the original.
 
+On top of :func:`normalize`, :func:`strip_prefixes` and :func:`lexical_tokens`
+give the word forms of lexical search and answer checks: the light10
+stemmer's prefixes and suffixes (Larkey, Ballesteros and Connell 2007),
+so ``والصين``, ``بالصين`` and ``الصين`` meet.
+
 Policies (the common choices of Arabic IR, e.g. Larkey et al. 2007, "Light
 stemming for Arabic information retrieval"):
 
@@ -90,3 +95,64 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", remove_invisible(text))
     return remove_tashkeel(text).translate(_FOLD).casefold()
+
+
+# Word-initial prefixes of the light10 stemmer (Larkey et al. 2007): the
+# definite article and its proclitic forms when two letters remain, else the
+# conjunction و when three remain. Applied to normalised text.
+_LIGHT10_PREFIX = re.compile(r"(?<!\S)(?:(?:وال|بال|كال|فال|لل|ال)(?=\S\S)|و(?=\S\S\S))")
+# light10's suffixes, normalised (ة → ه, ى → ي), longest first.
+_LIGHT10_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_ARABIC = re.compile("[\u0621-\u064a]")
+
+#: Function words dropped from lexical tokens, in :func:`normalize` form
+#: (after prefix stripping): Arabic particles, pronouns and question words,
+#: and the common English ones.
+STOPWORDS = frozenset(
+    """
+    في من الي علي عن ان او ما ماذا لماذا هل كم متي اين كيف اي التي الذي الذين اللذين اللتين هذا هذه ذلك تلك
+    هو هي هم هما نحن انت كان كانت يكون تكون قد لا لم لن مع بين ثم حتي اذا كل بعد قبل عند منذ لكن بل غير
+    ايضا حيث وقد فقد انه انها الا
+    a an the of in on at to for from by with about as is are was were be been being do does did what which
+    who whom whose when where why how that this these those it its they them their there than then and or
+    but not no yes into over under after before during between will would can could should may might has
+    have had i you he she we his her our your
+    """.split()
+)
+
+
+def strip_prefixes(text: str) -> str:
+    """Remove light10's word-initial prefixes (ال وال بال كال فال لل, then و) from normalised text.
+
+    Example:
+        >>> strip_prefixes("والصين وزير للولايات الي")
+        'صين زير ولايات الي'
+    """
+    return _LIGHT10_PREFIX.sub("", text)
+
+
+def _light_stem(word: str) -> str:
+    if not _ARABIC.match(word):
+        return word
+    for suffix in _LIGHT10_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Tokens of ``text`` for lexical search (BM25) and word overlap.
+
+    :func:`normalize`, then words and numbers (``102.5`` stays one token;
+    punctuation goes), light10 prefixes and one suffix removed from Arabic
+    words, :data:`STOPWORDS` dropped. Numbers and Latin-script names come out
+    the same from Arabic and English text, which is what lets an English
+    question meet an Arabic passage lexically.
+
+    Example:
+        >>> lexical_tokens("نما حجم التجارة بنسبة 29.8% في 2019")
+        ['نما', 'حجم', 'تجار', 'بنسب', '29.8', '2019']
+    """
+    words = _TOKEN.findall(strip_prefixes(normalize(text)))
+    return [t for w in words if w not in STOPWORDS and (t := _light_stem(w)) not in STOPWORDS]

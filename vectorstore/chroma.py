@@ -1,12 +1,14 @@
 """Passages and articles in Chroma, with the embedding model recorded and checked.
 
-One store is two Chroma collections: ``{collection}`` holds one record per
-passage (its text, metadata and embedding), ``{collection}-articles`` one
+One store is three Chroma collections: ``{collection}`` holds one record per
+passage (its text, metadata and embedding), ``{collection}-sentences`` one
+per sentence of a passage (embedded at ingestion, so answers pick sentences
+without embedding them per question), and ``{collection}-articles`` one
 record per article (its full text, so citations and the UI can show context).
-Both use cosine distance, set explicitly, and are given embeddings by the
+All use cosine distance, set explicitly, and are given embeddings by the
 caller: Chroma's own default embedding function is never used.
 
-Each passage records ``article_version`` (``{article_id}@{version}``) and each
+Each passage and sentence records ``article_version`` (``{article_id}@{version}``) and each
 article record its current ``version``; queries see only current versions,
 which makes replacing an article atomic from a reader's point of view (see
 :meth:`PassageStore.put_article`).
@@ -27,9 +29,13 @@ from vectorstore.errors import ModelMismatchError, StoreError
 DEFAULT_COLLECTION = "articles"
 #: Layout of the records; a store of another layout is refused, not misread.
 #: 2: passages carry ``article_version``, article records ``version`` (atomic re-ingestion).
-SCHEMA_VERSION = 2
+#: 3: a sentence collection with the sentences' embeddings.
+SCHEMA_VERSION = 3
 #: Suffix of the article collection beside a passage collection.
 ARTICLES_SUFFIX = "-articles"
+#: Suffix of the sentence collection beside a passage collection.
+SENTENCES_SUFFIX = "-sentences"
+_RESERVED = (ARTICLES_SUFFIX, SENTENCES_SUFFIX)
 
 Metadata = Mapping[str, str | int | float | bool]
 
@@ -116,10 +122,10 @@ class PassageStore:
     """
 
     def __init__(self, client: Any, embedding_model: str, dimension: int, collection: str = DEFAULT_COLLECTION):
-        if collection.endswith(ARTICLES_SUFFIX):
+        if collection.endswith(_RESERVED):
             raise StoreError(
-                f"collection names ending in {ARTICLES_SUFFIX!r} are reserved for article records: "
-                f"choose another name than {collection!r}"
+                f"collection names ending in {' or '.join(map(repr, _RESERVED))} are reserved for article and "
+                f"sentence records: choose another name than {collection!r}"
             )
         self._client = client
         self.embedding_model = embedding_model
@@ -135,6 +141,12 @@ class PassageStore:
             )
             self._articles = client.get_or_create_collection(
                 collection + ARTICLES_SUFFIX,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=metadata,
+                embedding_function=None,
+            )
+            self._sentences = client.get_or_create_collection(
+                collection + SENTENCES_SUFFIX,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata=metadata,
                 embedding_function=None,
@@ -199,6 +211,10 @@ class PassageStore:
         passage_texts: Sequence[str],
         passage_metadatas: Sequence[Metadata],
         passage_embeddings: np.ndarray,
+        sentence_ids: Sequence[str] = (),
+        sentence_texts: Sequence[str] = (),
+        sentence_metadatas: Sequence[Metadata] = (),
+        sentence_embeddings: np.ndarray | None = None,
     ) -> tuple[str, int]:
         """Store a version of an article and its passages; queries switch to it at once.
 
@@ -221,6 +237,10 @@ class PassageStore:
             passage_texts: One text per passage.
             passage_metadatas: One metadata mapping per passage.
             passage_embeddings: ``(n, dimension)`` float32 embeddings of the passages.
+            sentence_ids, sentence_texts, sentence_metadatas: The same for the
+                passages' sentences (metadata with ``passage_id``, ``char_start``,
+                ``char_end``), written and switched with the passages.
+            sentence_embeddings: ``(m, dimension)`` float32 embeddings of the sentences.
 
         Returns:
             ``("added" | "replaced" | "unchanged", number of old passages deleted)``;
@@ -237,35 +257,55 @@ class PassageStore:
         previous = self.stored_version(article_id)
         if previous == version:
             return "unchanged", 0
+        m = len(sentence_ids)
+        if not (len(sentence_texts) == len(sentence_metadatas) == m):
+            raise StoreError("sentence ids, texts and metadatas differ in length")
+        sentence_vectors = self._check(
+            np.zeros((0, self.dimension)) if sentence_embeddings is None else sentence_embeddings, m
+        )
         key = f"{article_id}@{version}"
-        metadatas = [{**m, "article_id": article_id, "article_version": key} for m in passage_metadatas]
+        tag = {"article_id": article_id, "article_version": key}
         try:
-            batch = self._client.get_max_batch_size()
-            for i in range(0, n, batch):
-                self._passages.upsert(
-                    ids=list(passage_ids[i : i + batch]),
-                    documents=list(passage_texts[i : i + batch]),
-                    metadatas=metadatas[i : i + batch],
-                    embeddings=vectors[i : i + batch],
-                )
+            self._upsert(self._passages, passage_ids, passage_texts, [{**x, **tag} for x in passage_metadatas], vectors)
+            self._upsert(
+                self._sentences, sentence_ids, sentence_texts, [{**x, **tag} for x in sentence_metadatas], sentence_vectors
+            )
             self._articles.upsert(
                 ids=[article_id],
                 documents=[text],
                 metadatas=[{**metadata, "version": version}],
                 embeddings=article_vector,
             )
-            removed = self._delete_passages({"$and": [{"article_id": article_id}, {"article_version": {"$ne": key}}]})
+            old = {"$and": [{"article_id": article_id}, {"article_version": {"$ne": key}}]}
+            removed = self._delete_passages(old)
+            self._delete(self._sentences, old)
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError(f"could not write article {article_id!r} to the store: {exc}") from exc
         return ("added" if previous is None else "replaced"), removed
 
-    def _delete_passages(self, where: dict[str, Any]) -> int:
-        ids = self._passages.get(where=where, include=[])["ids"]
+    def _upsert(
+        self, collection: Any, ids: Sequence[str], texts: Sequence[str], metadatas: list[Any], vectors: np.ndarray
+    ) -> None:
+        batch = self._client.get_max_batch_size()
+        for i in range(0, len(ids), batch):
+            collection.upsert(
+                ids=list(ids[i : i + batch]),
+                documents=list(texts[i : i + batch]),
+                metadatas=metadatas[i : i + batch],
+                embeddings=vectors[i : i + batch],
+            )
+
+    @staticmethod
+    def _delete(collection: Any, where: dict[str, Any]) -> int:
+        ids = collection.get(where=where, include=[])["ids"]
         if ids:
-            self._passages.delete(ids=ids)
+            collection.delete(ids=ids)
         return len(ids)
+
+    def _delete_passages(self, where: dict[str, Any]) -> int:
+        return self._delete(self._passages, where)
 
     def remove_article(self, article_id: str) -> int:
         """Delete an article and its passages.
@@ -277,6 +317,7 @@ class PassageStore:
         """
         try:
             self._articles.delete(ids=[article_id])
+            self._delete(self._sentences, {"article_id": article_id})
             return self._delete_passages({"article_id": article_id})
         except Exception as exc:
             raise StoreError(f"could not remove article {article_id!r}: {exc}") from exc
@@ -288,13 +329,22 @@ class PassageStore:
             return None
         return got["documents"][0], dict(got["metadatas"][0] or {})
 
-    def query(self, embedding: np.ndarray, k: int, article_ids: Sequence[str] | None = None) -> list[Hit]:
+    def query(
+        self,
+        embedding: np.ndarray,
+        k: int,
+        article_ids: Sequence[str] | None = None,
+        *,
+        versions: Sequence[str] | None = None,
+    ) -> list[Hit]:
         """Find the ``k`` passages nearest to a query embedding, among current versions.
 
         Args:
             embedding: ``(dimension,)`` query embedding.
             k: Number of passages wanted (fewer come back if fewer are stored).
             article_ids: Search only these articles; ``None`` for all.
+            versions: The article versions to search (:meth:`current_versions`),
+                when the caller has read them already; ``article_ids`` is then ignored.
 
         Returns:
             Hits, highest cosine similarity first.
@@ -307,15 +357,58 @@ class PassageStore:
         learn the current versions), which grows with the number of articles.
         """
         vector = self._check(np.asarray(embedding)[None, :], 1)
-        if k <= 0:
+        current = list(versions) if versions is not None else self.current_versions(article_ids)
+        if k <= 0 or not current:
             return []
+        return self._query(self._passages, vector, k, current)
+
+    def current_versions(self, article_ids: Sequence[str] | None = None) -> list[str]:
+        """``{article_id}@{version}`` of each stored article (of ``article_ids`` only, if given): what queries see.
+
+        Cost: one read of the article records.
+        """
         articles = self._articles.get(ids=list(article_ids) if article_ids else None, include=["metadatas"])
-        current = [f"{i}@{(m or {}).get('version')}" for i, m in zip(articles["ids"], articles["metadatas"])]
-        if not current:
+        return sorted(f"{i}@{(m or {}).get('version')}" for i, m in zip(articles["ids"], articles["metadatas"]))
+
+    def passages(self, versions: Sequence[str]) -> list[Hit]:
+        """Every passage of the given article versions (:meth:`current_versions`), score 0; for lexical indexes."""
+        if not versions:
             return []
-        where = {"article_version": {"$in": current}}
+        got = self._passages.get(where={"article_version": {"$in": list(versions)}}, include=["documents", "metadatas"])
+        return [
+            Hit(id=i, text=d, metadata=dict(m), score=0.0)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+            if d is not None and m
+        ]
+
+    def sentences_of(self, passage_ids: Sequence[str]) -> tuple[list[Hit], np.ndarray]:
+        """The stored sentences of some passages and their embeddings.
+
+        Returns:
+            Sentence records (``metadata`` has ``passage_id``, ``char_start``,
+            ``char_end``; score 0) and their ``(n, dimension)`` float32,
+            L2-normalised embeddings, in the same order.
+        """
+        if not passage_ids:
+            return [], np.zeros((0, self.dimension), dtype=np.float32)
+        got = self._sentences.get(
+            where={"passage_id": {"$in": list(passage_ids)}}, include=["documents", "metadatas", "embeddings"]
+        )
+        hits = [Hit(id=i, text=d, metadata=dict(m), score=0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(hits), self.dimension)
+        return hits, vectors
+
+    def query_sentences(self, embedding: np.ndarray, k: int, versions: Sequence[str]) -> list[Hit]:
+        """The ``k`` sentences nearest to a query embedding among the given article versions, best first."""
+        vector = self._check(np.asarray(embedding)[None, :], 1)
+        if k <= 0 or not versions:
+            return []
+        return self._query(self._sentences, vector, k, list(versions))
+
+    def _query(self, collection: Any, vector: np.ndarray, k: int, versions: list[str]) -> list[Hit]:
+        where = {"article_version": {"$in": versions}}
         try:
-            result = self._passages.query(
+            result = collection.query(
                 query_embeddings=vector, n_results=k, where=where, include=["documents", "metadatas", "distances"]
             )
         except Exception as exc:

