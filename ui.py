@@ -71,6 +71,7 @@ NO_SOURCES = "<p class='no-sources'>The passages each answer cites appear here. 
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
+_MARKDOWN_ESCAPE = re.compile(r"""\\([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
 
 
 def as_plain_text(text: str) -> str:
@@ -114,6 +115,23 @@ def sources_html(answer: Answer) -> str:
     return "\n".join(parts)
 
 
+def from_plain_text(text: str) -> str:
+    """Undo :func:`as_plain_text`: the text as typed, for reading earlier turns back."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", html.unescape(text))
+
+
+def _turns(history: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """Chat history as the assistant reads it: roles and unescaped texts."""
+    turns = []
+    for m in history:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(content, str):
+            turns.append({"role": str(m.get("role")), "content": from_plain_text(content)})
+    return turns
+
+
 def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
@@ -134,7 +152,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if not (message or "").strip():
             return earlier, NO_SOURCES, {}, ""
         try:
-            answer = assistant.ask(message, earlier)
+            answer = assistant.ask(message, _turns(earlier))
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
             return (
                 [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],

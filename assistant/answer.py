@@ -7,8 +7,8 @@ sentences are quoted while they score within ``quote_margin`` of the best,
 up to ``max_quotes``. Each quote is followed by a marker ``[n]`` bound, by
 construction, to the passage it came from.
 
-Whether to answer at all is decided first, by :func:`is_answerable`, from the
-retrieval scores alone.
+Whether to answer at all is decided first, by :func:`answer_probability`,
+from the retrieval evidence alone (a calibrated logistic regression).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import median
 from typing import Literal
 
 import numpy as np
 
+from assistant.retrieval import FEATURES
 from assistant.types import Answer, Citation, RetrievedPassage
 from ingest.embeddings import E5Embeddings, SentenceTransformerEmbeddings
 from ingest.language import Language
@@ -81,34 +81,42 @@ def _near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     return bool(x and y) and len(x & y) / len(x | y) >= threshold
 
 
-#: How many retrieved passages form the baseline of the relevance margin.
-MARGIN_REFERENCE_K = 12
+#: The abstention model: logistic-regression weights of each feature of
+#: :func:`assistant.retrieval.answerability_features` and the intercept,
+#: fitted by benchmarks/calibrate_abstention.py for multilingual-e5-small on
+#: XQuAD dev questions asked against their own articles (answerable) and
+#: against other articles (unanswerable), with the sample article's gold and
+#: tuning sets weighted 5 times.
+ABSTENTION_MODEL: tuple[dict[str, float], float] = (
+    {
+        "dense_top": 32.7854,
+        "dense_margin": 49.6531,
+        "sentence_top": 41.8565,
+        "sentence_margin": 34.5968,
+        "lexical_top": 5.2858,
+        "coverage": 1.2454,
+        "agree": 0.3039,
+        "cross_lingual": 7.5243,
+    },
+    -67.7632,
+)
+#: Default lowest probability of "the article answers" to answer at all:
+#: chosen from the calibration table (benchmarks/calibrate_abstention.py) as
+#: the one that abstains on few answerable XQuAD questions (4% Arabic, 9%
+#: English) while abstaining on 95% / 87% of questions from other articles
+#: and on the sample article's Arabic unanswerable questions (93%).
+MIN_CONFIDENCE = 0.3
 
 
-def is_answerable(scores: Sequence[float], min_score: float, min_margin: float) -> bool:
-    """Decide from retrieval scores whether the article answers the question.
-
-    Two conditions, both needed: the best passage's cosine similarity reaches
-    ``min_score``, and it stands out from the rest: best minus the median of
-    the scores (up to :data:`MARGIN_REFERENCE_K` passages) reaches
-    ``min_margin``. E5 similarities are compressed (unrelated text scores
-    0.70-0.80), so an off-topic question scores nearly alike on every passage
-    while an answerable one peaks on the passage that answers it. The margin
-    is not applied with fewer than 3 passages.
-
-    The defaults (0.76, 0.04) come from benchmarks/abstain_scores.py on the
-    sample article's 44 questions (27 answerable, 17 not): 7% of answerable
-    questions abstained on, 88% of unanswerable ones.
+def answer_probability(features: np.ndarray) -> float:
+    """Probability, by :data:`ABSTENTION_MODEL`, that the articles answer a question with these features.
 
     Args:
-        scores: Cosine similarities of the retrieved passages, best first.
-        min_score: Lowest acceptable best similarity.
-        min_margin: Lowest acceptable best-minus-median similarity.
+        features: ``(len(FEATURES),)`` from :func:`assistant.retrieval.answerability_features`.
     """
-    if not scores or scores[0] < min_score:
-        return False
-    reference = scores[:MARGIN_REFERENCE_K]
-    return len(reference) < 3 or scores[0] - median(reference) >= min_margin
+    weights, intercept = ABSTENTION_MODEL
+    z = float(np.dot(features, [weights[name] for name in FEATURES])) + intercept
+    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
 
 def abstain(question: str, language: Language) -> Answer:
@@ -210,7 +218,6 @@ def extractive_answer(
     hits: Sequence[RetrievedPassage],
     embeddings: Embedder,
     *,
-    min_score: float = 0.0,
     max_quotes: int = 2,
     quote_margin: float = 0.02,
     stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
@@ -222,9 +229,8 @@ def extractive_answer(
         language: Its language; picks the framing text.
         question_embedding: ``(dimension,)`` float32, L2-normalised ``query:`` embedding.
         hits: Retrieved passages, best first; the caller has decided that they
-            answer the question (:func:`is_answerable`).
+            answer the question (:func:`answer_probability`).
         embeddings: The backend that embedded the passages (for sentences not in ``stored``).
-        min_score: Passages scoring under this are not quoted from.
         max_quotes: Most sentences quoted.
         quote_margin: A further sentence is quoted only if its score is
             within this much of the best sentence's.
@@ -234,8 +240,7 @@ def extractive_answer(
         An :class:`Answer` whose markers ``[1]``, ``[2]``... match its
         citations; an abstention if no passage has a quotable sentence.
     """
-    pool = [h for h in hits if h.score >= min_score]
-    ranked = rank_sentences(question, question_embedding, pool, embeddings, stored)
+    ranked = rank_sentences(question, question_embedding, hits, embeddings, stored)
     if not ranked:
         return abstain(question, language)
     best = ranked[0][0]

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from assistant.answer import MARGIN_REFERENCE_K, Embedder, abstain, extractive_answer, is_answerable, quotable_spans
-from assistant.retrieval import LexicalIndex, reciprocal_rank_fusion
+from assistant.answer import MIN_CONFIDENCE, Embedder, abstain, answer_probability, extractive_answer, quotable_spans
+from assistant.retrieval import LexicalIndex, Retrieval, answerability_features, reciprocal_rank_fusion
+from assistant.conversation import SMALL_TALK_REPLY, resolve_follow_up, small_talk
 from assistant.errors import AssistantError
 from assistant.types import Answer, AnswerTrace, RetrievedPassage
 from ingest.embeddings import make_embeddings
@@ -114,10 +115,9 @@ class Assistant:
         store_path: Directory of the embedded Chroma store.
         collection: Name of the passage collection.
         top_k: Best passages whose sentences may be quoted.
-        min_score: Cosine similarity the best passage must reach, else abstain.
-        min_margin: How far the best passage must score above the median of
-            the retrieved ones, else abstain (see :func:`assistant.answer.is_answerable`;
-            both defaults are tuned for multilingual-e5-small).
+        min_confidence: Lowest probability that the articles answer the
+            question (:func:`assistant.answer.answer_probability`, calibrated
+            for multilingual-e5-small) to answer at all, else abstain.
         max_quotes: Most sentences quoted in one answer.
         passage_tokens: Largest passage, in tokens of the embedding model's
             tokenizer, prefix included (capped at the model's limit, 512 for E5).
@@ -136,8 +136,7 @@ class Assistant:
         collection: str = "articles",
         *,
         top_k: int = 3,
-        min_score: float = 0.76,
-        min_margin: float = 0.04,
+        min_confidence: float = MIN_CONFIDENCE,
         max_quotes: int = 2,
         passage_tokens: int = 256,
         overlap_sentences: int = 0,
@@ -146,8 +145,7 @@ class Assistant:
         self.store_path = Path(store_path)
         self.collection = collection
         self.top_k = top_k
-        self.min_score = min_score
-        self.min_margin = min_margin
+        self.min_confidence = min_confidence
         self.max_quotes = max_quotes
         self.passage_tokens = passage_tokens
         self.overlap_sentences = overlap_sentences
@@ -174,8 +172,7 @@ class Assistant:
             s.store,
             s.collection,
             top_k=s.top_k,
-            min_score=s.min_score,
-            min_margin=s.min_margin,
+            min_confidence=s.min_confidence,
             max_quotes=s.max_quotes,
             passage_tokens=s.passage_tokens,
             overlap_sentences=s.overlap_sentences,
@@ -416,29 +413,28 @@ class Assistant:
             self._lexical = LexicalIndex.build(versions, self.store.passages(versions))
         return self._lexical
 
-    def hybrid_retrieve(
-        self, question: str, article_ids: Sequence[str] | None = None
-    ) -> tuple[np.ndarray, list[RetrievedPassage], list[float]]:
+    def hybrid_retrieve(self, question: str, article_ids: Sequence[str] | None = None) -> Retrieval:
         """Rank passages by fusing dense passage, dense sentence and BM25 rankings (:mod:`assistant.retrieval`).
 
         Args:
             question: The question, as embedded (:func:`ingest.normalize.for_embedding`).
+            article_ids: Search only these articles; ``None`` for all.
 
         Returns:
-            The ``(dimension,)`` float32 question embedding; the passages, best
-            fused rank first (up to :data:`FUSION_DEPTH`), each with its dense
-            cosine similarity (for a passage outside the dense top
-            :data:`DENSE_K`, the lowest similarity seen there); and the dense
-            similarities of the dense top ``DENSE_K``, best first (abstention works on them).
+            A :class:`assistant.retrieval.Retrieval`: passages best fused rank
+            first (up to :data:`FUSION_DEPTH`), each with its dense cosine
+            similarity (for a passage outside the dense top :data:`DENSE_K`,
+            the lowest similarity seen there), and the evidence abstention uses.
         """
         vector = self.embeddings.encode_queries([question])[0]
+        tokens = lexical_tokens(question)
         versions = self.store.current_versions(article_ids)
         if not versions:
-            return vector, [], []
+            return Retrieval(vector, [], [], [], [], tokens, 0.0, False)
         dense = self.store.query(vector, DENSE_K, versions=versions)
         sentences = self.store.query_sentences(vector, SENTENCE_K, versions)
         index = self.lexical_index(versions)
-        lexical = index.rank(lexical_tokens(question), LEXICAL_K)
+        lexical = index.rank(tokens, LEXICAL_K)
         by_sentence = list(dict.fromkeys(str(h.metadata["passage_id"]) for h in sentences))
         fused = reciprocal_rank_fusion(
             [[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS
@@ -451,7 +447,15 @@ class Assistant:
             for pid, _ in fused[:FUSION_DEPTH]
             if pid in records
         ]
-        return vector, ranked, [h.score for h in dense]
+        coverage = 0.0
+        if ranked and tokens:
+            best = set(lexical_tokens(ranked[0].passage.text))
+            coverage = sum(t in best for t in tokens) / len(tokens)
+        agree = bool(dense and lexical and dense[0].id == lexical[0][0].id)
+        return Retrieval(
+            vector, ranked, [h.score for h in dense], [h.score for h in sentences], [x for _, x in lexical],
+            tokens, coverage, agree,
+        )  # fmt: skip
 
     def ask(
         self,
@@ -467,15 +471,20 @@ class Assistant:
                 :data:`MAX_QUESTION_CHARS` characters. Invisible format
                 characters are removed; diacritics are removed before
                 embedding. A question without a letter or digit is abstained on.
-            history: Earlier turns of the conversation, as Gradio-style
-                ``{"role", "content"}`` dicts or ``(user, assistant)`` pairs.
-                Accepted for the chat API; questions are answered on their
-                own for now (follow-up resolution is planned).
+            history: Earlier turns of the conversation, as ``{"role",
+                "content"}`` dicts (content a string or Gradio text parts) or
+                ``(user, assistant)`` pairs. A short question, or one that
+                refers back ("ومتى حدث ذلك؟", "what about the trade
+                figures?"), is retrieved together with the previous user
+                question (:mod:`assistant.conversation`); the reply is framed
+                in the language of ``question``.
             article_ids: Ask about these articles only; ``None`` for all.
 
         Returns:
             An :class:`Answer`; ``abstained`` when retrieval finds nothing that
-            answers (:func:`assistant.answer.is_answerable`).
+            answers (:func:`assistant.answer.answer_probability` under
+            ``min_confidence``), and for a greeting
+            or thanks, which gets a short reply in kind without retrieval.
 
         Raises:
             AssistantError: If the question is empty or too long.
@@ -509,10 +518,19 @@ class Assistant:
         language = detect_language(question)
         if not has_words(question):  # only punctuation or emoji: nothing to look up
             return AnswerTrace(abstain(question, language))
-        text = for_embedding(question)
-        vector, hits, dense_scores = self.hybrid_retrieve(text, article_ids=article_ids)
-        log.info("dense scores %s", " ".join(f"{x:.3f}" for x in dense_scores[:MARGIN_REFERENCE_K]))
-        if not is_answerable(dense_scores[:MARGIN_REFERENCE_K], self.min_score, self.min_margin):
+        kind = small_talk(question)
+        if kind is not None:  # a greeting or thanks: a reply in kind, no retrieval
+            return AnswerTrace(Answer(question, language, SMALL_TALK_REPLY[kind][language], abstained=True))
+        text = for_embedding(resolve_follow_up(question, history))
+        r = self.hybrid_retrieve(text, article_ids=article_ids)
+        vector, hits = r.vector, r.passages
+        confidence = 0.0
+        if hits:
+            cross_lingual = language != detect_language(hits[0].passage.text)
+            confidence = answer_probability(answerability_features(r, cross_lingual))
+        log.info("confidence %.3f (minimum %.3f); dense scores %s", confidence, self.min_confidence,
+                 " ".join(f"{x:.3f}" for x in r.dense_scores[:5]))  # fmt: skip
+        if confidence < self.min_confidence:
             return AnswerTrace(abstain(question, language), hits)
         top = hits[: self.top_k]
         records, sentence_vectors = self.store.sentences_of([h.passage.passage_id for h in top])

@@ -92,3 +92,63 @@ class LexicalIndex:
         scores = self.scores(query_tokens)
         order = np.argsort(-scores, kind="stable")[:k]
         return [(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What hybrid retrieval found for a question: the fused ranking and the evidence behind it.
+
+    Attributes:
+        vector: ``(dimension,)`` float32 L2-normalised question embedding.
+        passages: Passages, best fused rank first, as ``RetrievedPassage``.
+        dense_scores: Cosine similarities of the dense top passages, best first.
+        sentence_scores: Cosine similarities of the dense top sentences, best first.
+        lexical_scores: BM25 scores of the lexical top passages, best first.
+        query_tokens: The question's lexical tokens.
+        coverage: Share of ``query_tokens`` found in the best fused passage.
+        agree: Whether the dense and the lexical rankings put the same passage first.
+    """
+
+    vector: np.ndarray
+    passages: list  # list[RetrievedPassage]; typed loosely to keep this module below assistant.types
+    dense_scores: list[float]
+    sentence_scores: list[float]
+    lexical_scores: list[float]
+    query_tokens: list[str]
+    coverage: float
+    agree: bool
+
+
+#: Names of the features :func:`answerability_features` computes, in order.
+FEATURES = (
+    "dense_top",
+    "dense_margin",
+    "sentence_top",
+    "sentence_margin",
+    "lexical_top",
+    "coverage",
+    "agree",
+    "cross_lingual",
+)
+
+
+def answerability_features(r: Retrieval, cross_lingual: bool, reference_k: int = 12) -> np.ndarray:
+    """The evidence that the article answers a question, as a ``(len(FEATURES),)`` float64 vector.
+
+    ``*_margin`` is the best score minus the median of the best
+    ``reference_k``: an off-topic question scores alike everywhere, an
+    answerable one peaks. ``lexical_top`` is the best BM25 score per query
+    token. ``cross_lingual`` is 1 when the question's language differs from
+    the best passage's (lexical evidence is then scarce by nature).
+    """
+
+    def margin(scores: list[float]) -> float:
+        ref = scores[:reference_k]
+        return ref[0] - float(np.median(ref)) if len(ref) >= 3 else 0.0
+
+    dense = r.dense_scores or [0.0]
+    sentences = r.sentence_scores or [0.0]
+    lexical_top = (r.lexical_scores[0] if r.lexical_scores else 0.0) / (1 + len(r.query_tokens))
+    return np.array(
+        [dense[0], margin(dense), sentences[0], margin(sentences), lexical_top, r.coverage, float(r.agree), float(cross_lingual)]
+    )

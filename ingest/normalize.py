@@ -106,10 +106,7 @@ _LIGHT10_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _ARABIC = re.compile("[\u0621-\u064a]")
 
-#: Function words dropped from lexical tokens, in :func:`normalize` form
-#: (after prefix stripping): Arabic particles, pronouns and question words,
-#: and the common English ones.
-STOPWORDS = frozenset(
+_STOPWORDS_AS_WRITTEN = (
     """
     في من الي علي عن ان او ما ماذا لماذا هل كم متي اين كيف اي التي الذي الذين اللذين اللتين هذا هذه ذلك تلك
     هو هي هم هما نحن انت كان كانت يكون تكون قد لا لم لن مع بين ثم حتي اذا كل بعد قبل عند منذ لكن بل غير
@@ -130,6 +127,12 @@ def strip_prefixes(text: str) -> str:
         'صين زير ولايات الي'
     """
     return _LIGHT10_PREFIX.sub("", text)
+
+
+#: Function words dropped from lexical tokens, as they look after
+#: :func:`normalize` and :func:`strip_prefixes` (``الذي`` → ``ذي``): Arabic
+#: particles, pronouns and question words, and the common English ones.
+STOPWORDS = frozenset(strip_prefixes(w) for w in _STOPWORDS_AS_WRITTEN)
 
 
 def _light_stem(word: str) -> str:

@@ -251,8 +251,8 @@ def _markdown(run: EvalRun) -> str:
         "",
         f"- Test set: `{info['dataset']}` ({info['format']}){questions_from}",
         f"- Corpus: {corpus}: {counts}",
-        f"- Model: `{info['embedding_model']}`; top_k {info['top_k']}, min_score {info['min_score']}, "
-        f"min_margin {info['min_margin']}, max_quotes {info['max_quotes']}, passage_tokens {info['passage_tokens']}",
+        f"- Model: `{info['embedding_model']}`; top_k {info['top_k']}, min_confidence {info['min_confidence']}, "
+        f"max_quotes {info['max_quotes']}, passage_tokens {info['passage_tokens']}",
         f"- Run: {info['started_at']} on {info['machine']}; ingestion {info.get('ingest_s')} s, "
         f"questions {info.get('questions_s')} s",
         "",

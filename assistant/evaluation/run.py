@@ -131,7 +131,7 @@ def run_evaluation(
         "questions_from": eval_set.questions_source,
         "corpus": [str(c) for c in corpus] if corpus else None,
         "embedding_model": settings.embedding_model,
-        **{k: getattr(settings, k) for k in ("top_k", "min_score", "min_margin", "max_quotes", "passage_tokens")},
+        **{k: getattr(settings, k) for k in ("top_k", "min_confidence", "max_quotes", "passage_tokens")},
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
     }

@@ -48,9 +48,9 @@ def test_environment_settings_are_read(tmp_path, capsys, monkeypatch):
     assert err.startswith("article-qa: invalid setting: top_k (--top-k, ARTICLE_QA_TOP_K) = '0'")
     assert len(err.strip().splitlines()) == 1
     monkeypatch.setenv("ARTICLE_QA_TOP_K", "3")
-    monkeypatch.setenv("ARTICLE_QA_MIN_SCORE", "2")
+    monkeypatch.setenv("ARTICLE_QA_MIN_CONFIDENCE", "2")
     assert main(["ask", TRADE_QUESTION_AR]) == 1
-    assert "min_score (ARTICLE_QA_MIN_SCORE) = '2'" in capsys.readouterr().err, "no option that does not exist"
+    assert "min_confidence (ARTICLE_QA_MIN_CONFIDENCE) = '2'" in capsys.readouterr().err, "no option that does not exist"
 
 
 def test_busy_port_is_reported_before_any_work(tmp_path, capsys):

@@ -239,90 +239,9 @@ def test_gold_set_scores_of_todays_assistant(sample_assistant):
     """Floors a little under today's figures (see the README's Measured table), so a regression fails."""
     report = summarize(evaluate(sample_assistant, load_eval_set(GOLD).questions))
     ar, en = report["by_language"]["ar"], report["by_language"]["en"]
-    assert ar["retrieval"]["recall@1"] >= 0.9 and en["retrieval"]["recall@1"] >= 0.75
-    assert report["retrieval"]["recall@5"] >= 0.95
-    assert ar["answer"]["answer_in_citation"] >= 0.9 and en["answer"]["answer_in_citation"] >= 0.65
-    assert report["citations"]["precision"] >= 0.7
-    assert report["abstention"]["abstain_rate_unanswerable"] >= 0.75
-    assert report["abstention"]["false_abstain_rate_answerable"] <= 0.2
-
-
-def test_eval_never_creates_a_store_or_a_collection(tmp_path, capsys):
-    testset = tmp_path / "set.jsonl"
-    testset.write_text('{"id": "x", "question": "q?", "answers": ["a"]}\n', encoding="utf-8")
-    empty_dir = tmp_path / "empty"
-    empty_dir.mkdir()
-    assert main(["eval", str(testset), "--store", str(empty_dir)]) == 1
-    assert list(empty_dir.iterdir()) == []
-    store = tmp_path / "store"
-    assert main(["ingest", str(sample_article_path()), "--store", str(store)]) == 0
-    assert main(["eval", str(testset), "--store", str(store), "--collection", "nosuch"]) == 1
-    assert "has no collection 'nosuch'" in capsys.readouterr().err
-    assert not has_collection(store, "nosuch") and has_collection(store, "articles")
-
-
-def test_out_is_checked_before_the_run(tmp_path, capsys):
-    testset = tmp_path / "set.jsonl"
-    testset.write_text('{"id": "x", "question": "q?", "answers": ["a"]}\n', encoding="utf-8")
-    a_file = tmp_path / "a-file"
-    a_file.write_text("", encoding="utf-8")
-    # Would need a store or a corpus to run; the --out error comes first.
-    assert main(["eval", str(testset), "--out", str(a_file), "--store", str(tmp_path / "none")]) == 1
-    assert f"cannot use {a_file} for the report" in capsys.readouterr().err
-    assert main(["eval", str(testset), "--out", "", "--store", str(tmp_path / "none")]) == 1
-    assert "--out is empty" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ({"n_questions": 1, "retrieval": {}, "by_language": [1, 2]}, "'by_language' is not an object"),
-        ({"n_questions": 1, "retrieval": {}, "by_language": {"ar": 3}}, "by_language.ar is not an object"),
-        ({"n_questions": "x", "retrieval": {}}, 'n_questions is "x", not a number'),
-        ({"n_questions": 1, "retrieval": 5}, "'retrieval' is not an object"),
-        ([1], "is not a report.json"),
-    ],
-)
-def test_compare_refuses_what_is_not_a_report(tmp_path, capsys, content, message):
-    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
-    good.write_text(json.dumps({"n_questions": 1, "retrieval": {"recall@1": 1.0}}), encoding="utf-8")
-    bad.write_text(json.dumps(content), encoding="utf-8")
-    assert main(["eval", "--compare", str(good), str(bad)]) == 1
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
-
-
-def test_compare_only_compares(tmp_path, capsys):
-    good = tmp_path / "good.json"
-    good.write_text(json.dumps({"n_questions": 1, "retrieval": {"recall@1": 1.0}}), encoding="utf-8")
-    assert main(["eval", "--compare", str(good), str(good), "--out", str(tmp_path / "o")]) == 1
-    assert "drop --out" in capsys.readouterr().err
-    assert main(["eval", str(good), "--compare", str(good), str(good)]) == 1
-    assert "exactly two reports" in capsys.readouterr().err
-
-
-def _scored(qid: str, answerable: bool, abstained: bool, in_citation: bool) -> QuestionResult:
-    return QuestionResult(qid, "ar", "<b>سؤال</b> | ؟", answerable, ("x",) if answerable else (), "جواب", abstained,
-                          None, (), 0, in_citation, 0.0, 0.0, 5.0)  # fmt: skip
-
-
-def test_report_md_counts_each_list_over_its_own_questions(tmp_path):
-    results = [_scored("a1", True, False, True), _scored("a|2", True, True, False), _scored("u1", False, False, False),
-               _scored("u2", False, True, False), _scored("u3", False, True, False)]  # fmt: skip
-    info = {"dataset": "set.jsonl", "format": "jsonl", "embedding_model": "m", "top_k": 3, "min_score": 0.7,
-            "min_margin": 0.04, "max_quotes": 2, "passage_tokens": 256, "started_at": "now", "machine": "x"}  # fmt: skip
-    write_report(EvalRun(results, summarize(results), info), tmp_path)
-    md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "1 of 2." in md  # answerable questions whose gold answer is not cited: a|2 of a1, a|2
-    assert "1 of 3." in md  # unanswerable questions answered: u1 of u1..u3
-    assert "| a\\|2 |" in md and "&lt;b&gt;" in md and "<b>" not in md  # ids and text escaped
-
-
-def test_a_set_without_answerable_questions_gets_a_chart_without_warnings(tmp_path):
-    results = [_scored("u1", False, True, False)]
-    info = {"dataset": "set.jsonl", "format": "jsonl", "embedding_model": "m", "top_k": 3, "min_score": 0.7,
-            "min_margin": 0.04, "max_quotes": 2, "passage_tokens": 256, "started_at": "now", "machine": "x"}  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        write_report(EvalRun(results, summarize(results), info), tmp_path)
-    assert (tmp_path / "recall_at_k.png").read_bytes()[:4] == b"\x89PNG"
+    assert ar["retrieval"]["recall@1"] >= 0.92 and en["retrieval"]["recall@1"] >= 0.84
+    assert report["retrieval"]["recall@5"] >= 0.98
+    assert ar["answer"]["answer_in_citation"] >= 0.95 and en["answer"]["answer_in_citation"] >= 0.95  # issue 5 targets
+    assert report["citations"]["precision"] >= 0.8
+    assert report["abstention"]["false_abstain_rate_answerable"] <= 0.05  # issue 5 target
+    assert ar["abstention"]["abstain_rate_unanswerable"] >= 0.85 and en["abstention"]["abstain_rate_unanswerable"] >= 0.7

@@ -1,0 +1,102 @@
+"""Lexical tokens, rank fusion, answer types, follow-ups and small talk: pure functions, worked by hand."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from assistant.answer import answer_probability, answer_type
+from assistant.conversation import is_follow_up, resolve_follow_up, small_talk, user_turns
+from assistant.retrieval import FEATURES, LexicalIndex, reciprocal_rank_fusion
+from ingest.normalize import lexical_tokens
+from vectorstore.chroma import Hit
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("والصين بالصين الصين", ["صين", "صين", "صين"]),  # light10 prefixes
+        ("التجارة التجاري", ["تجار", "تجار"]),  # one light10 suffix (ه, ي) after ة → ه
+        ("بنسبة ٢٩٫٨٪ في 2019", ["بنسب", "29.8", "2019"]),  # digits folded, decimal kept, stopword في dropped
+        ("What was the trade volume in 2019?", ["trade", "volume", "2019"]),
+        ("ما هو ذلك الذي في", []),  # stopwords only
+    ],
+)
+def test_lexical_tokens(text, tokens):
+    assert lexical_tokens(text) == tokens
+
+
+def test_reciprocal_rank_fusion_by_hand():
+    # k = 60: a = 1/61 + 1/62, b = 1/62 + 1/61 (tie with a; a came first), c = 1/63
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a"]])
+    assert [x for x, _ in fused] == ["a", "b", "c"]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62) and fused[2][1] == pytest.approx(1 / 63)
+    # a weight of 2 on the second ranking puts b first: 1/62 + 2/61 > 1/61 + 2/62
+    assert reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[1, 2])[0][0] == "b"
+
+
+def _hit(pid: str, text: str) -> Hit:
+    return Hit(pid, text, {}, 0.0)
+
+
+def test_lexical_index_ranks_by_bm25_and_warns_on_passages_without_tokens(caplog):
+    with caplog.at_level(logging.WARNING):
+        index = LexicalIndex.build(
+            ("a@1",),
+            [_hit("p1", "نما حجم التجارة بنسبة 29.8%"), _hit("p2", "التقى بوتين وشي في 2019"), _hit("p3", "هو في ذلك")],
+        )
+    assert "p3 has no lexical token" in caplog.text
+    assert [h.id for h, _ in index.rank(lexical_tokens("When did Putin meet Xi, in 2019?"), 5)] == ["p2"]
+    assert [h.id for h, _ in index.rank(lexical_tokens("ما حجم التجارة؟"), 5)] == ["p1"]
+    assert index.rank([], 5) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("كم جندياً شارك في التدريبات؟", "number"),
+        ("How much did trade grow?", "number"),
+        ("بأي نسبة انخفض حجم التجارة؟", "number"),
+        ("متى عقد الرئيسان اجتماعاً؟", "date"),
+        ("ومتى حدث ذلك؟", "date"),
+        ("When did Putin and Xi last meet?", "date"),
+        ("من هو رئيس روسيا؟", None),
+        ("What did the G7 condemn?", None),
+    ],
+)
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_answer_probability_grows_with_the_evidence():
+    weak = np.array([0.78, 0.01, 0.80, 0.01, 0.0, 0.0, 0.0, 0.0])
+    strong = np.array([0.88, 0.08, 0.90, 0.08, 3.0, 0.8, 1.0, 0.0])
+    assert len(weak) == len(FEATURES)
+    assert answer_probability(weak) < 0.1 < 0.9 < answer_probability(strong)
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [("مرحباً 👋", "greeting"), ("السلام عليكم", "greeting"), ("Hello!", "greeting"), ("شكراً جزيلاً", "thanks"),
+     ("Thanks a lot", "thanks"), ("Hello, when did they meet?", None), ("شكراً، وكم بلغت التجارة؟", None)],
+)  # fmt: skip
+def test_small_talk(message, kind):
+    assert small_talk(message) == kind
+
+
+def test_follow_ups_are_retrieved_with_the_previous_question():
+    history = [
+        {"role": "user", "content": "مرحباً"},
+        {"role": "assistant", "content": "أهلاً"},
+        {"role": "user", "content": [{"type": "text", "text": "ما حجم التبادل التجاري بين البلدين؟"}]},
+        {"role": "assistant", "content": "…"},
+    ]
+    assert user_turns(history) == ["مرحباً", "ما حجم التبادل التجاري بين البلدين؟"]
+    assert is_follow_up("ومتى حدث ذلك؟") and is_follow_up("what about the trade figures?") and is_follow_up("And last year?")
+    assert not is_follow_up("When did Putin and Xi last meet in person?")
+    assert resolve_follow_up("ومتى حدث ذلك؟", history) == "ما حجم التبادل التجاري بين البلدين؟ ومتى حدث ذلك؟"
+    assert resolve_follow_up("ومتى حدث ذلك؟", []) == "ومتى حدث ذلك؟"  # nothing to lean on
+    assert resolve_follow_up("When did Putin and Xi last meet in person?", history).startswith("When")
+    assert resolve_follow_up("why?", [("كم بلغت التجارة؟", "…")]) == "كم بلغت التجارة؟ why?"  # (user, assistant) pairs
