@@ -61,6 +61,9 @@ def test_token_f1_by_hand():
         ("ومن غير المرجح أن يؤثر", ["من غير المرجح"], True),  # one-letter proclitic before a short word
         ("مطالبين روسيا بـ\"تهدئة التصعيد\"", ["تهدئة التصعيد"], True),  # ب with tatweel and a quote
         ("الثقة المتبادلة", ["الثقة المتبادلة بين بكين"], False),  # the whole gold must be there
+        ("الخاصعالٍ جداً ، سيما", ["عالٍ جداً"], True),  # XQuAD: a long answer glued to the word before
+        ("ب2019", ["2019"], True),  # one-letter proclitic
+        ("الرقم 12019", ["2019"], False),  # short: whole words only
         ("any text", [], False),
     ],
 )
