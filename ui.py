@@ -148,7 +148,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """
 
     def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
-        earlier = list(history or [])
+        # Only well-formed Gradio messages are kept: a program calling /chat may send anything.
+        earlier = [
+            m for m in (history if isinstance(history, list) else [])
+            if isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), (str, list))
+        ]  # fmt: skip
         if not (message or "").strip():
             return earlier, NO_SOURCES, {}, ""
         try:

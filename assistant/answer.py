@@ -3,9 +3,9 @@
 Method: the question is embedded once (``query: ``); the quotable sentences
 of the best retrieved passages, embedded at ingestion (``passage: ``), are
 scored by cosine similarity to the question, word overlap and answer-type
-cues (:func:`rank_sentences`). The best sentence is quoted; a second one if
-it scores within :data:`QUOTE_MARGIN` of the best, up to ``max_quotes``,
-never a near-duplicate. Each quote is followed by a marker ``[n]`` bound, by
+cues (:func:`rank_sentences`). The best sentence is quoted first; a second
+one if it scores within :data:`QUOTE_MARGIN` of the best, up to
+``max_quotes``, never a near-duplicate. Each quote is followed by a marker ``[n]`` bound, by
 construction, to the passage it came from.
 
 Whether to answer at all is decided first, by :func:`answer_probability`,
@@ -259,7 +259,7 @@ def extractive_answer(
         if any(_near_duplicate(sentence.text, c.text) for c in chosen):
             continue
         chosen.append(sentence)
-    chosen.sort(key=lambda s: (s.hit.passage.article_id, s.char_start))  # quote in article order
+    # Best first: [1] is the sentence that answers best.
 
     opening, closing = _QUOTE_MARKS[language]
     lines = [ANSWER_LEAD[language]]

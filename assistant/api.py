@@ -508,7 +508,9 @@ class Assistant:
         Raises:
             Same as :meth:`ask`.
         """
-        question = remove_invisible(question).strip() if isinstance(question, str) else ""
+        if not isinstance(question, str):
+            raise AssistantError(f"the question must be text, not {type(question).__name__}")
+        question = remove_invisible(question).strip()
         if not question:
             raise AssistantError("the question is empty: type a question about the article")
         if len(question) > MAX_QUESTION_CHARS:
@@ -521,15 +523,17 @@ class Assistant:
         kind = small_talk(question)
         if kind is not None:  # a greeting or thanks: a reply in kind, no retrieval
             return AnswerTrace(Answer(question, language, SMALL_TALK_REPLY[kind][language], abstained=True))
-        text = for_embedding(resolve_follow_up(question, history))
-        r = self.hybrid_retrieve(text, article_ids=article_ids)
+        text = for_embedding(question)
+        r, confidence = self._retrieve_with_confidence(text, language, article_ids)
+        if history:
+            # A follow-up is also retrieved with the question it follows; the more confident retrieval wins.
+            anchored = for_embedding(resolve_follow_up(question, history))
+            if anchored != text:
+                r2, confidence2 = self._retrieve_with_confidence(anchored, language, article_ids)
+                log.info("follow-up: alone %.3f, with the previous question %.3f", confidence, confidence2)
+                if confidence2 > confidence:
+                    text, r, confidence = anchored, r2, confidence2
         vector, hits = r.vector, r.passages
-        confidence = 0.0
-        if hits:
-            cross_lingual = language != detect_language(hits[0].passage.text)
-            confidence = answer_probability(answerability_features(r, cross_lingual))
-        log.info("confidence %.3f (minimum %.3f); dense scores %s", confidence, self.min_confidence,
-                 " ".join(f"{x:.3f}" for x in r.dense_scores[:5]))  # fmt: skip
         if confidence < self.min_confidence:
             return AnswerTrace(abstain(question, language), hits)
         top = hits[: self.top_k]
@@ -546,6 +550,19 @@ class Assistant:
         else:
             answer = abstain(question, language)
         return AnswerTrace(answer, hits)
+
+    def _retrieve_with_confidence(
+        self, text: str, language: str, article_ids: Sequence[str] | None
+    ) -> tuple[Retrieval, float]:
+        """Hybrid retrieval and the probability that it answers; 0 for a question without content words."""
+        r = self.hybrid_retrieve(text, article_ids=article_ids)
+        if not r.passages or not r.query_tokens:  # "the of and", "كم؟": nothing to answer from
+            return r, 0.0
+        cross_lingual = language != detect_language(r.passages[0].passage.text)
+        confidence = answer_probability(answerability_features(r, cross_lingual))
+        log.info("confidence %.3f (minimum %.3f); dense scores %s", confidence, self.min_confidence,
+                 " ".join(f"{x:.3f}" for x in r.dense_scores[:5]))  # fmt: skip
+        return r, confidence
 
     def as_runnable(self) -> Runnable:
         """This assistant as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""

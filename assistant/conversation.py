@@ -1,8 +1,9 @@
 """Conversation without an LLM: follow-up questions and small talk.
 
-A follow-up ("ومتى حدث ذلك؟", "what about the trade figures?") is short or
-refers back; it is retrieved together with the previous question, so that
-what it leaves out (who, what) comes from there. The reply is still framed in
+A follow-up ("ومتى حدث ذلك؟", "what about the trade figures?") refers back or
+is short after a conjunction; it is also retrieved together with the
+question it follows, so that what it leaves out (who, what) comes from
+there, and the more confident of the two retrievals is answered from. The reply is still framed in
 the language of the latest message. A greeting or thanks gets a short reply
 in kind, with no retrieval.
 """
@@ -26,17 +27,20 @@ _REFERS_BACK = re.compile(
     r"|\b(?:it|they|them|those|these|what about|how about|and (?:what|when|where|who|how))\b",
     re.IGNORECASE,
 )
+# A leading conjunction: و or ف glued to the first word (وبأي، فماذا), or "and"/"so"/"but"/"also".
+_CONJUNCTION_START = re.compile(r"^(?:[وف](?=\S\S)|(?:and|so|but|also|or)\b)", re.IGNORECASE)
 _GREETING = re.compile(
-    r"^(?:(?:ال)?سلام عليكم(?: ورحمه الله(?: وبركاته)?)?|مرحبا|اهلا(?: وسهلا)?|صباح الخير|مساء الخير|"
-    r"hi|hello|hey|good (?:morning|afternoon|evening)|greetings)$",
+    r"^(?:(?:ال)?سلام عليكم(?: ورحمه الله(?: وبركاته)?)?|مرحبا(?: بك)?|اهلا(?: وسهلا| بك)?|اهلين|هلا|صباح الخير|مساء الخير|"
+    r"مع السلامه|الي اللقاء|وداعا|(?:hi|hello|hey)(?: there)?|good (?:morning|afternoon|evening)|greetings|bye|goodbye)$",
     re.IGNORECASE,
 )
 _THANKS = re.compile(
-    r"^(?:شكرا(?: جزيلا| لك| لكم)?|مشكور|جزاك الله خيرا|thanks?(?: you)?(?: (?:so|very) much| a lot)?|thank you|thx|cheers)$",
+    r"^(?:(?:ok |okay |great |)(?:شكرا(?: جزيلا| لك| لكم)?(?: علي المساعده)?|مشكور|جزاك الله خيرا|"
+    r"thanks?(?: you)?(?: (?:so|very) much| a lot| for (?:the|your) help)?|thx|cheers)|ok|okay)$",
     re.IGNORECASE,
 )
 SMALL_TALK_REPLY: dict[str, dict[Language, str]] = {
-    "greeting": {
+    "greeting": {  # also farewells
         "ar": "أهلاً بك! اسألني عن المقال، وسأجيب بما ورد فيه مع ذكر المقطع الذي اقتبست منه.",
         "en": "Hello! Ask me about the article; I answer from its text and cite the passage I quote.",
     },
@@ -81,8 +85,19 @@ def user_turns(history: Sequence[Any] | None) -> list[str]:
 
 
 def is_follow_up(question: str) -> bool:
-    """Whether ``question`` leans on an earlier one: at most :data:`FOLLOW_UP_MAX_TOKENS` lexical tokens, or a word that refers back."""
-    return len(lexical_tokens(question)) <= FOLLOW_UP_MAX_TOKENS or bool(_REFERS_BACK.search(normalize(question)))
+    """Whether ``question`` may lean on an earlier one.
+
+    It does if it has a word that refers back (ذلك، هذا، ماذا عن / it,
+    they, what about), no content word at all ("why?"), or at most
+    :data:`FOLLOW_UP_MAX_TOKENS` content words after a leading conjunction
+    ("وبأي نسبة نما؟", "and last year?"). A short question that stands on its
+    own ("ما عاصمة فرنسا؟", "كم عدد الجنود؟") does not.
+    """
+    text = normalize(question).strip()
+    tokens = lexical_tokens(question)
+    if not tokens or _REFERS_BACK.search(text):
+        return True
+    return len(tokens) <= FOLLOW_UP_MAX_TOKENS and bool(_CONJUNCTION_START.match(text))
 
 
 def resolve_follow_up(question: str, history: Sequence[Any] | None) -> str:
@@ -95,4 +110,5 @@ def resolve_follow_up(question: str, history: Sequence[Any] | None) -> str:
     previous = [t for t in user_turns(history) if small_talk(t) is None]
     if not previous or not is_follow_up(question):
         return question
-    return f"{previous[-1]} {question}"
+    anchors = [t for t in previous if not is_follow_up(t)]  # a chain of follow-ups leans on its first question
+    return f"{anchors[-1] if anchors else previous[-1]} {question}"

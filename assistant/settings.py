@@ -51,10 +51,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the UI binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the UI (0: any free port).")
 
-    @field_validator("store", "embedding_model", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object, info: ValidationInfo) -> object:
-        """An empty variable (``ARTICLE_QA_STORE=""``) means the default, not the current directory."""
+        """An empty variable (``ARTICLE_QA_STORE=""``, ``ARTICLE_QA_TOP_K=""``) means the default."""
         if value is None or str(value).strip() == "":
             return cls.model_fields[info.field_name].get_default(call_default_factory=True)
         return value

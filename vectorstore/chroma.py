@@ -367,6 +367,8 @@ class PassageStore:
 
         Cost: one read of the article records.
         """
+        if article_ids is not None and not article_ids:  # an empty selection selects nothing
+            return []
         articles = self._articles.get(ids=list(article_ids) if article_ids else None, include=["metadatas"])
         return sorted(f"{i}@{(m or {}).get('version')}" for i, m in zip(articles["ids"], articles["metadatas"]))
 

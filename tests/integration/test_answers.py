@@ -128,3 +128,42 @@ def test_greetings_and_thanks_get_a_reply_in_kind(sample_assistant, message, lan
     assert answer.retrieved == []  # nothing was looked up
     assert answer.answer.language == language and answer.answer.citations == []
     assert answer.answer.text not in {"The article does not say.", "لا يذكر المقال ما يجيب عن هذا السؤال."}
+
+
+TRADE_Q = "ما حجم التجارة بين روسيا والصين في الأرباع الثلاثة الأولى؟"
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("كم عدد الجنود الذين شاركوا في التدريبات؟", "10 آلاف"),  # stands on its own: not merged with the trade question
+        ("ما عاصمة فرنسا؟", None),  # off-topic: abstain, history or not
+        ("What is the capital of France?", None),
+    ],
+)
+def test_a_question_that_stands_on_its_own_is_not_merged_with_the_previous_one(sample_assistant, question, wanted):
+    answer = sample_assistant.ask(question, [(TRADE_Q, "…")])
+    if wanted is None:
+        assert answer.abstained
+    else:
+        assert wanted in answer.citations[0].quote
+
+
+def test_a_chain_of_follow_ups_leans_on_its_first_question(sample_assistant):
+    history = [(TRADE_Q, "…"), ("وبأي نسبة نما؟", "…")]
+    answer = sample_assistant.ask("And what about last year?", history)
+    assert not answer.abstained and "107" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question", ["the of and", "why?", "كم؟", "في من على"])
+def test_a_question_without_content_words_is_abstained_on(sample_assistant, question):
+    assert sample_assistant.ask(question).abstained
+
+
+def test_a_question_that_is_not_text_is_refused(sample_assistant):
+    with pytest.raises(AssistantError, match="must be text, not int"):
+        sample_assistant.ask(5)
+
+
+def test_an_empty_article_selection_selects_nothing(sample_assistant):
+    assert sample_assistant.ask(TRADE_Q, article_ids=[]).abstained

@@ -80,7 +80,8 @@ def test_answer_probability_grows_with_the_evidence():
 @pytest.mark.parametrize(
     ("message", "kind"),
     [("مرحباً 👋", "greeting"), ("السلام عليكم", "greeting"), ("Hello!", "greeting"), ("شكراً جزيلاً", "thanks"),
-     ("Thanks a lot", "thanks"), ("Hello, when did they meet?", None), ("شكراً، وكم بلغت التجارة؟", None)],
+     ("Thanks a lot", "thanks"), ("hi there", "greeting"), ("ok thanks", "thanks"), ("bye", "greeting"),
+     ("شكرا لك على المساعدة", "thanks"), ("Hello, when did they meet?", None), ("شكراً، وكم بلغت التجارة؟", None)],
 )  # fmt: skip
 def test_small_talk(message, kind):
     assert small_talk(message) == kind
@@ -95,8 +96,27 @@ def test_follow_ups_are_retrieved_with_the_previous_question():
     ]
     assert user_turns(history) == ["مرحباً", "ما حجم التبادل التجاري بين البلدين؟"]
     assert is_follow_up("ومتى حدث ذلك؟") and is_follow_up("what about the trade figures?") and is_follow_up("And last year?")
+    assert is_follow_up("وبأي نسبة نما؟") and is_follow_up("why?")
     assert not is_follow_up("When did Putin and Xi last meet in person?")
+    assert not is_follow_up("كم عدد الجنود؟") and not is_follow_up("ما عاصمة فرنسا؟")  # short, but standing alone
     assert resolve_follow_up("ومتى حدث ذلك؟", history) == "ما حجم التبادل التجاري بين البلدين؟ ومتى حدث ذلك؟"
     assert resolve_follow_up("ومتى حدث ذلك؟", []) == "ومتى حدث ذلك؟"  # nothing to lean on
     assert resolve_follow_up("When did Putin and Xi last meet in person?", history).startswith("When")
     assert resolve_follow_up("why?", [("كم بلغت التجارة؟", "…")]) == "كم بلغت التجارة؟ why?"  # (user, assistant) pairs
+    chain = [("كم بلغت التجارة؟", "…"), ("وبأي نسبة نمت؟", "…")]
+    assert resolve_follow_up("and last year?", chain) == "كم بلغت التجارة؟ and last year?"  # the chain's first question
+
+
+def test_the_best_quote_comes_first_even_when_it_stands_later_in_the_article():
+    from assistant.answer import extractive_answer
+    from assistant.types import RetrievedPassage
+    from ingest.types import Passage
+
+    first, second = "The early sentence has four words.", "The later sentence answers the question."
+    text = f"{first} {second}"
+    spans = ((0, len(first)), (len(first) + 1, len(text)))
+    p = Passage("a", "a-v-0000", 0, text, 0, len(text), None, spans)
+    q = np.array([1.0, 0.0], dtype=np.float32)
+    stored = {("a-v-0000", *spans[0]): np.array([0.99, 0.14]), ("a-v-0000", *spans[1]): np.array([1.0, 0.0])}
+    answer = extractive_answer("Which?", "en", q, [RetrievedPassage(p, 0.9)], embeddings=None, stored=stored)
+    assert [c.quote for c in answer.citations] == [second, first]  # 1.00 before 0.99, both within the margin
