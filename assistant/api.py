@@ -224,7 +224,7 @@ class Assistant:
         """Split, embed and store one article, replacing an earlier version of it.
 
         An unchanged article (same text and settings) is not embedded again.
-        Embedding runs at about 7-25 passages/s on 2 CPU cores; ``progress=True``
+        Embedding (passages, then their sentences) runs at about 4-12 passages/s on 2 CPU cores; ``progress=True``
         shows a tqdm bar.
 
         Raises:
