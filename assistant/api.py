@@ -47,6 +47,12 @@ DENSE_K, SENTENCE_K, LEXICAL_K = 20, 40, 20
 FUSION_WEIGHTS = (1.0, 1.0, 1.0)
 #: Passages kept after fusion.
 FUSION_DEPTH = 20
+#: A follow-up answered with at least this confidence on its own is not
+#: combined with the question before it: the combined text always scores
+#: high (it holds the earlier, answered question), so it must not win by
+#: default ("Where did they hold joint exercises with Iran?" after a trade
+#: question: 0.94 alone).
+STANDALONE_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,8 +531,9 @@ class Assistant:
             return AnswerTrace(Answer(question, language, SMALL_TALK_REPLY[kind][language], abstained=True))
         text = for_embedding(question)
         r, confidence = self._retrieve_with_confidence(text, language, article_ids)
-        if history:
-            # A follow-up is also retrieved with the question it follows; the more confident retrieval wins.
+        if history and confidence < STANDALONE_CONFIDENCE:
+            # A follow-up not clearly answered on its own is also retrieved with the
+            # question it follows; the more confident retrieval wins.
             anchored = for_embedding(resolve_follow_up(question, history))
             if anchored != text:
                 r2, confidence2 = self._retrieve_with_confidence(anchored, language, article_ids)

@@ -31,30 +31,34 @@ _REFERS_BACK = re.compile(
 _CONJUNCTION_START = re.compile(r"^(?:[وف](?=\S\S)|(?:and|so|but|also|or)\b)", re.IGNORECASE)
 _GREETING = re.compile(
     r"^(?:(?:ال)?سلام عليكم(?: ورحمه الله(?: وبركاته)?)?|مرحبا(?: بك)?|اهلا(?: وسهلا| بك)?|اهلين|هلا|صباح الخير|مساء الخير|"
-    r"مع السلامه|الي اللقاء|وداعا|(?:hi|hello|hey)(?: there)?|good (?:morning|afternoon|evening)|greetings|bye|goodbye)$",
+    r"(?:hi|hello|hey)(?: there)?|good (?:morning|afternoon|evening)|greetings)$",
     re.IGNORECASE,
 )
+_FAREWELL = re.compile(r"^(?:مع السلامه|الي اللقاء|وداعا|bye|goodbye|bye bye|see you)$", re.IGNORECASE)
 _THANKS = re.compile(
     r"^(?:(?:ok |okay |great |)(?:شكرا(?: جزيلا| لك| لكم)?(?: علي المساعده)?|مشكور|جزاك الله خيرا|"
     r"thanks?(?: you)?(?: (?:so|very) much| a lot| for (?:the|your) help)?|thx|cheers)|ok|okay)$",
     re.IGNORECASE,
 )
 SMALL_TALK_REPLY: dict[str, dict[Language, str]] = {
-    "greeting": {  # also farewells
+    "greeting": {
         "ar": "أهلاً بك! اسألني عن المقال، وسأجيب بما ورد فيه مع ذكر المقطع الذي اقتبست منه.",
         "en": "Hello! Ask me about the article; I answer from its text and cite the passage I quote.",
     },
     "thanks": {"ar": "عفواً! هل لديك سؤال آخر عن المقال؟", "en": "You're welcome! Anything else about the article?"},
+    "farewell": {"ar": "مع السلامة!", "en": "Goodbye!"},
 }
 
 
 def small_talk(message: str) -> str | None:
-    """``"greeting"`` or ``"thanks"`` when the whole message is one (punctuation and emoji aside), else ``None``."""
+    """``"greeting"``, ``"thanks"`` or ``"farewell"`` when the whole message is one (punctuation and emoji aside), else ``None``."""
     text = " ".join(re.sub(r"[^\w\s]", " ", normalize(message)).split())
     if _GREETING.match(text):
         return "greeting"
     if _THANKS.match(text):
         return "thanks"
+    if _FAREWELL.match(text):
+        return "farewell"
     return None
 
 

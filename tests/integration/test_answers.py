@@ -139,6 +139,8 @@ TRADE_Q = "ما حجم التجارة بين روسيا والصين في الأ
         ("كم عدد الجنود الذين شاركوا في التدريبات؟", "10 آلاف"),  # stands on its own: not merged with the trade question
         ("ما عاصمة فرنسا؟", None),  # off-topic: abstain, history or not
         ("What is the capital of France?", None),
+        ("Where did they hold joint exercises with Iran?", "إيران"),  # "they" refers back, but it is answered alone
+        ("ماذا قالت وزارة الخارجية الصينية عن هذا اللقاء؟", "الثقة المتبادلة"),
     ],
 )
 def test_a_question_that_stands_on_its_own_is_not_merged_with_the_previous_one(sample_assistant, question, wanted):

@@ -80,7 +80,7 @@ def test_answer_probability_grows_with_the_evidence():
 @pytest.mark.parametrize(
     ("message", "kind"),
     [("مرحباً 👋", "greeting"), ("السلام عليكم", "greeting"), ("Hello!", "greeting"), ("شكراً جزيلاً", "thanks"),
-     ("Thanks a lot", "thanks"), ("hi there", "greeting"), ("ok thanks", "thanks"), ("bye", "greeting"),
+     ("Thanks a lot", "thanks"), ("hi there", "greeting"), ("ok thanks", "thanks"), ("bye", "farewell"), ("مع السلامة", "farewell"),
      ("شكرا لك على المساعدة", "thanks"), ("Hello, when did they meet?", None), ("شكراً، وكم بلغت التجارة؟", None)],
 )  # fmt: skip
 def test_small_talk(message, kind):
