@@ -445,13 +445,14 @@ class Assistant:
         fused = reciprocal_rank_fusion(
             [[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS
         )
-        records = {h.id: h for h in index.passages} | {h.id: h for h in dense}
+        records = index.by_id
         dense_score = {h.id: h.score for h in dense}
         floor = dense[-1].score if dense else 0.0
+        dense_records = {h.id: h for h in dense}
         ranked = [
-            RetrievedPassage(_passage_from_hit(records[pid]), dense_score.get(pid, floor))
+            RetrievedPassage(_passage_from_hit(records.get(pid) or dense_records[pid]), dense_score.get(pid, floor))
             for pid, _ in fused[:FUSION_DEPTH]
-            if pid in records
+            if pid in records or pid in dense_records
         ]
         coverage = 0.0
         if ranked and tokens:
@@ -546,8 +547,8 @@ class Assistant:
         top = hits[: self.top_k]
         records, sentence_vectors = self.store.sentences_of([h.passage.passage_id for h in top])
         stored = {
-            (str(r.metadata["passage_id"]), int(r.metadata["char_start"]), int(r.metadata["char_end"])): v
-            for r, v in zip(records, sentence_vectors)
+            (str(rec.metadata["passage_id"]), int(rec.metadata["char_start"]), int(rec.metadata["char_end"])): v
+            for rec, v in zip(records, sentence_vectors)
         }
         answer = extractive_answer(
             text, language, vector, top, self.embeddings, max_quotes=self.max_quotes, stored=stored

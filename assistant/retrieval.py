@@ -59,12 +59,17 @@ class LexicalIndex:
     Attributes:
         versions: The article versions (``{article_id}@{version}``) indexed.
         passages: The indexed passages, in index order.
+        by_id: The same passages by id.
     """
 
     versions: tuple[str, ...]
     passages: list[Hit]
     _bm25: object | None = field(default=None, repr=False)
     _tokens: list[list[str]] = field(default_factory=list, repr=False)
+    by_id: dict[str, Hit] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {h.id: h for h in self.passages}
 
     @classmethod
     def build(cls, versions: Sequence[str], passages: list[Hit]) -> LexicalIndex:
