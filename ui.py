@@ -23,6 +23,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant
+from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN
 
@@ -122,14 +123,7 @@ def from_plain_text(text: str) -> str:
 
 def _turns(history: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Chat history as the assistant reads it: roles and unescaped texts."""
-    turns = []
-    for m in history:
-        content = m.get("content") if isinstance(m, dict) else None
-        if isinstance(content, list):
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-        if isinstance(content, str):
-            turns.append({"role": str(m.get("role")), "content": from_plain_text(content)})
-    return turns
+    return [{"role": str(m.get("role")), "content": from_plain_text(message_text(m.get("content")))} for m in history]
 
 
 def _message(role: str, text: str) -> dict[str, str]:
@@ -148,11 +142,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """
 
     def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
-        # Only well-formed Gradio messages are kept: a program calling /chat may send anything.
-        earlier = [
-            m for m in (history if isinstance(history, list) else [])
-            if isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), (str, list))
-        ]  # fmt: skip
+        earlier = list(history or [])  # Gradio has validated it as chat messages
         if not (message or "").strip():
             return earlier, NO_SOURCES, {}, ""
         try:

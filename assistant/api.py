@@ -400,19 +400,6 @@ class Assistant:
 
     # -- questions -------------------------------------------------------------
 
-    def retrieve(
-        self, question: str, k: int | None = None, article_ids: Sequence[str] | None = None
-    ) -> tuple[np.ndarray, list[RetrievedPassage]]:
-        """Embed a question and find the nearest passages (dense retrieval only).
-
-        Returns:
-            The ``(dimension,)`` float32 question embedding, and up to ``k``
-            (default ``top_k``) passages, highest cosine similarity first.
-        """
-        vector = self.embeddings.encode_queries([question])[0]
-        hits = self.store.query(vector, k or self.top_k, article_ids=article_ids)
-        return vector, [RetrievedPassage(_passage_from_hit(h), h.score) for h in hits]
-
     def lexical_index(self, versions: Sequence[str]) -> LexicalIndex:
         """The BM25 index of these article versions, rebuilt only when they change."""
         if self._lexical is None or self._lexical.versions != tuple(versions):

@@ -62,8 +62,8 @@ def small_talk(message: str) -> str | None:
     return None
 
 
-def _text(content: Any) -> str:
-    """Text of a message's content: a string, or Gradio 6 parts ``[{"type": "text", "text": ...}]``."""
+def message_text(content: Any) -> str:
+    """Text of a message's content: a string, or Gradio 6 parts ``[{"type": "text", "text": ...}]``; ``""`` otherwise."""
     if isinstance(content, str):
         return content
     if isinstance(content, Sequence):
@@ -82,9 +82,9 @@ def user_turns(history: Sequence[Any] | None) -> list[str]:
     for item in history or []:
         if isinstance(item, dict):
             if item.get("role") == "user":
-                turns.append(_text(item.get("content")))
+                turns.append(message_text(item.get("content")))
         elif isinstance(item, (list, tuple)) and item:
-            turns.append(_text(item[0]))
+            turns.append(message_text(item[0]))
     return [t.strip() for t in turns if t and t.strip()]
 
 

@@ -52,6 +52,15 @@ def test_two_turn_chat_through_the_gradio_api(app_url):
     assert shown.endswith("\\[1\\]"), "chat messages are escaped Markdown"
 
 
+def test_a_follow_up_through_the_gradio_api_reads_the_escaped_history(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    history, _, _, _ = client.predict(TRADE_QUESTION_AR, [], api_name="/chat")  # comes back Markdown-escaped
+    history, _, answer, _ = client.predict("وبأي نسبة نما؟", history, api_name="/chat")
+    assert not answer["abstained"] and any("29.8%" in c["quote"] for c in answer["citations"])
+
+
 def test_invisible_controls_are_not_shown_in_the_chat(app_url):
     from gradio_client import Client
 
