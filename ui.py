@@ -39,6 +39,11 @@ CSS = """
 #sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px; }
 #sources .source-head { font-size: 0.85em; opacity: 0.8; unicode-bidi: plaintext; }
 #sources mark { background: #ffe58a; color: inherit; padding: 0 2px; border-radius: 3px; }
+#article-view .article-scroll { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
+#article-view p { unicode-bidi: plaintext; text-align: start; }
+#article-view mark { background: #ffe58a; color: inherit; border-radius: 3px; }
+#article-view mark.active, #sources .source.active { outline: 2px solid #d97706; }
+#chat .cite-link { cursor: pointer; color: var(--link-text-color, #2563eb); text-decoration: underline; }
 """
 
 # Sets dir on every chat message as it appears, from its first line (an answer's
@@ -48,7 +53,41 @@ CSS = """
 JS = r"""
 () => {
   const AR = /ARABIC_LETTER+/g, LA = /LATIN_LETTER+/g;
+  // Citation markers [n] of the latest answer become links to its sources and to the article view.
+  const linkCitations = () => {
+    const rows = document.querySelectorAll('#chat .bot-row .message-content');
+    const last = rows[rows.length - 1];
+    if (!last) return;
+    const walker = document.createTreeWalker(last, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) {
+      const n = walker.currentNode;
+      if (/\[\d+\]/.test(n.nodeValue) && !n.parentElement.closest('.cite-link')) nodes.push(n);
+    }
+    nodes.forEach((node) => {
+      const frag = document.createDocumentFragment();
+      node.nodeValue.split(/(\[\d+\])/).forEach((part) => {
+        const m = part.match(/^\[(\d+)\]$/);
+        if (!m) { frag.appendChild(document.createTextNode(part)); return; }
+        const a = document.createElement('a');
+        a.className = 'cite-link'; a.dataset.n = m[1]; a.textContent = part; a.setAttribute('role', 'link');
+        frag.appendChild(a);
+      });
+      node.parentNode.replaceChild(frag, node);
+    });
+  };
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('#chat .cite-link');
+    if (!link) return;
+    event.preventDefault();
+    document.querySelectorAll('#article-view mark.active, #sources .source.active').forEach((e) => e.classList.remove('active'));
+    ['#article-view #cite-', '#sources #source-'].forEach((prefix) => {
+      const target = document.querySelector(prefix + link.dataset.n);
+      if (target) { target.classList.add('active'); target.scrollIntoView({block: 'center'}); }
+    });
+  });
   const mark = () => {
+    linkCitations();
     document.querySelectorAll('#chat .message-content').forEach((el) => {
       const t = (el.innerText || '').trim().split('\n')[0];
       const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
@@ -68,6 +107,7 @@ JS = r"""
 }
 """.replace("ARABIC_LETTER", ARABIC_LETTER_PATTERN).replace("LATIN_LETTER", LATIN_LETTER_PATTERN)
 
+NO_ARTICLE = "<p class='no-sources'>The cited article appears here, its quoted sentences highlighted; click a marker [n] to go to one. · يظهر هنا المقال مع تظليل الجمل المقتبسة.</p>"
 NO_SOURCES = "<p class='no-sources'>The passages each answer cites appear here. · تظهر هنا المقاطع التي يستشهد بها كل جواب.</p>"
 
 
@@ -114,6 +154,38 @@ def sources_html(answer: Answer) -> str:
             f"<div class='source-head' dir='auto'>{head}</div><p dir='auto'>{body}</p></div>"
         )
     return "\n".join(parts)
+
+
+def article_html(answer: dict[str, Any], article_text: Any) -> str:
+    """The article view: each cited article whole, its cited sentences marked ``<mark id="cite-n">``.
+
+    Args:
+        answer: ``Answer.to_dict()`` (``{}`` or ``{"error": ...}`` show nothing).
+        article_text: ``article_id -> str | None``, e.g. :meth:`Assistant.article_text`.
+
+    All text is HTML-escaped; paragraphs become ``<p dir="auto">``.
+    """
+    citations = (answer or {}).get("citations") or []
+    if not citations:
+        return NO_ARTICLE
+    blocks = []
+    for article_id in dict.fromkeys(c["article_id"] for c in citations):
+        text = article_text(article_id)
+        if text is None:
+            continue
+        spans = sorted((c["char_start"], c["char_end"], c["n"]) for c in citations if c["article_id"] == article_id)
+        out, at = [], 0
+        for start, end, n in spans:
+            if start < at:  # overlapping quotes: the first one is marked
+                continue
+            out.append(html.escape(text[at:start]))
+            out.append(f"<mark id='cite-{n}'>{html.escape(text[start:end])}</mark>")
+            at = end
+        out.append(html.escape(text[at:]))
+        body = "".join(out)
+        paragraphs = "".join(f"<p dir='auto'>{p}</p>" for p in body.split("\n\n") if p.strip())
+        blocks.append(f"<div class='article' data-article-id='{html.escape(article_id, quote=True)}'>{paragraphs}</div>")
+    return f"<div class='article-scroll'>{''.join(blocks)}</div>" if blocks else NO_ARTICLE
 
 
 def from_plain_text(text: str) -> str:
@@ -176,12 +248,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Sources · المصادر")
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
+                gr.Markdown("### Article · المقال")
+                article_view = gr.HTML(NO_ARTICLE, elem_id="article-view")
                 with gr.Accordion("Answer as JSON", open=False):
                     answer_json = gr.JSON(label="answer")
         question.submit(
             chat, [question, chatbot], [chatbot, sources, answer_json, question], api_name="chat"
+        ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
+        clear.click(
+            lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
+            None,
+            [chatbot, sources, answer_json, question, article_view],
+            api_name=False,
         )
-        clear.click(lambda: ([], NO_SOURCES, {}, ""), None, [chatbot, sources, answer_json, question], api_name=False)
     return app
 
 

@@ -385,6 +385,11 @@ class Assistant:
         """The stored articles: ``article_id``, ``title``, ``passages``, ``ingested_at``, ``source``..."""
         return self.store.list_articles()
 
+    def article_text(self, article_id: str) -> str | None:
+        """The stored text of an article (what citation offsets index), or ``None`` if it is not stored."""
+        record = self.store.get_article(article_id)
+        return None if record is None else record[0]
+
     def remove_article(self, article_id: str) -> int:
         """Delete an article and its passages.
 

@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ui", help="start the chat window; the sample article is ingested first if the store is empty")
     p.add_argument("--host", help="address to bind (env ARTICLE_QA_HOST; default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (env ARTICLE_QA_PORT; default 7860)")
+    p.add_argument(
+        "--auth", metavar="USER:PASSWORD", help="require this login to use the window (env ARTICLE_QA_AUTH; default: none)"
+    )
     _common(p)
     return parser
 
@@ -116,6 +119,7 @@ OPTIONS = {
     "top_k": "--top-k",
     "host": "--host",
     "port": "--port",
+    "auth": "--auth",
 }
 
 
@@ -286,7 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 _check_port_free(settings.host, settings.port)
                 _ensure_sample(qa)
-                launch(qa, host=settings.host, port=settings.port)
+                extra = {"auth": tuple(settings.auth.split(":", 1))} if settings.auth else {}
+                launch(qa, host=settings.host, port=settings.port, **extra)
             except OSError as exc:  # from the early check, or from Gradio itself
                 reason = f" ({exc.strerror})" if exc.strerror else ""
                 print(

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     overlap_sentences: int = Field(0, ge=0, le=5, description="Sentences repeated from one passage into the next.")
     host: str = Field("127.0.0.1", description="Address the UI binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the UI (0: any free port).")
+    auth: str | None = Field(
+        None, pattern=r"^[^:]+:.+$", description="'user:password' the UI asks for; none by default."
+    )
 
     @field_validator("*", mode="before")
     @classmethod

@@ -107,5 +107,49 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             assert directions == ["rtl", "rtl", "ltr", "ltr"]
             assert "[1]" in messages.nth(3).inner_text()
             assert "نوفمبر 2019" in page.locator("#sources mark").first.inner_text()
+
+            # Clicking the marker [1] of the latest answer shows its sentence in the article view.
+            page.locator("#article-view mark#cite-1").wait_for(timeout=30_000)
+            page.locator("#chat .bot-row .cite-link").last.click()
+            mark = page.locator("#article-view mark#cite-1")
+            assert "active" in (mark.get_attribute("class") or "")
+            assert "نوفمبر 2019" in mark.inner_text()
+            inside = mark.evaluate(
+                """m => { const v = document.querySelector('#article-view .article-scroll').getBoundingClientRect();
+                          const r = m.getBoundingClientRect();
+                          return r.top >= v.top - 1 && r.bottom <= v.bottom + 1 && r.height > 0; }"""
+            )
+            assert inside, "the cited sentence is scrolled into the article view"
+            page.screenshot(path=str(shots / "citation-clicked.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_auth_keeps_the_window_and_its_api_behind_a_login(sample_assistant):
+    from gradio_client import Client
+
+    from tests.e2e.conftest import free_port
+
+    app = ui.launch(sample_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True, auth=("reader", "s3cret"))
+    try:
+        with pytest.raises(Exception):
+            Client(app.local_url, verbose=False).predict(MET_QUESTION_EN, [], api_name="/chat")
+        _, _, answer, _ = Client(app.local_url, auth=("reader", "s3cret"), verbose=False).predict(
+            MET_QUESTION_EN, [], api_name="/chat"
+        )
+        assert not answer["abstained"]
+    finally:
+        app.close()
+
+
+def test_article_view_marks_each_cited_sentence_and_escapes_the_article():
+    text = "عنوان\n\nأول جملة <script>alert(1)</script>. الجملة المقتبسة هنا.\n\nفقرة أخرى مع [رابط](http://x) <img src=x onerror=alert(1)>."
+    quote = "الجملة المقتبسة هنا."
+    start = text.index(quote)
+    answer = {"citations": [{"n": 1, "article_id": "a", "char_start": start, "char_end": start + len(quote)}]}
+    view = ui.article_html(answer, {"a": text}.get)
+    assert f"<mark id='cite-1'>{quote}</mark>" in view
+    assert "<script>" not in view and "&lt;script&gt;" in view and "<img" not in view
+    assert view.count("<p dir='auto'>") == 3  # paragraphs kept
+    assert ui.article_html({}, {"a": text}.get) == ui.NO_ARTICLE
+    assert ui.article_html(answer, {}.get) == ui.NO_ARTICLE  # the article was removed meanwhile

@@ -64,3 +64,10 @@ def test_busy_port_is_reported_before_any_work(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port or ARTICLE_QA_PORT" in err
     assert "ingested" not in err and not (tmp_path / "s").exists()
+
+
+def test_a_login_without_a_password_is_refused(tmp_path, capsys):
+    from assistant.cli import main
+
+    assert main(["ui", "--auth", "reader", "--store", str(tmp_path / "s")]) == 1
+    assert "auth (--auth, ARTICLE_QA_AUTH)" in capsys.readouterr().err
