@@ -94,12 +94,30 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             page.goto(app_url)
             box = page.locator("#question textarea")
             page.wait_for_function("(document.querySelector('#question textarea') || {}).dir === 'auto'", timeout=10_000)
-            for n, question in enumerate([TRADE_QUESTION_AR, MET_QUESTION_EN], start=1):
+            def click_first_marker_and_check(expected: str) -> None:
+                """Clicking [1] of the latest answer scrolls the article view to its sentence, highlighted."""
+                mark = page.locator("#article-view mark#cite-1")
+                page.wait_for_function(
+                    f"(document.querySelector('#article-view mark#cite-1') || {{}}).innerText?.includes({expected!r})",
+                    timeout=30_000,
+                )
+                page.locator("#chat .bot-row .cite-link").last.click()
+                assert "active" in (mark.get_attribute("class") or "")
+                inside = mark.evaluate(
+                    """m => { const v = document.querySelector('#article-view .article-scroll').getBoundingClientRect();
+                              const r = m.getBoundingClientRect();
+                              return r.top >= v.top - 1 && r.bottom <= v.bottom + 1 && r.height > 0; }"""
+                )
+                assert inside, "the cited sentence is scrolled into the article view"
+
+            for n, (question, expected) in enumerate([(TRADE_QUESTION_AR, "102.5"), (MET_QUESTION_EN, "نوفمبر 2019")], 1):
                 box.fill(question)
                 box.press("Enter")
                 page.locator("#chat .message-content").nth(2 * n - 1).wait_for(timeout=30_000)
                 page.locator("#sources mark").first.wait_for(timeout=30_000)
-            page.screenshot(path=str(shots / "chat.png"), full_page=True)
+                click_first_marker_and_check(expected)
+                # The README's screenshot (docs/screenshot.jpg) is the first of these.
+                page.screenshot(path=str(shots / f"answer-{n}.jpg"), type="jpeg", quality=70)
             messages = page.locator("#chat .message-content")
             directions = [
                 messages.nth(i).evaluate("e => getComputedStyle(e).direction") for i in range(messages.count())
@@ -107,20 +125,6 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             assert directions == ["rtl", "rtl", "ltr", "ltr"]
             assert "[1]" in messages.nth(3).inner_text()
             assert "نوفمبر 2019" in page.locator("#sources mark").first.inner_text()
-
-            # Clicking the marker [1] of the latest answer shows its sentence in the article view.
-            page.locator("#article-view mark#cite-1").wait_for(timeout=30_000)
-            page.locator("#chat .bot-row .cite-link").last.click()
-            mark = page.locator("#article-view mark#cite-1")
-            assert "active" in (mark.get_attribute("class") or "")
-            assert "نوفمبر 2019" in mark.inner_text()
-            inside = mark.evaluate(
-                """m => { const v = document.querySelector('#article-view .article-scroll').getBoundingClientRect();
-                          const r = m.getBoundingClientRect();
-                          return r.top >= v.top - 1 && r.bottom <= v.bottom + 1 && r.height > 0; }"""
-            )
-            assert inside, "the cited sentence is scrolled into the article view"
-            page.screenshot(path=str(shots / "citation-clicked.png"), full_page=True)
         finally:
             browser.close()
 
@@ -153,3 +157,44 @@ def test_article_view_marks_each_cited_sentence_and_escapes_the_article():
     assert view.count("<p dir='auto'>") == 3  # paragraphs kept
     assert ui.article_html({}, {"a": text}.get) == ui.NO_ARTICLE
     assert ui.article_html(answer, {}.get) == ui.NO_ARTICLE  # the article was removed meanwhile
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")
+def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from assistant import Assistant
+    from tests.e2e.conftest import free_port
+
+    article = tmp_path / "hostile.txt"
+    article.write_text(
+        "Summit news\n\n"
+        "The ministers met in Geneva on Tuesday <script>alert(1)</script> to sign the water treaty.\n\n"
+        "The treaty was signed by twelve countries <img src=x onerror=alert(2)> after long talks.\n",
+        encoding="utf-8",
+    )
+    qa = Assistant(e5, tmp_path / "store")
+    qa.ingest(article)
+    app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    dialogs: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
+            try:
+                page = browser.new_page()
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                page.goto(app.local_url)
+                box = page.locator("#question textarea")
+                box.fill("Where did the ministers meet to sign the water treaty?")
+                box.press("Enter")
+                page.locator("#article-view mark#cite-1").wait_for(timeout=30_000)
+                page.wait_for_timeout(500)  # time for anything injected to run
+                shown = page.locator("#article-view").inner_text() + page.locator("#sources").inner_text()
+                assert "<script>alert(1)</script>" in shown and "<img src=x onerror=alert(2)>" in shown
+                assert page.locator("#article-view script, #article-view img, #sources script, #sources img").count() == 0
+            finally:
+                browser.close()
+    finally:
+        app.close()
+    assert dialogs == []
