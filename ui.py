@@ -202,6 +202,25 @@ def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
 
+def add_article(assistant: Assistant, path: str | None, text: str | None) -> str:
+    """Ingest an uploaded file or pasted text; the outcome as a one-line Markdown message.
+
+    Errors the user can fix (unsupported or empty file, text without a
+    passage) come back as ``⚠ ...`` messages; nothing already stored is lost.
+    """
+    if not path and not (text or "").strip():
+        return "⚠ Choose a .txt, .md or .html file, or paste the article's text. · اختر ملفاً أو الصق نص المقال."
+    try:
+        reports = assistant.ingest(path) if path else [assistant.ingest_text(text or "")]
+    except USER_ERRORS as exc:
+        return as_plain_text(f"⚠ {exc}")
+    lines = []
+    for r in reports:
+        title = f" — {r.title}" if r.title else ""
+        lines.append(f"{r.article_id}{title}: {r.status}, {r.passages} passages")
+    return as_plain_text("\n".join(lines))
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """Build the chat window over ``assistant``; nothing is launched.
 
@@ -245,6 +264,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )
                 gr.Examples(EXAMPLES, inputs=question, label="Examples · أمثلة")
                 clear = gr.Button("New chat · محادثة جديدة", variant="secondary")
+                with gr.Accordion("Add an article · أضف مقالاً", open=False):
+                    upload = gr.File(label=".txt / .md / .html", file_types=[".txt", ".md", ".html", ".htm"], type="filepath")
+                    pasted = gr.Textbox(label="…or paste its text · أو الصق نصه", lines=5, elem_id="pasted", rtl=False)
+                    add = gr.Button("Add · أضف", variant="secondary")
+                    added = gr.Markdown(elem_id="added")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources · المصادر")
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
@@ -255,6 +279,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         question.submit(
             chat, [question, chatbot], [chatbot, sources, answer_json, question], api_name="chat"
         ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
+        add.click(lambda f, t: add_article(assistant, f, t), [upload, pasted], added, api_name=False)
         clear.click(
             lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
             None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from assistant.types import Answer, AnswerTrace, RetrievedPassage
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
-from ingest.loaders import expand_sources, load_article, sample_article_path
+from ingest.loaders import article_from_text, expand_sources, load_article, sample_article_path
 from ingest.normalize import for_embedding, has_words, lexical_tokens, remove_invisible
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
@@ -370,6 +371,25 @@ class Assistant:
             if on_stored is not None:
                 on_stored(reports[-1])
         return reports
+
+    def ingest_text(self, text: str, article_id: str | None = None, *, title: str | None = None) -> IngestReport:
+        """Clean, split, embed and store an article given as text (pasted into the window, say).
+
+        Args:
+            text: The article text (Markdown is stored as written).
+            article_id: Id to store it under; by default ``pasted-`` and the
+                first 8 hex digits of the text's SHA-256, so pasting the same
+                text twice is one article.
+            title: Its title; by default its first line when that reads as a heading.
+
+        Raises:
+            IngestError: If the text is empty, binary, or yields no passage.
+            StoreError: If the store refuses the write.
+        """
+        if article_id is None:
+            article_id = "pasted-" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:8]
+        article = article_from_text(text, article_id, title=title)
+        return self.ingest_article(article)
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
         """Ingest the bundled sample article when the store holds no article.

@@ -137,6 +137,13 @@ FEATURES = (
 )
 
 
+#: Dense and sentence margins used when a store has fewer than 3 passages or
+#: sentences: midway between the medians of answerable (0.058, 0.048) and
+#: unanswerable (0.019, 0.015) calibration questions
+#: (benchmarks/calibrate_abstention.py), so that they tip the decision neither way.
+NEUTRAL_MARGINS = (0.0385, 0.0317)
+
+
 def answerability_features(r: Retrieval, cross_lingual: bool, reference_k: int = 12) -> np.ndarray:
     """The evidence that the article answers a question, as a ``(len(FEATURES),)`` float64 vector.
 
@@ -144,16 +151,18 @@ def answerability_features(r: Retrieval, cross_lingual: bool, reference_k: int =
     ``reference_k``: an off-topic question scores alike everywhere, an
     answerable one peaks. ``lexical_top`` is the best BM25 score per query
     token. ``cross_lingual`` is 1 when the question's language differs from
-    the best passage's (lexical evidence is then scarce by nature).
+    the best passage's (lexical evidence is then scarce by nature). With
+    fewer than 3 scores there is no median to stand out from, and a margin
+    takes its value from :data:`NEUTRAL_MARGINS`.
     """
 
-    def margin(scores: list[float]) -> float:
+    def margin(scores: list[float], neutral: float) -> float:
         ref = scores[:reference_k]
-        return ref[0] - float(np.median(ref)) if len(ref) >= 3 else 0.0
+        return ref[0] - float(np.median(ref)) if len(ref) >= 3 else neutral
 
     dense = r.dense_scores or [0.0]
     sentences = r.sentence_scores or [0.0]
     lexical_top = (r.lexical_scores[0] if r.lexical_scores else 0.0) / (1 + len(r.query_tokens))
     return np.array(
-        [dense[0], margin(dense), sentences[0], margin(sentences), lexical_top, r.coverage, float(r.agree), float(cross_lingual)]
+        [dense[0], margin(dense, NEUTRAL_MARGINS[0]), sentences[0], margin(sentences, NEUTRAL_MARGINS[1]), lexical_top, r.coverage, float(r.agree), float(cross_lingual)]
     )

@@ -198,3 +198,32 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
     finally:
         app.close()
     assert dialogs == []
+
+
+def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, tmp_path):
+    from assistant import Assistant
+
+    qa = Assistant(e5, tmp_path / "store")
+    upload = tmp_path / "bridge.txt"
+    upload.write_text(
+        "New bridge opens\n\nThe new bridge over the river opened on Monday after three years of work.\n\n"
+        "It cost 12 million dollars and carries four lanes of traffic.\n\n"
+        "The mayor said the old ferry will keep running for tourists during the summer months.\n\n"
+        "Engineers from three countries designed the steel arches, which span 400 metres.\n\n"
+        "Local shops expect more customers now that the two halves of the town are joined.\n",
+        encoding="utf-8",
+    )
+    assert "bridge — New bridge opens: added, 5 passages" in ui.from_plain_text(ui.add_article(qa, str(upload), None))
+    pasted = "افتتح الجسر الجديد يوم الاثنين بعد ثلاث سنوات من العمل.\n\nوبلغت تكلفته 12 مليون دولار."
+    message = ui.from_plain_text(ui.add_article(qa, None, pasted))
+    assert message.startswith("pasted-") and ": added, " in message
+    assert ui.add_article(qa, None, pasted).count("unchanged") == 1  # the same text twice is one article
+    assert len(qa.list_articles()) == 2
+    answer = qa.ask("Who designed the steel arches of the bridge?")
+    assert any("Engineers from three countries" in c.quote for c in answer.citations)
+
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00")
+    for path, text in ((str(binary), None), (None, "   "), (None, "٢")):
+        assert ui.add_article(qa, path, text).startswith("⚠")
+    assert len(qa.list_articles()) == 2  # nothing stored was lost
