@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,6 +59,10 @@ JS = r"""
     const rows = document.querySelectorAll('#chat .bot-row .message-content');
     const last = rows[rows.length - 1];
     if (!last) return;
+    // Older answers' markers go back to plain text: the panels show the latest answer only.
+    rows.forEach((row) => {
+      if (row !== last) row.querySelectorAll('.cite-link').forEach((a) => a.replaceWith(document.createTextNode(a.textContent)));
+    });
     const walker = document.createTreeWalker(last, NodeFilter.SHOW_TEXT);
     const nodes = [];
     while (walker.nextNode()) {
@@ -202,18 +207,25 @@ def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
 
-def add_article(assistant: Assistant, path: str | None, text: str | None) -> str:
+def add_article(assistant: Assistant, path: str | None, text: str | None, progress: Any = None) -> str:
     """Ingest an uploaded file or pasted text; the outcome as a one-line Markdown message.
 
     Errors the user can fix (unsupported or empty file, text without a
-    passage) come back as ``⚠ ...`` messages; nothing already stored is lost.
+    passage) come back as ``⚠ ...`` messages naming the upload by its file
+    name; nothing already stored is lost. With ``progress`` (a Gradio
+    progress tracker), embedding shows its tqdm bars in the window.
     """
     if not path and not (text or "").strip():
         return "⚠ Choose a .txt, .md or .html file, or paste the article's text. · اختر ملفاً أو الصق نص المقال."
+    show = progress is not None
     try:
-        reports = assistant.ingest(path) if path else [assistant.ingest_text(text or "")]
+        reports = assistant.ingest(path, progress=show) if path else [assistant.ingest_text(text or "", progress=show)]
     except USER_ERRORS as exc:
-        return as_plain_text(f"⚠ {exc}")
+        message = str(exc)
+        if path:  # the upload's name, not the server's temporary path
+            for shown in {str(Path(path).resolve()), str(path)}:
+                message = message.replace(shown, Path(path).name)
+        return as_plain_text(f"⚠ {message}")
     lines = []
     for r in reports:
         title = f" — {r.title}" if r.title else ""
@@ -279,7 +291,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         question.submit(
             chat, [question, chatbot], [chatbot, sources, answer_json, question], api_name="chat"
         ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
-        add.click(lambda f, t: add_article(assistant, f, t), [upload, pasted], added, api_name=False)
+        def add_clicked(path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> str:
+            return add_article(assistant, path, text, progress)
+
+        add.click(add_clicked, [upload, pasted], added, api_name=False)
         clear.click(
             lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
             None,

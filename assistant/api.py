@@ -372,7 +372,9 @@ class Assistant:
                 on_stored(reports[-1])
         return reports
 
-    def ingest_text(self, text: str, article_id: str | None = None, *, title: str | None = None) -> IngestReport:
+    def ingest_text(
+        self, text: str, article_id: str | None = None, *, title: str | None = None, progress: bool = False
+    ) -> IngestReport:
         """Clean, split, embed and store an article given as text (pasted into the window, say).
 
         Args:
@@ -381,6 +383,7 @@ class Assistant:
                 first 8 hex digits of the text's SHA-256, so pasting the same
                 text twice is one article.
             title: Its title; by default its first line when that reads as a heading.
+            progress: Show tqdm bars while embedding.
 
         Raises:
             IngestError: If the text is empty, binary, or yields no passage.
@@ -389,7 +392,7 @@ class Assistant:
         if article_id is None:
             article_id = "pasted-" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:8]
         article = article_from_text(text, article_id, title=title)
-        return self.ingest_article(article)
+        return self.ingest_article(article, progress=progress)
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
         """Ingest the bundled sample article when the store holds no article.

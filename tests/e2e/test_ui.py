@@ -124,6 +124,8 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             ]
             assert directions == ["rtl", "rtl", "ltr", "ltr"]
             assert "[1]" in messages.nth(3).inner_text()
+            # The older answer's markers are plain text again: the panels show the latest answer only.
+            assert page.locator("#chat .bot-row").first.locator(".cite-link").count() == 0
             assert "نوفمبر 2019" in page.locator("#sources mark").first.inner_text()
         finally:
             browser.close()
@@ -222,8 +224,10 @@ def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, t
     answer = qa.ask("Who designed the steel arches of the bridge?")
     assert any("Engineers from three countries" in c.quote for c in answer.citations)
 
-    binary = tmp_path / "photo.txt"
+    binary = tmp_path / "upload-dir" / "photo.txt"
+    binary.parent.mkdir()
     binary.write_bytes(b"\x89PNG\x00\x00")
     for path, text in ((str(binary), None), (None, "   "), (None, "٢")):
         assert ui.add_article(qa, path, text).startswith("⚠")
+    assert "upload-dir" not in ui.add_article(qa, str(binary), None)  # the file's name, not the server's path
     assert len(qa.list_articles()) == 2  # nothing stored was lost
