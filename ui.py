@@ -207,6 +207,15 @@ def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
 
+def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """``(label, article_id)`` of each stored article for the article picker; the label is the title and id."""
+    choices = []
+    for a in assistant.list_articles():
+        title = a.get("title")
+        choices.append((f"{title} ({a['article_id']})" if title else a["article_id"], a["article_id"]))
+    return choices
+
+
 def add_article(assistant: Assistant, path: str | None, text: str | None, progress: Any = None) -> str:
     """Ingest an uploaded file or pasted text; the outcome as a one-line Markdown message.
 
@@ -237,19 +246,22 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """Build the chat window over ``assistant``; nothing is launched.
 
     The chat event is exposed to programs as API endpoint ``/chat``:
-    ``(message, history)`` in, ``(history, sources_html, answer_dict, "")``
-    out. ``history`` is ``[]`` for a new chat, then the history the previous
+    ``(message, history, article_ids=[])`` in, ``(history, sources_html,
+    answer_dict, "")`` out; ``article_ids`` limits the question to those
+    stored articles (all when empty). ``history`` is ``[]`` for a new chat, then the history the previous
     call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
     ``{"error": message}`` when the assistant refuses the question (the
     message also goes into the chat); ``{}`` for an empty message.
     """
 
-    def chat(message: str, history: Sequence[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], str, dict, str]:
+    def chat(
+        message: str, history: Sequence[dict[str, Any]] | None, article_ids: Sequence[str] | None = None
+    ) -> tuple[list[dict[str, Any]], str, dict, str]:
         earlier = list(history or [])  # Gradio has validated it as chat messages
         if not (message or "").strip():
             return earlier, NO_SOURCES, {}, ""
         try:
-            answer = assistant.ask(message, _turns(earlier))
+            answer = assistant.ask(message, _turns(earlier), article_ids=list(article_ids) if article_ids else None)
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
             return (
                 [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],
@@ -265,6 +277,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.Markdown("## article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes.")
         with gr.Row():
             with gr.Column(scale=3):
+                selected = gr.Dropdown(
+                    choices=article_choices(assistant),
+                    value=[],
+                    multiselect=True,
+                    label="Ask about · اسأل عن",
+                    info="All stored articles when none is chosen · كل المقالات إن لم تختر",
+                    elem_id="articles",
+                )
                 chatbot = gr.Chatbot(elem_id="chat", label="Chat", height=520, sanitize_html=True)
                 question = gr.Textbox(
                     elem_id="question",
@@ -289,12 +309,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Accordion("Answer as JSON", open=False):
                     answer_json = gr.JSON(label="answer")
         question.submit(
-            chat, [question, chatbot], [chatbot, sources, answer_json, question], api_name="chat"
+            chat, [question, chatbot, selected], [chatbot, sources, answer_json, question], api_name="chat"
         ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
         def add_clicked(path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> str:
             return add_article(assistant, path, text, progress)
 
-        add.click(add_clicked, [upload, pasted], added, api_name=False)
+        def refresh_choices() -> Any:
+            return gr.Dropdown(choices=article_choices(assistant))
+
+        add.click(add_clicked, [upload, pasted], added, api_name=False).then(refresh_choices, None, selected, api_name=False)
+        app.load(refresh_choices, None, selected, api_name=False)  # articles ingested meanwhile from the command line
         clear.click(
             lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
             None,

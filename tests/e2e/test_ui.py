@@ -231,3 +231,34 @@ def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, t
         assert ui.add_article(qa, path, text).startswith("⚠")
     assert "upload-dir" not in ui.add_article(qa, str(binary), None)  # the file's name, not the server's path
     assert len(qa.list_articles()) == 2  # nothing stored was lost
+
+
+def test_a_question_can_be_limited_to_chosen_articles_through_the_api(e5, tmp_path, sample_article):
+    from gradio_client import Client
+
+    from assistant import Assistant
+    from tests.e2e.conftest import free_port
+
+    qa = Assistant(e5, tmp_path / "store")
+    qa.ingest_sample_if_empty()
+    ui.add_article(
+        qa, None, "Bridge news\n\nThe new bridge over the river opened on Monday after three years of work.\n\n"
+        "Engineers from three countries designed the steel arches, which span 400 metres.\n\n"
+        "The mayor said the old ferry will keep running for tourists during the summer months.\n\n"
+        "Local shops expect more customers now that the two halves of the town are joined.\n",
+    )  # fmt: skip
+    ids = [value for _, value in ui.article_choices(qa)]
+    bridge = next(i for i in ids if i.startswith("pasted-"))
+    assert sample_article.article_id in ids
+    app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        client = Client(app.local_url, verbose=False)
+        question = "Who designed the steel arches of the bridge?"
+        _, _, everywhere, _ = client.predict(question, [], api_name="/chat")  # the picker is optional
+        _, _, on_bridge, _ = client.predict(question, [], [bridge], api_name="/chat")
+        _, _, on_sample, _ = client.predict(question, [], [sample_article.article_id], api_name="/chat")
+    finally:
+        app.close()
+    assert {c["article_id"] for c in everywhere["citations"]} == {bridge}
+    assert {c["article_id"] for c in on_bridge["citations"]} == {bridge}
+    assert on_sample["abstained"] or bridge not in {c["article_id"] for c in on_sample["citations"]}
