@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gradio as gr
@@ -112,6 +112,7 @@ JS = r"""
 }
 """.replace("ARABIC_LETTER", ARABIC_LETTER_PATTERN).replace("LATIN_LETTER", LATIN_LETTER_PATTERN)
 
+SOURCES_PENDING = "<p class='no-sources'>…</p>"
 NO_ARTICLE = "<p class='no-sources'>The cited article appears here, its quoted sentences highlighted; click a marker [n] to go to one. · يظهر هنا المقال مع تظليل الجمل المقتبسة.</p>"
 NO_SOURCES = "<p class='no-sources'>The passages each answer cites appear here. · تظهر هنا المقاطع التي يستشهد بها كل جواب.</p>"
 
@@ -248,7 +249,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     The chat event is exposed to programs as API endpoint ``/chat``:
     ``(message, history, article_ids=[])`` in, ``(history, sources_html,
     answer_dict, "")`` out; ``article_ids`` limits the question to those
-    stored articles (all when empty). ``history`` is ``[]`` for a new chat, then the history the previous
+    stored articles (all when empty). The window gets the answer first and
+    its sources next (two updates); a program gets the final one. ``history`` is ``[]`` for a new chat, then the history the previous
     call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
     ``{"error": message}`` when the assistant refuses the question (the
     message also goes into the chat); ``{}`` for an empty message.
@@ -256,22 +258,25 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def chat(
         message: str, history: Sequence[dict[str, Any]] | None, article_ids: Sequence[str] | None = None
-    ) -> tuple[list[dict[str, Any]], str, dict, str]:
+    ) -> Iterator[tuple[list[dict[str, Any]], str, dict, str]]:
         earlier = list(history or [])  # Gradio has validated it as chat messages
         if not (message or "").strip():
-            return earlier, NO_SOURCES, {}, ""
+            yield earlier, NO_SOURCES, {}, ""
+            return
         try:
             answer = assistant.ask(message, _turns(earlier), article_ids=list(article_ids) if article_ids else None)
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
-            return (
+            yield (
                 [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],
                 NO_SOURCES,
                 {"error": str(exc)},
                 "",
             )
+            return
         # answer.question is the message without invisible controls (an RLO would reverse it on screen).
         history = [*earlier, _message("user", answer.question), _message("assistant", answer.text)]
-        return history, sources_html(answer), answer.to_dict(), ""
+        yield history, SOURCES_PENDING if answer.citations else NO_SOURCES, answer.to_dict(), ""  # the answer first
+        yield history, sources_html(answer), answer.to_dict(), ""  # then its sources
 
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
         gr.Markdown("## article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes.")

@@ -262,3 +262,14 @@ def test_a_question_can_be_limited_to_chosen_articles_through_the_api(e5, tmp_pa
     assert {c["article_id"] for c in everywhere["citations"]} == {bridge}
     assert {c["article_id"] for c in on_bridge["citations"]} == {bridge}
     assert on_sample["abstained"] or bridge not in {c["article_id"] for c in on_sample["citations"]}
+
+
+def test_the_answer_arrives_before_its_sources(app_url):
+    from gradio_client import Client
+
+    job = Client(app_url, verbose=False).submit(TRADE_QUESTION_AR, [], api_name="/chat")
+    job.result(timeout=60)
+    first, last = job.outputs()[0], job.outputs()[-1]
+    assert len(job.outputs()) == 2
+    assert first[0] == last[0] and "مليار دولار" in str(first[0])  # the answer is in the first update
+    assert first[1] == ui.SOURCES_PENDING and "<mark>" in last[1]  # the sources in the second
