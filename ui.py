@@ -247,9 +247,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """Build the chat window over ``assistant``; nothing is launched.
 
     The chat event is exposed to programs as API endpoint ``/chat``:
-    ``(message, history, article_ids=[])`` in, ``(history, sources_html,
-    answer_dict, "")`` out; ``article_ids`` limits the question to those
-    stored articles (all when empty). The window gets the answer first and
+    ``(message, history, article_ids=[], top_k=<assistant's>)`` in,
+    ``(history, sources_html, answer_dict, "")`` out; ``article_ids`` limits
+    the question to those stored articles (all when empty), ``top_k`` is the
+    number of best passages quoted from. The window gets the answer first and
     its sources next (two updates); a program gets the final one. ``history`` is ``[]`` for a new chat, then the history the previous
     call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
     ``{"error": message}`` when the assistant refuses the question (the
@@ -257,14 +258,22 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """
 
     def chat(
-        message: str, history: Sequence[dict[str, Any]] | None, article_ids: Sequence[str] | None = None
+        message: str,
+        history: Sequence[dict[str, Any]] | None,
+        article_ids: Sequence[str] | None = None,
+        top_k: int | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], str, dict, str]]:
         earlier = list(history or [])  # Gradio has validated it as chat messages
         if not (message or "").strip():
             yield earlier, NO_SOURCES, {}, ""
             return
         try:
-            answer = assistant.ask(message, _turns(earlier), article_ids=list(article_ids) if article_ids else None)
+            answer = assistant.ask(
+                message,
+                _turns(earlier),
+                article_ids=list(article_ids) if article_ids else None,
+                top_k=int(top_k) if top_k else None,
+            )
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
             yield (
                 [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],
@@ -311,10 +320,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
                 gr.Markdown("### Article · المقال")
                 article_view = gr.HTML(NO_ARTICLE, elem_id="article-view")
+                with gr.Accordion("Settings · الإعدادات", open=False):
+                    passages = gr.Slider(
+                        1, 10, value=assistant.top_k, step=1, elem_id="top-k",
+                        label="Passages to quote from · عدد المقاطع",
+                        info="Answer mode: extractive (quotes the article); generative answers come with a chat model.",
+                    )  # fmt: skip
                 with gr.Accordion("Answer as JSON", open=False):
                     answer_json = gr.JSON(label="answer")
         question.submit(
-            chat, [question, chatbot, selected], [chatbot, sources, answer_json, question], api_name="chat"
+            chat, [question, chatbot, selected, passages], [chatbot, sources, answer_json, question], api_name="chat"
         ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
         def add_clicked(path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> str:
             return add_article(assistant, path, text, progress)

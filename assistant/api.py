@@ -485,6 +485,7 @@ class Assistant:
         history: Sequence[Any] | None = None,
         *,
         article_ids: Sequence[str] | None = None,
+        top_k: int | None = None,
     ) -> Answer:
         """Answer a question about the stored articles.
 
@@ -501,6 +502,8 @@ class Assistant:
                 question (:mod:`assistant.conversation`); the reply is framed
                 in the language of ``question``.
             article_ids: Ask about these articles only; ``None`` for all.
+            top_k: Best passages whose sentences may be quoted, for this
+                question only (default: the assistant's ``top_k``).
 
         Returns:
             An :class:`Answer`; ``abstained`` when retrieval finds nothing that
@@ -512,7 +515,7 @@ class Assistant:
             AssistantError: If the question is empty or too long.
             StoreError, ModelMismatchError: If the store cannot be used.
         """
-        return self.ask_traced(question, history, article_ids=article_ids).answer
+        return self.ask_traced(question, history, article_ids=article_ids, top_k=top_k).answer
 
     def ask_traced(
         self,
@@ -520,6 +523,7 @@ class Assistant:
         history: Sequence[Any] | None = None,
         *,
         article_ids: Sequence[str] | None = None,
+        top_k: int | None = None,
     ) -> AnswerTrace:
         """Like :meth:`ask`, and also return the ranked passages retrieval found.
 
@@ -532,6 +536,8 @@ class Assistant:
         """
         if not isinstance(question, str):
             raise AssistantError(f"the question must be text, not {type(question).__name__}")
+        if top_k is not None and not 1 <= top_k <= 50:
+            raise AssistantError(f"top_k is {top_k}: choose between 1 and 50 passages")
         question = remove_invisible(question).strip()
         if not question:
             raise AssistantError("the question is empty: type a question about the article")
@@ -559,7 +565,7 @@ class Assistant:
         vector, hits = r.vector, r.passages
         if confidence < self.min_confidence:
             return AnswerTrace(abstain(question, language), hits)
-        top = hits[: self.top_k]
+        top = hits[: top_k or self.top_k]
         records, sentence_vectors = self.store.sentences_of([h.passage.passage_id for h in top])
         stored = {
             (str(rec.metadata["passage_id"]), int(rec.metadata["char_start"]), int(rec.metadata["char_end"])): v

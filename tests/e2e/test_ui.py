@@ -8,7 +8,7 @@ import gradio as gr
 import pytest
 
 import ui
-from assistant import Answer, Citation
+from assistant import Answer, AssistantError, Citation
 from tests.questions import MET_QUESTION_EN, TRADE_QUESTION_AR
 
 
@@ -273,3 +273,13 @@ def test_the_answer_arrives_before_its_sources(app_url):
     assert len(job.outputs()) == 2
     assert first[0] == last[0] and "مليار دولار" in str(first[0])  # the answer is in the first update
     assert first[1] == ui.SOURCES_PENDING and "<mark>" in last[1]  # the sources in the second
+
+
+def test_the_number_of_passages_is_a_setting_of_the_window_and_the_api(app_url, sample_assistant):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    _, _, one, _ = client.predict("كم مرة تحدث الرئيسان بشكل رسمي خلال جائحة كورونا؟", [], [], 1, api_name="/chat")
+    assert len({c["passage_id"] for c in one["citations"]}) == 1  # quotes come from the best passage only
+    with pytest.raises(AssistantError, match="top_k is 0"):
+        sample_assistant.ask("متى؟", top_k=0)
