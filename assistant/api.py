@@ -460,18 +460,17 @@ class Assistant:
         fused = reciprocal_rank_fusion(
             [[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS
         )
-        records = index.by_id
+        records = index.by_id  # every passage of these versions, so every dense hit too
         dense_score = {h.id: h.score for h in dense}
         floor = dense[-1].score if dense else 0.0
-        dense_records = {h.id: h for h in dense}
         ranked = [
-            RetrievedPassage(_passage_from_hit(records.get(pid) or dense_records[pid]), dense_score.get(pid, floor))
+            RetrievedPassage(_passage_from_hit(records[pid]), dense_score.get(pid, floor))
             for pid, _ in fused[:FUSION_DEPTH]
-            if pid in records or pid in dense_records
+            if pid in records
         ]
         coverage = 0.0
         if ranked and tokens:
-            best = set(lexical_tokens(ranked[0].passage.text))
+            best = set(index.tokens_of(ranked[0].passage.passage_id))
             coverage = sum(t in best for t in tokens) / len(tokens)
         agree = bool(dense and lexical and dense[0].id == lexical[0][0].id)
         return Retrieval(

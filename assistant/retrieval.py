@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.types import RetrievedPassage
 from ingest.normalize import lexical_tokens
 from vectorstore.chroma import Hit
 
@@ -66,10 +67,17 @@ class LexicalIndex:
     passages: list[Hit]
     _bm25: object | None = field(default=None, repr=False)
     _tokens: list[list[str]] = field(default_factory=list, repr=False)
-    by_id: dict[str, Hit] = field(default_factory=dict, repr=False)
+    by_id: dict[str, Hit] = field(init=False, repr=False)
+    _position: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_id = {h.id: h for h in self.passages}
+        self._position = {h.id: i for i, h in enumerate(self.passages)}
+
+    def tokens_of(self, passage_id: str) -> list[str]:
+        """The lexical tokens of an indexed passage (computed once, at build); ``[]`` if it is not indexed."""
+        i = self._position.get(passage_id)
+        return self._tokens[i] if i is not None and i < len(self._tokens) else []
 
     @classmethod
     def build(cls, versions: Sequence[str], passages: list[Hit]) -> LexicalIndex:
@@ -115,7 +123,7 @@ class Retrieval:
     """
 
     vector: np.ndarray
-    passages: list  # list[RetrievedPassage]; typed loosely to keep this module below assistant.types
+    passages: list[RetrievedPassage]
     dense_scores: list[float]
     sentence_scores: list[float]
     lexical_scores: list[float]
@@ -164,5 +172,14 @@ def answerability_features(r: Retrieval, cross_lingual: bool, reference_k: int =
     sentences = r.sentence_scores or [0.0]
     lexical_top = (r.lexical_scores[0] if r.lexical_scores else 0.0) / (1 + len(r.query_tokens))
     return np.array(
-        [dense[0], margin(dense, NEUTRAL_MARGINS[0]), sentences[0], margin(sentences, NEUTRAL_MARGINS[1]), lexical_top, r.coverage, float(r.agree), float(cross_lingual)]
+        [
+            dense[0],
+            margin(dense, NEUTRAL_MARGINS[0]),
+            sentences[0],
+            margin(sentences, NEUTRAL_MARGINS[1]),
+            lexical_top,
+            r.coverage,
+            float(r.agree),
+            float(cross_lingual),
+        ]
     )

@@ -118,7 +118,7 @@ class PassageStore:
     Raises:
         ModelMismatchError: If the collection exists with another model or size.
         StoreError: If Chroma refuses the collection name, the name ends in
-            ``-articles`` (reserved), or Chroma cannot be reached.
+            ``-articles`` or ``-sentences`` (reserved), or Chroma cannot be reached.
     """
 
     def __init__(self, client: Any, embedding_model: str, dimension: int, collection: str = DEFAULT_COLLECTION):
