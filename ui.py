@@ -23,10 +23,11 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import Answer, Assistant
+from assistant import Answer, Assistant, Draft
 from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN
+from ingest.normalize import remove_invisible
 
 EXAMPLES = [
     "ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟",
@@ -44,6 +45,7 @@ CSS = """
 #article-view p { unicode-bidi: plaintext; text-align: start; }
 #article-view mark { background: #ffe58a; color: inherit; border-radius: 3px; }
 #article-view mark.active, #sources .source.active { outline: 2px solid #d97706; }
+#sources .checks { font-size: 0.85em; border-inline-start: 3px solid #d97706; padding-inline-start: 8px; margin-bottom: 8px; }
 #chat .cite-link { cursor: pointer; color: var(--link-text-color, #2563eb); text-decoration: underline; }
 """
 
@@ -131,14 +133,23 @@ def as_plain_text(text: str) -> str:
     return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
 
 
+def checks_html(answer: Answer) -> str:
+    """What the checks did to a generated answer (``notes``, dropped sentences), escaped; ``""`` if nothing."""
+    items = [html.escape(n) for n in answer.notes]
+    items += ["unsupported, dropped: <bdi>" + html.escape(s) + "</bdi>" for s in answer.unsupported_sentences]
+    if not items:
+        return ""
+    return "<div class='checks' dir='ltr'>" + "".join(f"<div>{x}</div>" for x in items) + "</div>"
+
+
 def sources_html(answer: Answer) -> str:
-    """The sources panel for an answer: each cited passage, its quote highlighted.
+    """The sources panel for an answer: what the checks did, then each cited passage, its quote highlighted.
 
     All article text is HTML-escaped; the quote is wrapped in ``<mark>``.
     """
     if not answer.citations:
-        return "<p class='no-sources' dir='auto'>" + html.escape(answer.text) + "</p>"
-    parts = []
+        return checks_html(answer) + "<p class='no-sources' dir='auto'>" + html.escape(answer.text) + "</p>"
+    parts = [checks_html(answer)] if checks_html(answer) else []
     for c in answer.citations:
         at = c.passage_text.find(c.quote)
         if at >= 0:
@@ -204,6 +215,11 @@ def _turns(history: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"role": str(m.get("role")), "content": from_plain_text(message_text(m.get("content")))} for m in history]
 
 
+def _mode(value: str | None) -> Any:
+    """The answer mode sent by the window or a program; anything else means the assistant's default."""
+    return value if value in ("extractive", "generative") else None
+
+
 def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
@@ -247,11 +263,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """Build the chat window over ``assistant``; nothing is launched.
 
     The chat event is exposed to programs as API endpoint ``/chat``:
-    ``(message, history, article_ids=[], top_k=<assistant's>)`` in,
+    ``(message, history, article_ids=[], top_k=<assistant's>, mode=<default>)`` in,
     ``(history, sources_html, answer_dict, "")`` out; ``article_ids`` limits
     the question to those stored articles (all when empty), ``top_k`` is the
-    number of best passages quoted from. The window gets the answer first and
-    its sources next (two updates); a program gets the final one. ``history`` is ``[]`` for a new chat, then the history the previous
+    number of best passages quoted from, ``mode`` is ``"extractive"`` or
+    ``"generative"`` (with a chat model configured). The window gets a
+    generated answer as it is written, then the checked answer, then its
+    sources; a program gets the final update. ``history`` is ``[]`` for a new chat, then the history the previous
     call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
     ``{"error": message}`` when the assistant refuses the question (the
     message also goes into the chat); ``{}`` for an empty message.
@@ -262,18 +280,27 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         history: Sequence[dict[str, Any]] | None,
         article_ids: Sequence[str] | None = None,
         top_k: int | None = None,
+        mode: str | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], str, dict, str]]:
         earlier = list(history or [])  # Gradio has validated it as chat messages
         if not (message or "").strip():
             yield earlier, NO_SOURCES, {}, ""
             return
         try:
-            answer = assistant.ask(
+            events = assistant.stream(
                 message,
                 _turns(earlier),
                 article_ids=list(article_ids) if article_ids else None,
                 top_k=int(top_k) if top_k else None,
+                mode=_mode(mode),
             )
+            for event in events:
+                if isinstance(event, Draft):  # the chat model writing; checked when it is done
+                    asked = remove_invisible(message).strip()
+                    draft = [*earlier, _message("user", asked), _message("assistant", event.text or "…")]
+                    yield draft, SOURCES_PENDING, {}, ""
+                else:
+                    answer = event
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
             yield (
                 [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],
@@ -323,20 +350,28 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Accordion("Settings · الإعدادات", open=False):
                     passages = gr.Slider(
                         1, 10, value=assistant.top_k, step=1, elem_id="top-k",
-                        label="Passages to quote from · عدد المقاطع",
-                        info="Answer mode: extractive (quotes the article); generative answers come with a chat model.",
+                        label="Passages to answer from · عدد المقاطع",
+                    )  # fmt: skip
+                    generative = assistant.chat_model is not None
+                    mode = gr.Radio(
+                        [("Quote the article · اقتباس", "extractive"), ("Write an answer · صياغة", "generative")],
+                        value="generative" if generative else "extractive",
+                        label="Answer mode · نوع الجواب",
+                        info=(f"Written by {assistant.chat_model_name}, every sentence checked against the passages it cites."
+                              if generative else "Writing answers needs a chat model: article-qa ui --llm ... (see README)."),
+                        interactive=generative,
+                        elem_id="mode",
                     )  # fmt: skip
                 with gr.Accordion("Answer as JSON", open=False):
                     answer_json = gr.JSON(label="answer")
         question.submit(
-            chat, [question, chatbot, selected, passages], [chatbot, sources, answer_json, question], api_name="chat"
+            chat, [question, chatbot, selected, passages, mode], [chatbot, sources, answer_json, question], api_name="chat"
         ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
         def add_clicked(path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> str:
             return add_article(assistant, path, text, progress)
 
         def refresh_choices() -> Any:
             return gr.Dropdown(choices=article_choices(assistant))
-
         add.click(add_clicked, [upload, pasted], added, api_name=False).then(refresh_choices, None, selected, api_name=False)
         app.load(refresh_choices, None, selected, api_name=False)  # articles ingested meanwhile from the command line
         clear.click(

@@ -2,7 +2,7 @@
 
 from assistant.api import Assistant, IngestReport
 from assistant.errors import AssistantError, EvalDataError, IngestError, ModelMismatchError, StoreError
-from assistant.types import Answer, AnswerTrace, Citation, RetrievedPassage
+from assistant.types import Answer, AnswerTrace, Citation, Draft, RetrievedPassage
 
 __all__ = [
     "Answer",
@@ -10,6 +10,7 @@ __all__ = [
     "Assistant",
     "AssistantError",
     "Citation",
+    "Draft",
     "EvalDataError",
     "IngestError",
     "IngestReport",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,10 +15,18 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from assistant.answer import MIN_CONFIDENCE, Embedder, abstain, answer_probability, extractive_answer, quotable_spans
-from assistant.retrieval import LexicalIndex, Retrieval, answerability_features, reciprocal_rank_fusion
-from assistant.conversation import SMALL_TALK_REPLY, resolve_follow_up, small_talk
+from assistant.conversation import SMALL_TALK_REPLY, resolve_follow_up, small_talk, user_turns
 from assistant.errors import AssistantError
-from assistant.types import Answer, AnswerTrace, RetrievedPassage
+from assistant.generative import (
+    answer_messages,
+    condense_messages,
+    is_not_in_article,
+    stream_reply,
+    without_sentinel,
+)
+from assistant.grounding import PassageSentences, claim_texts, ground_reply, reply_language
+from assistant.retrieval import LexicalIndex, Retrieval, answerability_features, reciprocal_rank_fusion
+from assistant.types import Answer, AnswerTrace, Draft, RetrievedPassage
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
@@ -29,6 +37,7 @@ from ingest.types import Article, Passage
 from vectorstore.chroma import Hit, PassageStore, open_client
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
     from assistant.settings import Settings
@@ -54,6 +63,14 @@ FUSION_DEPTH = 20
 #: default ("Where did they hold joint exercises with Iran?" after a trade
 #: question: 0.94 alone).
 STANDALONE_CONFIDENCE = 0.9
+
+AnswerMode = Literal["extractive", "generative"]
+#: First line of an answer that quotes the article because the chat model
+#: gave no usable answer (the reason is in ``Answer.notes``).
+FALLBACK_LEAD = {
+    "ar": "لم يُعطِ نموذج المحادثة جواباً صالحاً، فهذا الجواب يقتبس من المقال.",
+    "en": "The chat model gave no usable answer, so this answer quotes the article.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +146,12 @@ class Assistant:
         passage_tokens: Largest passage, in tokens of the embedding model's
             tokenizer, prefix included (capped at the model's limit, 512 for E5).
         overlap_sentences: Sentences repeated from one passage into the next.
+        chat_model: A LangChain chat model (:func:`assistant.llm.make_chat_model`,
+            or any ``BaseChatModel``); with one, answers are generated from
+            the retrieved passages and checked (:mod:`assistant.grounding`),
+            and follow-ups are condensed by it. ``None``: extractive answers.
+        chat_model_name: How messages name the endpoint (``"ollama qwen2.5 at
+            http://..."``); by default the model's class and name.
 
     Example:
         >>> qa = Assistant.from_settings(store="/tmp/qa-store")
@@ -147,6 +170,8 @@ class Assistant:
         max_quotes: int = 2,
         passage_tokens: int = 256,
         overlap_sentences: int = 0,
+        chat_model: BaseChatModel | None = None,
+        chat_model_name: str | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.store_path = Path(store_path)
@@ -156,6 +181,11 @@ class Assistant:
         self.max_quotes = max_quotes
         self.passage_tokens = passage_tokens
         self.overlap_sentences = overlap_sentences
+        self.chat_model = chat_model
+        self.chat_model_name = chat_model_name or (
+            None if chat_model is None
+            else f"{type(chat_model).__name__} {getattr(chat_model, 'model_name', None) or getattr(chat_model, 'model', '')}".strip()
+        )  # fmt: skip
         self._store: PassageStore | None = None
         self._lexical: LexicalIndex | None = None
 
@@ -174,6 +204,20 @@ class Assistant:
 
         base = settings or Settings()
         s = Settings(**{**base.model_dump(), **overrides}) if overrides else base
+        chat_model, name = None, None
+        if s.llm != "none":
+            from assistant.llm import DEFAULT_BASE_URL, make_chat_model
+
+            chat_model = make_chat_model(
+                s.llm,
+                s.llm_model or "",
+                base_url=s.llm_base_url,
+                api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else None,
+                timeout=s.llm_timeout,
+                max_retries=s.llm_max_retries,
+            )
+            url = s.llm_base_url or DEFAULT_BASE_URL[s.llm] or "api.openai.com"
+            name = f"{s.llm} {s.llm_model} at {url}"
         return cls(
             make_embeddings(s.embedding_model),
             s.store,
@@ -183,6 +227,8 @@ class Assistant:
             max_quotes=s.max_quotes,
             passage_tokens=s.passage_tokens,
             overlap_sentences=s.overlap_sentences,
+            chat_model=chat_model,
+            chat_model_name=name,
         )
 
     @property
@@ -485,6 +531,7 @@ class Assistant:
         *,
         article_ids: Sequence[str] | None = None,
         top_k: int | None = None,
+        mode: AnswerMode | None = None,
     ) -> Answer:
         """Answer a question about the stored articles.
 
@@ -495,26 +542,34 @@ class Assistant:
                 embedding. A question without a letter or digit is abstained on.
             history: Earlier turns of the conversation, as ``{"role",
                 "content"}`` dicts (content a string or Gradio text parts) or
-                ``(user, assistant)`` pairs. A short question, or one that
-                refers back ("ومتى حدث ذلك؟", "what about the trade
-                figures?"), is retrieved together with the previous user
-                question (:mod:`assistant.conversation`); the reply is framed
-                in the language of ``question``.
+                ``(user, assistant)`` pairs. A question not answered with
+                confidence on its own is also retrieved as a standalone
+                question: the chat model's rewrite of it in the question's
+                language (generative mode), else the previous user question
+                joined to it (:mod:`assistant.conversation`); the more
+                confident retrieval wins. The reply is in the language of ``question``.
             article_ids: Ask about these articles only; ``None`` for all.
-            top_k: Best passages whose sentences may be quoted, for this
-                question only (default: the assistant's ``top_k``).
+            top_k: Best passages whose sentences may be quoted (or that the
+                chat model is given), for this question only (default: the assistant's ``top_k``).
+            mode: ``"extractive"`` or ``"generative"``; default generative
+                when the assistant has a chat model, else extractive.
 
         Returns:
             An :class:`Answer`; ``abstained`` when retrieval finds nothing that
             answers (:func:`assistant.answer.answer_probability` under
-            ``min_confidence``), and for a greeting
-            or thanks, which gets a short reply in kind without retrieval.
+            ``min_confidence``; the chat model is not called then), when the
+            chat model replies that the passages do not answer, and for a
+            greeting or thanks, which gets a short reply in kind without retrieval.
+            A generative answer that cannot be had (endpoint unreachable,
+            reply in the wrong language twice, nothing supported) falls back
+            to the extractive one and says so in its first line and ``notes``.
 
         Raises:
-            AssistantError: If the question is empty or too long.
+            AssistantError: If the question is empty or too long, ``top_k`` is
+                out of range, or ``mode`` is generative without a chat model.
             StoreError, ModelMismatchError: If the store cannot be used.
         """
-        return self.ask_traced(question, history, article_ids=article_ids, top_k=top_k).answer
+        return self.ask_traced(question, history, article_ids=article_ids, top_k=top_k, mode=mode).answer
 
     def ask_traced(
         self,
@@ -523,6 +578,7 @@ class Assistant:
         *,
         article_ids: Sequence[str] | None = None,
         top_k: int | None = None,
+        mode: AnswerMode | None = None,
     ) -> AnswerTrace:
         """Like :meth:`ask`, and also return the ranked passages retrieval found.
 
@@ -533,10 +589,56 @@ class Assistant:
         Raises:
             Same as :meth:`ask`.
         """
+        events = self._answer(question, history, article_ids, top_k, mode)
+        while True:
+            try:
+                next(events)
+            except StopIteration as done:
+                return done.value
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        article_ids: Sequence[str] | None = None,
+        top_k: int | None = None,
+        mode: AnswerMode | None = None,
+    ) -> Iterator[Draft | Answer]:
+        """Like :meth:`ask`, yielding the generated text as it is written, then the checked answer.
+
+        Yields:
+            :class:`assistant.types.Draft` items while a chat model writes
+            (each the whole unchecked text so far; ``Draft("")`` when a retry
+            starts), then exactly one :class:`Answer`, last. An extractive
+            answer yields the :class:`Answer` only.
+
+        Raises:
+            Same as :meth:`ask`, on the first iteration, before anything is yielded.
+        """
+        trace = yield from self._answer(question, history, article_ids, top_k, mode)
+        yield trace.answer
+
+    def _answer(
+        self,
+        question: str,
+        history: Sequence[Any] | None,
+        article_ids: Sequence[str] | None,
+        top_k: int | None,
+        mode: AnswerMode | None,
+    ) -> Generator[Draft, None, AnswerTrace]:
+        """The work of :meth:`ask`: yields drafts of a generated answer, returns the trace."""
         if not isinstance(question, str):
             raise AssistantError(f"the question must be text, not {type(question).__name__}")
         if top_k is not None and not 1 <= top_k <= 50:
             raise AssistantError(f"top_k is {top_k}: choose between 1 and 50 passages")
+        if mode not in (None, "extractive", "generative"):
+            raise AssistantError(f"mode is {mode!r}: use 'extractive' or 'generative'")
+        if mode == "generative" and self.chat_model is None:
+            raise AssistantError(
+                "generative answers need a chat model: start with --llm openai-compatible|ollama --llm-model NAME"
+            )
+        generative = self.chat_model is not None and mode != "extractive"
         question = remove_invisible(question).strip()
         if not question:
             raise AssistantError("the question is empty: type a question about the article")
@@ -550,19 +652,22 @@ class Assistant:
         kind = small_talk(question)
         if kind is not None:  # a greeting or thanks: a reply in kind, no retrieval
             return AnswerTrace(Answer(question, language, SMALL_TALK_REPLY[kind][language], abstained=True))
-        text = for_embedding(question)
+        notes: list[str] = []
+        asked, text = question, for_embedding(question)  # as the chat model reads it, as it is embedded
         r, confidence = self._retrieve_with_confidence(text, language, article_ids)
         if history and confidence < STANDALONE_CONFIDENCE:
-            # A follow-up not clearly answered on its own is also retrieved with the
-            # question it follows; the more confident retrieval wins.
-            anchored = for_embedding(resolve_follow_up(question, history))
-            if anchored != text:
-                r2, confidence2 = self._retrieve_with_confidence(anchored, language, article_ids)
-                log.info("follow-up: alone %.3f, with the previous question %.3f", confidence, confidence2)
+            # A follow-up not clearly answered on its own is also retrieved as a
+            # standalone question; the more confident retrieval wins.
+            standalone = (self._condense(question, language, history, notes) if generative else None) or (
+                resolve_follow_up(question, history)
+            )
+            if for_embedding(standalone) != text:
+                r2, confidence2 = self._retrieve_with_confidence(for_embedding(standalone), language, article_ids)
+                log.info("follow-up: alone %.3f, standalone %.3f", confidence, confidence2)
                 if confidence2 > confidence:
-                    text, r, confidence = anchored, r2, confidence2
+                    asked, text, r, confidence = standalone, for_embedding(standalone), r2, confidence2
         vector, hits = r.vector, r.passages
-        if confidence < self.min_confidence:
+        if confidence < self.min_confidence:  # before any call to a chat model
             return AnswerTrace(abstain(question, language), hits)
         top = hits[: top_k or self.top_k]
         records, sentence_vectors = self.store.sentences_of([h.passage.passage_id for h in top])
@@ -570,14 +675,101 @@ class Assistant:
             (str(rec.metadata["passage_id"]), int(rec.metadata["char_start"]), int(rec.metadata["char_end"])): v
             for rec, v in zip(records, sentence_vectors)
         }
+        if generative:
+            answer = yield from self._generate(question, asked, language, top, stored, notes)
+            if answer is not None:
+                return AnswerTrace(answer, hits)
         answer = extractive_answer(
             text, language, vector, top, self.embeddings, max_quotes=self.max_quotes, stored=stored
         )
-        if not answer.abstained:
-            answer = dataclasses.replace(answer, question=question)
-        else:
-            answer = abstain(question, language)
+        if answer.abstained:
+            return AnswerTrace(dataclasses.replace(abstain(question, language), notes=notes), hits)
+        answer = dataclasses.replace(answer, question=question)
+        if generative:  # the chat model's answer could not be used: say so
+            answer = dataclasses.replace(answer, text=f"{FALLBACK_LEAD[language]}\n\n{answer.text}", notes=notes)
         return AnswerTrace(answer, hits)
+
+    def _condense(self, question: str, language: str, history: Sequence[Any], notes: list[str]) -> str | None:
+        """The chat model's standalone rewrite of a follow-up, in ``language``; ``None`` if it gives none usable."""
+        if not [t for t in user_turns(history) if small_talk(t) is None]:
+            return None
+        try:
+            reply = self.chat_model.invoke(condense_messages(question, language, history))  # type: ignore[union-attr]
+        except Exception as exc:  # any failure of the endpoint: the heuristic rewrite instead
+            from assistant.llm import describe_llm_error
+
+            log.debug("condensing failed", exc_info=True)
+            notes.append(f"follow-up not condensed: {describe_llm_error(exc, self.chat_model_name or '')}")
+            return None
+        standalone = " ".join(str(reply.content if isinstance(reply.content, str) else "").split())
+        if not has_words(standalone) or len(standalone) > MAX_QUESTION_CHARS or detect_language(standalone) != language:
+            notes.append("follow-up not condensed: the chat model's rewrite was empty, too long or in another language")
+            return None
+        notes.append(f"follow-up condensed to: {standalone}")
+        return standalone
+
+    def _generate(
+        self,
+        question: str,
+        standalone: str,
+        language: str,
+        top: Sequence[RetrievedPassage],
+        stored: dict[tuple[str, int, int], np.ndarray],
+        notes: list[str],
+    ) -> Generator[Draft, None, Answer | None]:
+        """Ask the chat model ``standalone``, check its reply (:mod:`assistant.grounding`); ``None`` means fall back to quoting.
+
+        A reply in another language than the question's is asked for once
+        more, with a firmer instruction; a second one falls back.
+        """
+        from assistant.llm import describe_llm_error
+
+        reply = ""
+        for attempt in range(2):
+            if attempt:
+                yield Draft("")
+            try:
+                for reply in stream_reply(self.chat_model, answer_messages(standalone, language, top, firmer=attempt > 0)):  # type: ignore[arg-type]
+                    yield Draft(reply)
+            except Exception as exc:  # any failure of the endpoint falls back to quoting, said in notes
+                log.warning("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                notes.append(f"fell back to quoting: {describe_llm_error(exc, self.chat_model_name or '')}")
+                return None
+            if is_not_in_article(reply):
+                notes.append("the chat model found no answer in the passages")
+                return dataclasses.replace(abstain(question, language), mode="generative", notes=notes)
+            reply = without_sentinel(reply)
+            got = reply_language(reply)
+            if got == language:
+                break
+            notes.append(f"the chat model answered in {got}, not {language}" + ("; asked again" if not attempt else ""))
+        else:
+            notes.append("fell back to quoting: the chat model twice answered in the wrong language")
+            return None
+        claims = claim_texts(reply)
+        claim_vectors = self.embeddings.encode_passages(claims) if claims else np.zeros((0, 1), np.float32)
+        grounded = ground_reply(reply, top, [self._sentences(h.passage, stored) for h in top], claim_vectors)
+        notes.extend(grounded.notes)
+        if not grounded.text:
+            notes.append("fell back to quoting: no sentence of the chat model's answer is supported by the passages")
+            return None
+        return Answer(
+            question, language, grounded.text, False, grounded.citations,  # type: ignore[arg-type]
+            mode="generative", unsupported_sentences=grounded.unsupported_sentences, notes=notes,
+        )  # fmt: skip
+
+    def _sentences(self, p: Passage, stored: dict[tuple[str, int, int], np.ndarray]) -> PassageSentences:
+        """The quotable sentences of a passage with their embeddings (stored, or embedded now if missing)."""
+        spans = quotable_spans(p) or [(p.char_start, p.char_end)]
+        texts = [p.text[a - p.char_start : b - p.char_start] for a, b in spans]
+        missing = [i for i, (a, b) in enumerate(spans) if (p.passage_id, a, b) not in stored]
+        vectors = np.zeros((len(spans), self.embeddings.dimension), dtype=np.float32)
+        if missing:
+            vectors[missing] = self.embeddings.encode_passages([for_embedding(texts[i]) for i in missing])
+        for i, (a, b) in enumerate(spans):
+            if (p.passage_id, a, b) in stored:
+                vectors[i] = stored[(p.passage_id, a, b)]
+        return PassageSentences(spans, texts, vectors)
 
     def _retrieve_with_confidence(
         self, text: str, language: str, article_ids: Sequence[str] | None
@@ -593,7 +785,7 @@ class Assistant:
         return r, confidence
 
     def as_runnable(self) -> Runnable:
-        """This assistant as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""
+        """This assistant as a LangChain Runnable: ``{"question", "history"?, "mode"?} -> Answer``."""
         from assistant.chain import make_runnable
 
         return make_runnable(self)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def make_runnable(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
-    """Wrap ``assistant.ask`` as a Runnable taking ``{"question": str, "history": list?}``.
+    """Wrap ``assistant.ask`` as a Runnable taking ``{"question": str, "history": list?, "mode": str?}``.
 
     It composes like any Runnable (``invoke``, ``batch``, ``|``); the output is
     an :class:`assistant.types.Answer`.
@@ -26,6 +26,6 @@ def make_runnable(assistant: Assistant) -> Runnable[dict[str, Any], Answer]:
     def run(inputs: dict[str, Any]) -> Answer:
         if not isinstance(inputs, dict) or not isinstance(inputs.get("question"), str):
             raise AssistantError('the runnable takes a dict {"question": "...", "history": [...]}')
-        return assistant.ask(inputs["question"], inputs.get("history"))
+        return assistant.ask(inputs["question"], inputs.get("history"), mode=inputs.get("mode"))
 
     return RunnableLambda(run, name="article_qa")

@@ -34,6 +34,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _llm(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--llm",
+        choices=["none", "openai-compatible", "ollama"],
+        help="chat model endpoint for generative answers (env ARTICLE_QA_LLM; default none: extractive)",
+    )
+    parser.add_argument("--llm-model", metavar="NAME", help="model name as the endpoint knows it (env ARTICLE_QA_LLM_MODEL)")
+    parser.add_argument(
+        "--llm-base-url",
+        metavar="URL",
+        help="endpoint URL, e.g. http://127.0.0.1:8000/v1 or Ollama's http://127.0.0.1:11434 (env ARTICLE_QA_LLM_BASE_URL); "
+        "the API key comes from ARTICLE_QA_LLM_API_KEY or OPENAI_API_KEY",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``article-qa`` (all subcommands)."""
     parser = argparse.ArgumentParser(
@@ -59,10 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
     p.add_argument("question", help="the question, in Arabic or English")
-    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    out.add_argument(
+        "--stream", action="store_true", help="print a generated answer as it is written, then the checked one"
+    )
     p.add_argument(
         "-k", "--top-k", type=int, help="best passages whose sentences may be quoted (env ARTICLE_QA_TOP_K; default 3)"
     )
+    _llm(p)
     _common(p)
 
     p = sub.add_parser(
@@ -99,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-k", "--top-k", type=int, help="best passages whose sentences may be quoted (env ARTICLE_QA_TOP_K; default 3)"
     )
+    _llm(p)
     _common(p)
 
     p = sub.add_parser("ui", help="start the chat window; the sample article is ingested first if the store is empty")
@@ -107,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--auth", metavar="USER:PASSWORD", help="require this login to use the window (env ARTICLE_QA_AUTH; default: none)"
     )
+    _llm(p)
     _common(p)
     return parser
 
@@ -120,6 +142,9 @@ OPTIONS = {
     "host": "--host",
     "port": "--port",
     "auth": "--auth",
+    "llm": "--llm",
+    "llm_model": "--llm-model",
+    "llm_base_url": "--llm-base-url",
 }
 
 
@@ -157,14 +182,46 @@ def _ensure_sample(qa: Any) -> None:
         )
 
 
-def _print_answer(answer: Any) -> None:
-    print(answer.text)
+def _print_answer(answer: Any, streamed: str | None = None) -> None:
+    """The answer, its sources, and (on stderr) what the checks of a generated answer did.
+
+    Args:
+        streamed: The draft already printed by ``ask --stream``; the answer's
+            text is printed again only if the checks changed it.
+    """
+    if streamed is None:
+        print(answer.text)
+    elif answer.text.strip() != streamed.strip():  # the checks changed it: show what stands
+        print("\n\n--- checked answer ---")
+        print(answer.text)
+    else:
+        print()
+    for note in answer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for sentence in answer.unsupported_sentences:
+        print(f"unsupported, dropped: {sentence}", file=sys.stderr)
     if answer.citations:
         print()
         for c in answer.citations:
             where = f"{c.article_id}, {c.section}" if c.section else c.article_id
             print(f"[{c.n}] {where} (score {c.score:.3f}, chars {c.char_start}-{c.char_end})")
             print(f"    {c.passage_text}")
+
+
+def _stream_answer(qa: Any, question: str) -> None:
+    """``ask --stream``: print the chat model's draft as it grows, then the checked answer and its sources."""
+    from assistant.types import Draft
+
+    shown = ""
+    for event in qa.stream(question):
+        if isinstance(event, Draft):
+            if not event.text.startswith(shown):  # a retry starts over
+                print("\n(asked again: the reply was not in the question's language)", file=sys.stderr, flush=True)
+                shown = ""
+            print(event.text[len(shown) :], end="", flush=True)
+            shown = event.text
+        else:
+            _print_answer(event, streamed=shown if shown else None)
 
 
 def _eval(args: argparse.Namespace, settings: Any) -> int:
@@ -278,11 +335,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"removed {args.article_id} ({_plural(removed, 'passage')})")
         elif args.command == "ask":
             _ensure_sample(qa)
-            answer = qa.ask(args.question)
-            if args.json:
-                print(json.dumps(answer.to_dict(), ensure_ascii=False))
+            if args.stream:
+                _stream_answer(qa, args.question)
             else:
-                _print_answer(answer)
+                answer = qa.ask(args.question)
+                if args.json:
+                    print(json.dumps(answer.to_dict(), ensure_ascii=False))
+                else:
+                    _print_answer(answer)
         elif args.command == "ui":
             # The one upward import: the CLI entry point hands over to the UI layer.
             from ui import launch

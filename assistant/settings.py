@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.answer import MIN_CONFIDENCE
@@ -53,6 +54,21 @@ class Settings(BaseSettings):
     auth: str | None = Field(
         None, pattern=r"^[^:]+:.+$", description="'user:password' the UI asks for; none by default."
     )
+
+    llm: Literal["none", "openai-compatible", "ollama"] = Field(
+        "none", description="Chat model endpoint for generative answers; 'none': extractive answers only."
+    )
+    llm_model: str | None = Field(None, description="Model name as the endpoint knows it (required with llm).")
+    llm_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="Endpoint URL: '.../v1' of an OpenAI-compatible server (default OpenAI's); Ollama's (default http://127.0.0.1:11434).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key of an OpenAI-compatible endpoint (default: OPENAI_API_KEY; local servers need none)."
+    )
+    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the chat model's reply.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed chat model request, with backoff.")
 
     @field_validator("*", mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ingest.language import Language
 from ingest.types import Passage
@@ -19,6 +19,8 @@ class Citation:
         article_id: Id of the article the passage belongs to.
         passage_text: The whole cited passage.
         quote: The sentence quoted in the answer; a substring of ``passage_text``.
+            In a generated answer, the sentence of the passage nearest (by
+            embedding) to the first claim citing it: what the claim rests on.
         char_start: Offset of ``quote`` in the article text.
         char_end: Offset one past its end: ``article_text[char_start:char_end] == quote``.
         score: Cosine similarity between the question's embedding and the
@@ -47,10 +49,18 @@ class Answer:
             (zero-width and bidirectional controls) and surrounding whitespace.
         language: Language of the question, ``"ar"`` or ``"en"``; the framing
             text of ``text`` is written in it.
-        text: The reply: quoted sentences, each followed by its marker ``[n]``,
-            or, when ``abstained``, a sentence saying the article does not say.
+        text: The reply: quoted sentences (extractive) or the checked
+            generated sentences (generative), each followed by its marker
+            ``[n]``, or, when ``abstained``, a sentence saying the article does not say.
         abstained: True when nothing retrieved was relevant enough to answer.
-        citations: One per marker in ``text``, in marker order; empty when abstained.
+        citations: One per marker number in ``text``, in number order; empty when abstained.
+        mode: ``"extractive"`` (quotes) or ``"generative"`` (written by a chat
+            model and checked, :mod:`assistant.grounding`). A generative
+            request that fell back to quoting is ``"extractive"``, with the reason in ``notes``.
+        unsupported_sentences: Sentences the chat model wrote that no cited
+            passage supports; they are not in ``text``.
+        notes: What the checks did, one line each (a marker removed, a retry
+            in the question's language, a fallback and why); empty for plain extractive answers.
     """
 
     question: str
@@ -58,10 +68,25 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
+    mode: Literal["extractive", "generative"] = "extractive"
+    unsupported_sentences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with the fields above (citations as dicts)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A generated answer as it streams in, before the checks: the whole text so far.
+
+    :meth:`assistant.Assistant.stream` yields these, then the checked
+    :class:`Answer`. A draft shorter than the one before (``""``) starts a
+    new attempt (the retry after a reply in the wrong language).
+    """
+
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

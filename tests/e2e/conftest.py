@@ -22,3 +22,25 @@ def app_url(sample_assistant):
         yield app.local_url
     finally:
         app.close()
+
+
+#: What the scripted chat model of ``generative_app_url`` says to every question.
+GENERATED_REPLY_AR = "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى ليصل إلى 102.5 مليار دولار [1]."
+
+
+@pytest.fixture(scope="session")
+def generative_app_url(sample_assistant):
+    """The app over the sample store with langchain-core's fake chat model, which streams word by word."""
+    import itertools
+
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from assistant import Assistant
+
+    model = GenericFakeChatModel(messages=itertools.cycle([GENERATED_REPLY_AR]))
+    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_model_name="fake")
+    app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        yield app.local_url
+    finally:
+        app.close()

@@ -9,6 +9,7 @@ import pytest
 
 import ui
 from assistant import Answer, AssistantError, Citation
+from tests.e2e.conftest import GENERATED_REPLY_AR
 from tests.questions import MET_QUESTION_EN, TRADE_QUESTION_AR
 
 
@@ -75,6 +76,27 @@ def test_refused_question_is_answered_in_the_chat(app_url):
     history, _, answer, _ = Client(app_url, verbose=False).predict("x" * 2500, [], api_name="/chat")
     assert "keep it under 2,000" in answer["error"]
     assert [m["role"] for m in history] == ["user", "assistant"]
+
+
+def test_a_generated_answer_streams_into_the_chat_then_is_checked(generative_app_url):
+    from gradio_client import Client
+
+    job = Client(generative_app_url, verbose=False).submit(TRADE_QUESTION_AR, [], api_name="/chat")
+    history, sources, answer, _ = job.result()
+    assert answer["mode"] == "generative" and answer["text"] == GENERATED_REPLY_AR
+    assert "<mark>" in sources and answer["citations"][0]["n"] == 1
+    drafts = [h[-1]["content"][0]["text"] for h, _, a, _ in job.outputs() if a == {}]
+    assert len(drafts) > 5, "the reply arrives piece by piece"
+    assert all(ui.as_plain_text(GENERATED_REPLY_AR).startswith(d) for d in drafts)
+
+
+def test_the_answer_mode_can_be_chosen_per_question(generative_app_url):
+    from gradio_client import Client
+
+    _, _, answer, _ = Client(generative_app_url, verbose=False).predict(
+        TRADE_QUESTION_AR, [], [], 3, "extractive", api_name="/chat"
+    )
+    assert answer["mode"] == "extractive" and answer["text"].startswith("بحسب المقال")
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")

@@ -92,7 +92,7 @@ def test_to_dict_is_json_ready(sample_assistant):
     import json
 
     data = json.loads(json.dumps(sample_assistant.ask(TRADE_QUESTION_AR).to_dict(), ensure_ascii=False))
-    assert set(data) == {"question", "language", "text", "abstained", "citations"}
+    assert set(data) == {"question", "language", "text", "abstained", "citations", "mode", "unsupported_sentences", "notes"}
     assert {"n", "passage_id", "article_id", "passage_text", "quote", "char_start", "char_end", "score"} <= set(
         data["citations"][0]
     )

@@ -11,6 +11,7 @@ def test_public_surface_is_pinned():
         "Assistant",
         "AssistantError",
         "Citation",
+        "Draft",
         "EvalDataError",
         "IngestError",
         "IngestReport",
@@ -42,7 +43,9 @@ def test_public_surface_is_pinned():
 def test_answer_and_citation_fields():
     from dataclasses import fields
 
-    assert [f.name for f in fields(assistant.Answer)] == ["question", "language", "text", "abstained", "citations"]
+    assert [f.name for f in fields(assistant.Answer)] == [
+        "question", "language", "text", "abstained", "citations", "mode", "unsupported_sentences", "notes",
+    ]  # fmt: skip
     assert [f.name for f in fields(assistant.Citation)][:8] == [
         "n",
         "passage_id",

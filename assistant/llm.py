@@ -1,0 +1,118 @@
+"""Chat models for generative answers, through LangChain's partner packages.
+
+Two kinds of endpoint, each an optional extra of article-qa:
+
+* ``openai-compatible``: OpenAI itself and servers speaking its chat-completions
+  API (vLLM, llama.cpp server, LM Studio...), via ``langchain-openai``
+  (``pip install 'article-qa[openai]'``);
+* ``ollama``: a local Ollama, via ``langchain-ollama`` (``pip install 'article-qa[ollama]'``).
+
+Any other LangChain chat model (``BaseChatModel``) can be passed to
+:class:`assistant.Assistant` directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import TYPE_CHECKING, Literal
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+LLMProvider = Literal["openai-compatible", "ollama"]
+#: Where each provider listens by default.
+DEFAULT_BASE_URL: dict[str, str | None] = {"openai-compatible": None, "ollama": "http://127.0.0.1:11434"}
+_EXTRA = {"openai-compatible": ("langchain_openai", "openai"), "ollama": ("langchain_ollama", "ollama")}
+
+
+def make_chat_model(
+    provider: LLMProvider,
+    model: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: float = 60.0,
+    max_retries: int = 2,
+    temperature: float = 0.0,
+) -> BaseChatModel:
+    """A LangChain chat model for an endpoint the user runs; nothing is contacted yet.
+
+    Args:
+        provider: ``"openai-compatible"`` (``langchain_openai.ChatOpenAI``) or
+            ``"ollama"`` (``langchain_ollama.ChatOllama``).
+        model: Model name as the server knows it (``gpt-4o-mini``, ``qwen2.5:7b``).
+        base_url: The server's URL: for OpenAI-compatible servers the one ending
+            in ``/v1`` (default: OpenAI's); for Ollama ``http://127.0.0.1:11434``.
+        api_key: Key for OpenAI-compatible servers; by default ``OPENAI_API_KEY``,
+            or a placeholder for local servers that need none.
+        timeout: Seconds to wait for a reply (connect and read).
+        max_retries: Retries after a failed request, with exponential backoff:
+            the ``openai`` client's own (connection errors, 408, 409, 429, 5xx);
+            for Ollama, httpx's connection retries.
+        temperature: Sampling temperature; 0 keeps answers close to the passages.
+
+    Raises:
+        AssistantError: If the provider is unknown, its package is not
+            installed (the message says what to install), or ``model`` is empty.
+    """
+    if provider not in _EXTRA:
+        raise AssistantError(f"unknown chat model provider {provider!r}: use 'openai-compatible' or 'ollama'")
+    if not model or not model.strip():
+        raise AssistantError(f"name the model to use with --llm {provider}: --llm-model NAME (env ARTICLE_QA_LLM_MODEL)")
+    package, extra = _EXTRA[provider]
+    try:
+        module = importlib.import_module(package)
+    except ImportError as exc:
+        raise AssistantError(
+            f"--llm {provider} needs the {package.replace('_', '-')} package: pip install 'article-qa[{extra}]'"
+        ) from exc
+    if provider == "openai-compatible":
+        return module.ChatOpenAI(
+            model=model,
+            base_url=base_url or None,
+            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+            timeout=timeout,
+            max_retries=max_retries,
+            temperature=temperature,
+        )
+    import httpx
+
+    return module.ChatOllama(
+        model=model,
+        base_url=base_url or DEFAULT_BASE_URL["ollama"],
+        temperature=temperature,
+        client_kwargs={"timeout": timeout, "transport": httpx.HTTPTransport(retries=max_retries)},
+    )
+
+
+def describe_llm_error(exc: BaseException, where: str) -> str:
+    """One line saying why a chat model call failed and what to do, for the user.
+
+    Args:
+        exc: What the call raised (LangChain's ``ModelError`` family, httpx or
+            ``ollama`` errors, or anything else).
+        where: The endpoint, e.g. ``"ollama qwen2.5:7b at http://127.0.0.1:11434"``.
+    """
+    from langchain_core.exceptions import (
+        ModelAuthenticationError,
+        ModelConnectionError,
+        ModelNotFoundError,
+        ModelRateLimitError,
+        ModelTimeoutError,
+    )
+
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ModelNotFoundError) or status == 404:
+        return f"the chat model is unknown to the server ({where}): check --llm-model and --llm-base-url"
+    if isinstance(exc, ModelAuthenticationError) or status in (401, 403):
+        return f"the server refused the API key ({where}): set ARTICLE_QA_LLM_API_KEY"
+    if isinstance(exc, ModelRateLimitError) or status == 429:
+        return f"the server is rate-limiting requests ({where}): try again later"
+    if isinstance(exc, (ModelTimeoutError, TimeoutError)) or "timeout" in type(exc).__name__.lower():
+        return f"the chat model did not answer in time ({where}): raise ARTICLE_QA_LLM_TIMEOUT or check the server"
+    if isinstance(exc, (ModelConnectionError, ConnectionError)) or type(exc).__module__.startswith("httpx"):
+        return f"could not reach the chat model ({where}): is the server running?"
+    return f"the chat model failed ({where}): {type(exc).__name__}: {exc}"

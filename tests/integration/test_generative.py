@@ -1,0 +1,195 @@
+"""Generative answers with langchain-core's scripted fake chat model, over the real store and model.
+
+Every reply the model "writes" is scripted; what is tested is what the
+assistant does with it: the checks of assistant.grounding, the language
+retry, the fallback to quoting, abstention before any call, follow-ups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+from assistant import Answer, Assistant, AssistantError, Draft
+from assistant.api import FALLBACK_LEAD
+from tests.questions import MET_QUESTION_EN, OFF_TOPIC_QUESTIONS, TRADE_QUESTION_AR
+
+TRADE_REPLY_AR = "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى من العام الجاري ليصل إلى 102.5 مليار دولار [1]."
+TRADE_REPLY_EN = "Trade between Russia and China grew by 29.8% in the first three quarters, reaching $102.5 billion [1]."
+
+
+class Calls(BaseCallbackHandler):
+    """Records the messages of every call to the chat model."""
+
+    def __init__(self) -> None:
+        self.prompts: list[list[Any]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: list[list[Any]], **kwargs: Any) -> None:
+        self.prompts.append(messages[0])
+
+
+def generative(sample_assistant: Assistant, replies: list[str]) -> tuple[Assistant, Calls]:
+    """An assistant over the sample store whose chat model replies with ``replies``, in order."""
+    calls = Calls()
+    model = GenericFakeChatModel(messages=iter(replies), callbacks=[calls])
+    return Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model), calls
+
+
+def assert_bound(answer: Answer, article_text: str) -> None:
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.text
+        assert c.quote in c.passage_text and article_text[c.char_start : c.char_end] == c.quote
+
+
+def test_a_correct_cited_answer_passes_through(sample_assistant, sample_article):
+    qa, calls = generative(sample_assistant, [TRADE_REPLY_AR])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and not answer.abstained
+    assert answer.text == TRADE_REPLY_AR and answer.notes == [] and answer.unsupported_sentences == []
+    assert "102.5" in answer.citations[0].quote
+    assert_bound(answer, sample_article.text)
+    system, human = calls.prompts[0]
+    assert "Arabic" in system.content and "[1]" in human.content and TRADE_QUESTION_AR in human.content
+    assert "102.5 مليار" in human.content, "the retrieved passages are in the prompt"
+
+
+def test_a_marker_outside_the_passages_given_is_removed(sample_assistant, sample_article):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("[1]", "[1][7]")])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert "[7]" not in answer.text and answer.text.endswith("دولار [1].")
+    assert [c.n for c in answer.citations] == [1]
+    assert any("removed marker [7]: only 3 passages" in n for n in answer.notes)
+    assert_bound(answer, sample_article.text)
+
+
+def test_an_english_reply_to_an_arabic_question_is_retried_then_quoting_takes_over(sample_assistant):
+    qa, calls = generative(sample_assistant, [TRADE_REPLY_EN, TRADE_REPLY_EN])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert len(calls.prompts) == 2
+    assert "previous reply was not in Arabic" in calls.prompts[1][0].content
+    assert answer.mode == "extractive" and answer.text.startswith(FALLBACK_LEAD["ar"])
+    assert any("102.5" in c.quote for c in answer.citations)
+    assert any("twice answered in the wrong language" in n for n in answer.notes)
+
+
+def test_the_retry_in_the_right_language_is_used(sample_assistant):
+    qa, calls = generative(sample_assistant, [TRADE_REPLY_EN, TRADE_REPLY_AR])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert len(calls.prompts) == 2 and answer.mode == "generative" and answer.text == TRADE_REPLY_AR
+    assert answer.notes == ["the chat model answered in en, not ar; asked again"]
+
+
+def test_an_invented_sentence_is_flagged_and_dropped(sample_assistant, sample_article):
+    invented = "وتخطط الصين لبناء مصنع سيارات في موسكو بقيمة 5 مليارات دولار [1]."
+    qa, _ = generative(sample_assistant, [f"{TRADE_REPLY_AR} {invented}"])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR
+    assert answer.unsupported_sentences == ["وتخطط الصين لبناء مصنع سيارات في موسكو بقيمة 5 مليارات دولار."]
+    assert_bound(answer, sample_article.text)
+
+
+def test_a_wrong_number_is_not_supported_even_when_the_sentence_is_close(sample_assistant):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("29.8%", "39.8%")])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "extractive" and answer.unsupported_sentences == []
+    assert any("no sentence of the chat model's answer is supported" in n for n in answer.notes)
+
+
+def test_an_english_answer_about_the_arabic_article_is_checked_across_languages(sample_assistant, sample_article):
+    qa, _ = generative(sample_assistant, ["Putin and Xi last met in person in November 2019 [1]."])
+    answer = qa.ask(MET_QUESTION_EN)
+    assert answer.mode == "generative" and answer.language == "en" and answer.unsupported_sentences == []
+    assert "نوفمبر 2019" in answer.citations[0].quote
+    assert_bound(answer, sample_article.text)
+
+
+def test_an_uncited_supported_sentence_gets_its_marker(sample_assistant, sample_article):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace(" [1]", "")])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.text.endswith("[1].") and any("added marker" in n for n in answer.notes)
+    assert_bound(answer, sample_article.text)
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC_QUESTIONS)
+def test_weak_retrieval_abstains_without_calling_the_model(sample_assistant, question):
+    qa, calls = generative(sample_assistant, [TRADE_REPLY_AR])
+    answer = qa.ask(question)
+    assert answer.abstained and calls.prompts == []
+    assert next(qa.chat_model.messages) == TRADE_REPLY_AR, "the scripted reply was never consumed"
+
+
+def test_the_models_not_in_article_reply_abstains(sample_assistant):
+    qa, _ = generative(sample_assistant, ["NOT_IN_ARTICLE"])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.abstained and answer.mode == "generative" and answer.citations == []
+    assert answer.text == "لا يذكر المقال ما يجيب عن هذا السؤال."
+
+
+def test_a_failing_endpoint_falls_back_to_quoting_and_says_so(sample_assistant):
+    class Down(GenericFakeChatModel):
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("connection refused")
+
+    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=Down(messages=iter([])))
+    answer = qa.ask(MET_QUESTION_EN)
+    assert answer.mode == "extractive" and answer.text.startswith(FALLBACK_LEAD["en"])
+    assert any("could not reach the chat model" in n for n in answer.notes)
+    assert any("نوفمبر 2019" in c.quote for c in answer.citations)
+
+
+def test_stream_yields_growing_drafts_then_the_checked_answer(sample_assistant):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("[1]", "[1][9]")])
+    events = list(qa.stream(TRADE_QUESTION_AR))
+    drafts, answer = events[:-1], events[-1]
+    assert len(drafts) > 5 and all(isinstance(d, Draft) for d in drafts)
+    assert all(b.text.startswith(a.text) for a, b in zip(drafts, drafts[1:]))
+    assert drafts[-1].text.endswith("[1][9].")
+    assert isinstance(answer, Answer) and "[9]" not in answer.text
+
+
+def test_extractive_answers_stream_as_one_answer(sample_assistant):
+    events = list(sample_assistant.stream(TRADE_QUESTION_AR))
+    assert len(events) == 1 and isinstance(events[0], Answer) and events[0].mode == "extractive"
+
+
+def test_extractive_mode_per_question_does_not_call_the_model(sample_assistant):
+    qa, calls = generative(sample_assistant, [TRADE_REPLY_AR])
+    answer = qa.ask(TRADE_QUESTION_AR, mode="extractive")
+    assert answer.mode == "extractive" and calls.prompts == [] and answer.text.startswith("بحسب المقال")
+
+
+def test_generative_mode_without_a_chat_model_is_refused(sample_assistant):
+    with pytest.raises(AssistantError, match="need a chat model: start with --llm"):
+        sample_assistant.ask(TRADE_QUESTION_AR, mode="generative")
+
+
+def test_a_follow_up_is_condensed_in_the_latest_messages_language(sample_assistant):
+    history = [{"role": "user", "content": "When did Putin and Xi last meet in person?"},
+               {"role": "assistant", "content": "They last met in November 2019 [1]."}]  # fmt: skip
+    standalone = "متى التقى بوتين وشي شخصياً آخر مرة؟"
+    reply = "التقى بوتين وشي شخصياً آخر مرة في نوفمبر 2019 [1]."
+    qa, calls = generative(sample_assistant, [standalone, reply])
+    answer = qa.ask("ومتى حدث ذلك؟", history)
+    condense_system, condense_human = calls.prompts[0]
+    assert "Arabic" in condense_system.content and "November 2019" in condense_human.content
+    assert f"Question: {standalone}" in calls.prompts[1][1].content
+    assert answer.mode == "generative" and answer.language == "ar" and answer.text == reply
+    assert f"follow-up condensed to: {standalone}" in answer.notes
+
+
+def test_a_condensed_question_in_another_language_is_not_used(sample_assistant):
+    history = [{"role": "user", "content": TRADE_QUESTION_AR}]
+    qa, calls = generative(sample_assistant, ["By what percentage did trade grow?", TRADE_REPLY_AR])
+    answer = qa.ask("وبأي نسبة نما؟", history)
+    assert any("not condensed" in n for n in answer.notes)
+    assert answer.mode == "generative" and "29.8%" in answer.text
+
+
+def test_the_runnable_returns_generated_answers(sample_assistant):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR])
+    answer = qa.as_runnable().invoke({"question": TRADE_QUESTION_AR})
+    assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR

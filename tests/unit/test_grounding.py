@@ -1,0 +1,46 @@
+"""The pure parts of the grounding checks: markers, claims, where markers go."""
+
+import numpy as np
+
+from assistant.grounding import PassageSentences, claims_of, ground_reply, reply_language
+from assistant.types import RetrievedPassage
+from ingest.types import Passage
+
+
+def test_markers_are_parsed_in_every_form_and_bound_to_their_sentence():
+    claims = claims_of("نما حجم التجارة [1]. ثم تراجع [2، ٣]. Trade grew. [4] Then fell [1, 2].")
+    assert [(c.text, c.cited) for c in claims] == [
+        ("نما حجم التجارة.", [1]),
+        ("ثم تراجع.", [2, 3]),
+        ("Trade grew.", [4]),
+        ("Then fell.", [1, 2]),
+    ]
+
+
+def test_a_marker_only_line_belongs_to_the_sentence_before():
+    assert [(c.text, c.cited) for c in claims_of("First claim.\n[2]\nSecond one [1]")] == [
+        ("First claim.", [2]),
+        ("Second one", [1]),
+    ]
+
+
+def test_reply_language_ignores_markers():
+    assert reply_language("نما [1][2][3][4]") == "ar"
+
+
+def _passage(i: int, text: str) -> RetrievedPassage:
+    p = Passage("a", f"a-{i}", i, text, 100 * i, 100 * i + len(text), None, ((100 * i, 100 * i + len(text)),))
+    return RetrievedPassage(p, 0.9)
+
+
+def test_ground_reply_renumbers_by_first_appearance_and_drops_the_unsupported():
+    passages = [_passage(0, "Prices rose 5% in May."), _passage(1, "Exports fell 3% in June.")]
+    e = np.eye(4, dtype=np.float32)
+    sentences = [PassageSentences([(0, 22)], [passages[0].passage.text], e[:1]),
+                 PassageSentences([(100, 124)], [passages[1].passage.text], e[1:2])]  # fmt: skip
+    reply = "Exports fell 3% in June [2]. Prices rose 5% in May [1]. Prices tripled 40% [1]."
+    claim_vectors = np.stack([e[1], e[0], e[0]])  # the third is similar, but its number is in no passage
+    out = ground_reply(reply, passages, sentences, claim_vectors)
+    assert out.text == "Exports fell 3% in June [1]. Prices rose 5% in May [2]."
+    assert [c.passage_id for c in out.citations] == ["a-1", "a-0"]
+    assert out.unsupported_sentences == ["Prices tripled 40%."]
