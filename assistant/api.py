@@ -735,6 +735,9 @@ class Assistant:
                 log.warning("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 notes.append(f"fell back to quoting: {describe_llm_error(exc, self.chat_model_name or '')}")
                 return None
+            if not reply.strip():
+                notes.append("fell back to quoting: the chat model's reply was empty")
+                return None
             if is_not_in_article(reply):
                 notes.append("the chat model found no answer in the passages")
                 return dataclasses.replace(abstain(question, language), mode="generative", notes=notes)

@@ -105,8 +105,12 @@ class _Claim:
     cited: list[int]  # 0-based passage indexes, in order
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+
+
 def _numbers(text: str) -> set[str]:
-    return {t for t in lexical_tokens(text) if t[0].isdigit()}
+    """The numbers of ``text`` as lexical tokens (Arabic-Indic digits folded), thousands separators dropped: ``1,000`` → ``1000``."""
+    return {t.replace(",", "") if _THOUSANDS.fullmatch(t) else t for t in lexical_tokens(text) if t[0].isdigit()}
 
 
 def _marker_numbers(match: re.Match[str]) -> list[int]:

@@ -193,3 +193,10 @@ def test_the_runnable_returns_generated_answers(sample_assistant):
     qa, _ = generative(sample_assistant, [TRADE_REPLY_AR])
     answer = qa.as_runnable().invoke({"question": TRADE_QUESTION_AR})
     assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR
+
+
+def test_an_empty_reply_falls_back_to_quoting(sample_assistant):
+    qa, calls = generative(sample_assistant, ["  \n "])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert len(calls.prompts) == 1 and answer.mode == "extractive"
+    assert answer.notes == ["fell back to quoting: the chat model's reply was empty"]

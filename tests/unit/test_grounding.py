@@ -44,3 +44,9 @@ def test_ground_reply_renumbers_by_first_appearance_and_drops_the_unsupported():
     assert out.text == "Exports fell 3% in June [1]. Prices rose 5% in May [2]."
     assert [c.passage_id for c in out.citations] == ["a-1", "a-0"]
     assert out.unsupported_sentences == ["Prices tripled 40%."]
+
+
+def test_numbers_match_across_digit_forms_and_thousands_separators():
+    from assistant.grounding import _numbers
+
+    assert _numbers("بلغ ١٬٠٠٠ جندي و1,000 دولار بنسبة ٢٩٫٨٪") == _numbers("1000 soldiers, 1000 dollars, 29.8%")
