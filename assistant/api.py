@@ -20,11 +20,21 @@ from assistant.errors import AssistantError
 from assistant.generative import (
     answer_messages,
     condense_messages,
-    is_not_in_article,
+    declines,
+    shown_draft,
     stream_reply,
     without_sentinel,
 )
-from assistant.grounding import PassageSentences, claim_texts, ground_reply, reply_language
+from assistant.grounding import (
+    MARKER,
+    PassageSentences,
+    claim_texts,
+    claims_of,
+    clauses,
+    ground_reply,
+    has_letters,
+    reply_language,
+)
 from assistant.retrieval import LexicalIndex, Retrieval, answerability_features, reciprocal_rank_fusion
 from assistant.types import Answer, AnswerTrace, Draft, RetrievedPassage
 from ingest.embeddings import make_embeddings
@@ -152,6 +162,8 @@ class Assistant:
             and follow-ups are condensed by it. ``None``: extractive answers.
         chat_model_name: How messages name the endpoint (``"ollama qwen2.5 at
             http://..."``); by default the model's class and name.
+        chat_timeout: Most seconds one streamed reply of the chat model may
+            take, retries of its request aside; ``None``: the client's own timeouts only.
 
     Example:
         >>> qa = Assistant.from_settings(store="/tmp/qa-store")
@@ -172,6 +184,7 @@ class Assistant:
         overlap_sentences: int = 0,
         chat_model: BaseChatModel | None = None,
         chat_model_name: str | None = None,
+        chat_timeout: float | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.store_path = Path(store_path)
@@ -182,6 +195,7 @@ class Assistant:
         self.passage_tokens = passage_tokens
         self.overlap_sentences = overlap_sentences
         self.chat_model = chat_model
+        self.chat_timeout = chat_timeout
         self.chat_model_name = chat_model_name or (
             None if chat_model is None
             else f"{type(chat_model).__name__} {getattr(chat_model, 'model_name', None) or getattr(chat_model, 'model', '')}".strip()
@@ -215,6 +229,7 @@ class Assistant:
                 api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else None,
                 timeout=s.llm_timeout,
                 max_retries=s.llm_max_retries,
+                max_tokens=s.llm_max_tokens,
             )
             url = s.llm_base_url or DEFAULT_BASE_URL[s.llm] or "api.openai.com"
             name = f"{s.llm} {s.llm_model} at {url}"
@@ -229,6 +244,7 @@ class Assistant:
             overlap_sentences=s.overlap_sentences,
             chat_model=chat_model,
             chat_model_name=name,
+            chat_timeout=s.llm_timeout if chat_model is not None else None,
         )
 
     @property
@@ -667,8 +683,8 @@ class Assistant:
                 if confidence2 > confidence:
                     asked, text, r, confidence = standalone, for_embedding(standalone), r2, confidence2
         vector, hits = r.vector, r.passages
-        if confidence < self.min_confidence:  # before any call to a chat model
-            return AnswerTrace(abstain(question, language), hits)
+        if confidence < self.min_confidence:  # before any call to a chat model (but the rewrite of a follow-up)
+            return AnswerTrace(dataclasses.replace(abstain(question, language), notes=notes), hits)
         top = hits[: top_k or self.top_k]
         records, sentence_vectors = self.store.sentences_of([h.passage.passage_id for h in top])
         stored = {
@@ -676,7 +692,8 @@ class Assistant:
             for rec, v in zip(records, sentence_vectors)
         }
         if generative:
-            answer = yield from self._generate(question, asked, language, top, stored, notes)
+            unsupported: list[str] = []
+            answer = yield from self._generate(question, asked, language, top, stored, notes, unsupported)
             if answer is not None:
                 return AnswerTrace(answer, hits)
         answer = extractive_answer(
@@ -686,7 +703,9 @@ class Assistant:
             return AnswerTrace(dataclasses.replace(abstain(question, language), notes=notes), hits)
         answer = dataclasses.replace(answer, question=question)
         if generative:  # the chat model's answer could not be used: say so
-            answer = dataclasses.replace(answer, text=f"{FALLBACK_LEAD[language]}\n\n{answer.text}", notes=notes)
+            answer = dataclasses.replace(
+                answer, text=f"{FALLBACK_LEAD[language]}\n\n{answer.text}", notes=notes, unsupported_sentences=unsupported
+            )
         return AnswerTrace(answer, hits)
 
     def _condense(self, question: str, language: str, history: Sequence[Any], notes: list[str]) -> str | None:
@@ -716,11 +735,13 @@ class Assistant:
         top: Sequence[RetrievedPassage],
         stored: dict[tuple[str, int, int], np.ndarray],
         notes: list[str],
+        unsupported: list[str],
     ) -> Generator[Draft, None, Answer | None]:
         """Ask the chat model ``standalone``, check its reply (:mod:`assistant.grounding`); ``None`` means fall back to quoting.
 
         A reply in another language than the question's is asked for once
-        more, with a firmer instruction; a second one falls back.
+        more, with a firmer instruction; a second one falls back. What the
+        checks did goes into ``notes``, the sentences they dropped into ``unsupported``.
         """
         from assistant.llm import describe_llm_error
 
@@ -728,24 +749,26 @@ class Assistant:
         for attempt in range(2):
             if attempt:
                 yield Draft("")
+            messages = answer_messages(standalone, language, top, firmer=attempt > 0)
             try:
-                for reply in stream_reply(self.chat_model, answer_messages(standalone, language, top, firmer=attempt > 0)):  # type: ignore[arg-type]
-                    yield Draft(reply)
+                for reply in stream_reply(self.chat_model, messages, self.chat_timeout):  # type: ignore[arg-type]
+                    yield Draft(shown_draft(reply))
             except Exception as exc:  # any failure of the endpoint falls back to quoting, said in notes
-                log.warning("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 notes.append(f"fell back to quoting: {describe_llm_error(exc, self.chat_model_name or '')}")
                 return None
-            if not reply.strip():
-                notes.append("fell back to quoting: the chat model's reply was empty")
-                return None
-            if is_not_in_article(reply):
+            if declines(reply):
                 notes.append("the chat model found no answer in the passages")
                 return dataclasses.replace(abstain(question, language), mode="generative", notes=notes)
             reply = without_sentinel(reply)
-            got = reply_language(reply)
-            if got == language:
+            if not has_words(MARKER.sub(" ", reply)):
+                notes.append("fell back to quoting: the chat model's reply was empty" + (" but for markers" if reply else ""))
+                return None
+            other = {reply_language(c.text) for c in claims_of(reply) if has_letters(c.text)} - {language}
+            if not other:
                 break
-            notes.append(f"the chat model answered in {got}, not {language}" + ("; asked again" if not attempt else ""))
+            how = "in" if reply_language(reply) != language else "partly in"
+            notes.append(f"the chat model answered {how} {'/'.join(sorted(other))}, not {language}" + ("; asked again" if not attempt else ""))
         else:
             notes.append("fell back to quoting: the chat model twice answered in the wrong language")
             return None
@@ -753,6 +776,7 @@ class Assistant:
         claim_vectors = self.embeddings.encode_passages(claims) if claims else np.zeros((0, 1), np.float32)
         grounded = ground_reply(reply, top, [self._sentences(h.passage, stored) for h in top], claim_vectors)
         notes.extend(grounded.notes)
+        unsupported.extend(grounded.unsupported_sentences)
         if not grounded.text:
             notes.append("fell back to quoting: no sentence of the chat model's answer is supported by the passages")
             return None
@@ -762,7 +786,7 @@ class Assistant:
         )  # fmt: skip
 
     def _sentences(self, p: Passage, stored: dict[tuple[str, int, int], np.ndarray]) -> PassageSentences:
-        """The quotable sentences of a passage with their embeddings (stored, or embedded now if missing)."""
+        """The quotable sentences of a passage with their embeddings (stored, or embedded now if missing), and their clauses embedded now."""
         spans = quotable_spans(p) or [(p.char_start, p.char_end)]
         texts = [p.text[a - p.char_start : b - p.char_start] for a, b in spans]
         missing = [i for i, (a, b) in enumerate(spans) if (p.passage_id, a, b) not in stored]
@@ -772,7 +796,9 @@ class Assistant:
         for i, (a, b) in enumerate(spans):
             if (p.passage_id, a, b) in stored:
                 vectors[i] = stored[(p.passage_id, a, b)]
-        return PassageSentences(spans, texts, vectors)
+        parts = [c for t in texts for c in clauses(t)]
+        units = np.concatenate([vectors, self.embeddings.encode_passages([for_embedding(c) for c in parts])]) if parts else vectors
+        return PassageSentences(spans, texts, vectors, units)
 
     def _retrieve_with_confidence(
         self, text: str, language: str, article_ids: Sequence[str] | None

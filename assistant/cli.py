@@ -274,6 +274,12 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
         print(json.dumps(report_document(run), ensure_ascii=False, indent=2))
     else:
         print_summary(run.report)
+    if run.info.get("chat_model"):
+        print(
+            f"answers written by {run.info['chat_model']}: {run.info['generated_answers']} of {len(run.results)}; "
+            f"{run.info['fell_back_to_quoting']} fell back to quoting (see the notes with -v, or `ask`)",
+            file=sys.stderr,
+        )
     if run.gold_not_in_corpus:
         print(
             f"warning: {_plural(len(run.gold_not_in_corpus), 'answerable question')} without any gold answer in the "
@@ -309,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = _settings(args)
+        if settings.llm == "none" and (settings.llm_model or settings.llm_base_url) and args.command in ("ask", "eval", "ui"):
+            print("article-qa: note: --llm-model and --llm-base-url are used only with --llm (answers stay extractive)",
+                  file=sys.stderr)  # fmt: skip
         if args.command == "eval":
             return _eval(args, settings)
         qa = Assistant.from_settings(settings)

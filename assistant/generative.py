@@ -11,6 +11,7 @@ is :meth:`assistant.Assistant.stream`.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 #: What the model replies when the passages do not answer; the assistant then abstains.
 NOT_IN_ARTICLE = "NOT_IN_ARTICLE"
-_NOT_IN_ARTICLE = re.compile(r"\W*NOT_IN_ARTICLE\W*")
+_NOT_IN_ARTICLE = re.compile(r"NOT[ _]IN[ _]ARTICLE", re.IGNORECASE)
+_MARKER_LIKE = re.compile(r"\[[^\]]*\d[^\]]*\]")
+_TAG = re.compile(r"</?\s*passages\s*>", re.IGNORECASE)
 LANGUAGE_NAME: dict[Language, str] = {"ar": "Arabic (العربية)", "en": "English"}
 
 ANSWER_SYSTEM = """You answer questions about news articles using only the numbered passages the user gives you.
@@ -68,10 +71,15 @@ def answer_messages(
     blocks = []
     for i, hit in enumerate(passages, start=1):
         p = hit.passage
-        head = f"[{i}]" + (f" ({p.section})" if p.section else "")
-        blocks.append(f"{head}\n{p.text}")
-    human = "<passages>\n" + "\n\n".join(blocks) + f"\n</passages>\n\nQuestion: {question}"
+        head = f"[{i}]" + (f" ({_untagged(p.section)})" if p.section else "")
+        blocks.append(f"{head}\n{_untagged(p.text)}")
+    human = "<passages>\n" + "\n\n".join(blocks) + f"\n</passages>\n\nQuestion: {_untagged(question)}"
     return [SystemMessage(system), HumanMessage(human)]
+
+
+def _untagged(text: str) -> str:
+    """Article or user text with any ``<passages>``/``</passages>`` tag defused, so it cannot end or open the passage block."""
+    return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
 def condense_messages(question: str, language: Language, history: Sequence[Any]) -> list[BaseMessage]:
@@ -103,27 +111,41 @@ def _text(content: Any) -> str:
     return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content or [])
 
 
-def stream_reply(model: BaseChatModel, messages: Sequence[BaseMessage]) -> Iterator[str]:
+def stream_reply(model: BaseChatModel, messages: Sequence[BaseMessage], deadline: float | None = None) -> Iterator[str]:
     """Call ``model`` and yield its reply as it grows: the whole text so far after each chunk.
 
+    Args:
+        deadline: Most seconds the whole reply may take; a reply still
+            streaming then is abandoned. (A read that hangs is bounded by the
+            client's own timeout.)
+
     Raises:
+        TimeoutError: When the reply takes longer than ``deadline``.
         Whatever the model raises (see :func:`assistant.llm.describe_llm_error`).
     """
-    text = ""
+    start, text = time.monotonic(), ""
     for chunk in model.stream(list(messages)):
         piece = _text(chunk.content)
         if piece:
             text += piece
             yield text
+        if deadline is not None and time.monotonic() - start > deadline:
+            raise TimeoutError(f"the reply took longer than {deadline:g} s")
     if not text:
         yield ""
 
 
-def is_not_in_article(reply: str) -> bool:
-    """Whether the reply is the model's "the passages do not answer" (:data:`NOT_IN_ARTICLE`)."""
-    return bool(_NOT_IN_ARTICLE.fullmatch(reply.strip()))
+def declines(reply: str) -> bool:
+    """Whether the model says the passages do not answer: :data:`NOT_IN_ARTICLE` (any case) and no citation marker."""
+    return bool(_NOT_IN_ARTICLE.search(reply)) and not _MARKER_LIKE.search(reply)
 
 
 def without_sentinel(reply: str) -> str:
     """The reply with a stray :data:`NOT_IN_ARTICLE` removed (a model may add it after an answer)."""
-    return reply.replace(NOT_IN_ARTICLE, "").strip()
+    return _NOT_IN_ARTICLE.sub("", reply).strip()
+
+
+def shown_draft(reply: str) -> str:
+    """The draft as shown while it streams: without :data:`NOT_IN_ARTICLE`, or the start of it."""
+    text = without_sentinel(reply)
+    return "" if text and NOT_IN_ARTICLE.startswith(text.upper().replace(" ", "_")) else text

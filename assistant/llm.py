@@ -37,6 +37,7 @@ def make_chat_model(
     timeout: float = 60.0,
     max_retries: int = 2,
     temperature: float = 0.0,
+    max_tokens: int = 512,
 ) -> BaseChatModel:
     """A LangChain chat model for an endpoint the user runs; nothing is contacted yet.
 
@@ -48,11 +49,14 @@ def make_chat_model(
             in ``/v1`` (default: OpenAI's); for Ollama ``http://127.0.0.1:11434``.
         api_key: Key for OpenAI-compatible servers; by default ``OPENAI_API_KEY``,
             or a placeholder for local servers that need none.
-        timeout: Seconds to wait for a reply (connect and read).
+        timeout: Seconds to wait for the connection and for each read.
         max_retries: Retries after a failed request, with exponential backoff:
-            the ``openai`` client's own (connection errors, 408, 409, 429, 5xx);
-            for Ollama, httpx's connection retries.
+            the ``openai`` client's own (connection errors, timeouts, 408, 409,
+            429, 5xx); for Ollama, httpx's, which retries failed connections only.
         temperature: Sampling temperature; 0 keeps answers close to the passages.
+        max_tokens: Longest reply, in the model's tokens (``max_completion_tokens``
+            for OpenAI-compatible servers, ``num_predict`` for Ollama); an
+            Arabic sentence takes 30-80 tokens.
 
     Raises:
         AssistantError: If the provider is unknown, its package is not
@@ -77,6 +81,7 @@ def make_chat_model(
             timeout=timeout,
             max_retries=max_retries,
             temperature=temperature,
+            max_tokens=max_tokens,
         )
     import httpx
 
@@ -84,6 +89,7 @@ def make_chat_model(
         model=model,
         base_url=base_url or DEFAULT_BASE_URL["ollama"],
         temperature=temperature,
+        num_predict=max_tokens,
         client_kwargs={"timeout": timeout, "transport": httpx.HTTPTransport(retries=max_retries)},
     )
 
@@ -106,7 +112,10 @@ def describe_llm_error(exc: BaseException, where: str) -> str:
 
     status = getattr(exc, "status_code", None)
     if isinstance(exc, ModelNotFoundError) or status == 404:
-        return f"the chat model is unknown to the server ({where}): check --llm-model and --llm-base-url"
+        return (
+            f"the server has no such model or path ({where}): check --llm-model, and --llm-base-url "
+            "(OpenAI-compatible servers: the URL ending in /v1; Ollama: without /v1)"
+        )
     if isinstance(exc, ModelAuthenticationError) or status in (401, 403):
         return f"the server refused the API key ({where}): set ARTICLE_QA_LLM_API_KEY"
     if isinstance(exc, ModelRateLimitError) or status == 429:

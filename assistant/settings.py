@@ -67,7 +67,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(
         None, description="API key of an OpenAI-compatible endpoint (default: OPENAI_API_KEY; local servers need none)."
     )
-    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the chat model's reply.")
+    llm_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds to wait for the chat model: the connection, each read, the whole reply."
+    )
+    llm_max_tokens: int = Field(512, ge=16, le=8192, description="Longest reply of the chat model, in its tokens.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed chat model request, with backoff.")
 
     @field_validator("*", mode="before")

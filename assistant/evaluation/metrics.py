@@ -174,6 +174,8 @@ class QuestionResult:
         exact_match: SQuAD EM of :func:`answer_text` (0 or 1).
         f1: SQuAD token F1 of :func:`answer_text`, in [0, 1].
         latency_ms: Wall time of the question, in ms.
+        mode: ``Answer.mode``: ``"generative"`` when a chat model wrote the answer.
+        fell_back: A chat model was asked but its answer could not be used (quoted instead).
     """
 
     id: str
@@ -190,6 +192,8 @@ class QuestionResult:
     exact_match: float
     f1: float
     latency_ms: float
+    mode: str = "extractive"
+    fell_back: bool = False
 
 
 def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float) -> QuestionResult:
@@ -213,6 +217,8 @@ def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float
         answer_in_citation=any(contains_answer(c.quote, question.answers) for c in answer.citations),
         exact_match=exact_match(claim, question.answers) if claim else 0.0,
         f1=token_f1(claim, question.answers) if claim else 0.0,
+        mode=answer.mode,
+        fell_back=any(n.startswith("fell back to quoting") for n in answer.notes),
         latency_ms=latency_ms,
     )
 

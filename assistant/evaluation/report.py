@@ -178,7 +178,7 @@ def write_report(run: EvalRun, out: str | Path) -> list[Path]:
 def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
     columns = (
         "id", "language", "question", "answerable", "gold", "answer", "abstained", "hit_rank",
-        "cited_passage_ids", "answer_in_citation", "exact_match", "f1", "latency_ms",
+        "cited_passage_ids", "answer_in_citation", "exact_match", "f1", "latency_ms", "mode", "fell_back",
     )  # fmt: skip
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
@@ -188,7 +188,7 @@ def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
                 [
                     r.id, r.language, r.question, r.answerable, " | ".join(r.gold), r.answer, r.abstained,
                     "" if r.hit_rank is None else r.hit_rank, " ".join(r.cited_passage_ids),
-                    r.answer_in_citation, r.exact_match, round(r.f1, 4), round(r.latency_ms, 1),
+                    r.answer_in_citation, r.exact_match, round(r.f1, 4), round(r.latency_ms, 1), r.mode, r.fell_back,
                 ]
             )  # fmt: skip
 
@@ -253,6 +253,13 @@ def _markdown(run: EvalRun) -> str:
         f"- Corpus: {corpus}: {counts}",
         f"- Model: `{info['embedding_model']}`; top_k {info['top_k']}, min_confidence {info['min_confidence']}, "
         f"max_quotes {info['max_quotes']}, passage_tokens {info['passage_tokens']}",
+        "- Answers: "
+        + (
+            f"written by {_cell(info['chat_model'])} ({info['generated_answers']} of {len(run.results)}; "
+            f"{info['fell_back_to_quoting']} fell back to quoting)"
+            if info.get("chat_model")
+            else "extractive (quotes)"
+        ),
         f"- Run: {info['started_at']} on {info['machine']}; ingestion {info.get('ingest_s')} s, "
         f"questions {info.get('questions_s')} s",
         "",

@@ -98,6 +98,10 @@ def _run(qa: Assistant, eval_set: EvalSet, info: dict[str, Any], progress: bool)
     start = time.perf_counter()
     results = evaluate(qa, eval_set.questions, progress=progress)
     info["questions_s"] = round(time.perf_counter() - start, 2)
+    info["chat_model"] = qa.chat_model_name  # None: extractive answers only
+    if qa.chat_model is not None:
+        info["generated_answers"] = sum(r.mode == "generative" for r in results)
+        info["fell_back_to_quoting"] = sum(r.fell_back for r in results)
     return EvalRun(results, summarize(results), info, missing)
 
 

@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,7 +145,7 @@ def test_openai_compatible_unknown_model_falls_back_with_a_message(server, reque
     qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_model_name="test")
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.mode == "extractive" and len(requests) == 1
-    assert any("the chat model is unknown to the server (test)" in n for n in answer.notes)
+    assert any("the server has no such model or path (test)" in n for n in answer.notes)
 
 
 def test_an_unreachable_endpoint_falls_back_with_a_message(sample_assistant):
@@ -170,7 +171,7 @@ def test_ollama_request_shape_and_streamed_reply(server, requests, sample_assist
 def test_ollama_unknown_model_falls_back_with_a_message(server, requests, sample_assistant):
     model = make_chat_model("ollama", "no-such-model", base_url=server.url)
     answer = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model).ask(TRADE_QUESTION_AR)
-    assert answer.mode == "extractive" and any("unknown to the server" in n for n in answer.notes)
+    assert answer.mode == "extractive" and any("no such model or path" in n for n in answer.notes)
 
 
 def test_a_missing_model_name_is_a_clear_error():
@@ -200,3 +201,20 @@ def test_ask_stream_and_json_do_not_mix(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["ask", "q", "--stream", "--json"])
     assert exc.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_eval_with_a_chat_model_records_it_and_counts_fallbacks(server, tmp_path, capsys):
+    from assistant.cli import main
+
+    out = tmp_path / "report"
+    root = Path(__file__).resolve().parents[2]
+    code = main(["eval", str(root / "benchmarks/data/sample_article_gold.jsonl"),
+                 "--corpus", str(root / "ingest/data/000_f0911db09156c083.txt"),
+                 "--limit", "3", "--out", str(out), "--llm", "openai-compatible", "--llm-model", KNOWN_MODEL,
+                 "--llm-base-url", f"{server.url}/v1"])  # fmt: skip
+    assert code == 0
+    run = json.loads((out / "report.json").read_text(encoding="utf-8"))["run"]
+    assert run["chat_model"].startswith("openai-compatible test-model at http://127.0.0.1")
+    assert run["generated_answers"] + run["fell_back_to_quoting"] <= 3
+    assert "answers written by openai-compatible test-model" in capsys.readouterr().err
+    assert "- Answers: written by openai-compatible test-model" in (out / "report.md").read_text(encoding="utf-8")
