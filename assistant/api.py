@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ from ingest.loaders import article_from_text, expand_sources, load_article, samp
 from ingest.normalize import for_embedding, has_words, lexical_tokens, remove_invisible
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
-from vectorstore.chroma import Hit, PassageStore, open_client
+from vectorstore.chroma import Hit, PassageStore, open_client, open_http_client
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -164,6 +165,9 @@ class Assistant:
             http://..."``); by default the model's class and name.
         chat_timeout: Most seconds one streamed reply of the chat model may
             take, retries of its request aside; ``None``: the client's own timeouts only.
+        chroma_host: Address of a Chroma server (``chroma run``) to use
+            instead of the embedded store at ``store_path`` (then unused).
+        chroma_port: Its port.
 
     Example:
         >>> qa = Assistant.from_settings(store="/tmp/qa-store")
@@ -185,6 +189,8 @@ class Assistant:
         chat_model: BaseChatModel | None = None,
         chat_model_name: str | None = None,
         chat_timeout: float | None = None,
+        chroma_host: str | None = None,
+        chroma_port: int = 8000,
     ) -> None:
         self.embeddings = embeddings
         self.store_path = Path(store_path)
@@ -196,12 +202,15 @@ class Assistant:
         self.overlap_sentences = overlap_sentences
         self.chat_model = chat_model
         self.chat_timeout = chat_timeout
+        self.chroma_host = chroma_host
+        self.chroma_port = chroma_port
         self.chat_model_name = chat_model_name or (
             None if chat_model is None
             else f"{type(chat_model).__name__} {getattr(chat_model, 'model_name', None) or getattr(chat_model, 'model', '')}".strip()
         )  # fmt: skip
         self._store: PassageStore | None = None
         self._lexical: LexicalIndex | None = None
+        self._lexical_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -245,19 +254,29 @@ class Assistant:
             chat_model=chat_model,
             chat_model_name=name,
             chat_timeout=s.llm_timeout if chat_model is not None else None,
+            chroma_host=s.chroma_host,
+            chroma_port=s.chroma_port,
         )
 
     @property
+    def store_location(self) -> str:
+        """Where the store is, for messages: its directory, or ``chroma://host:port`` for a server."""
+        return f"chroma://{self.chroma_host}:{self.chroma_port}" if self.chroma_host else str(self.store_path)
+
+    @property
     def store(self) -> PassageStore:
-        """The passage store, opened on first use.
+        """The passage store (embedded, or on a Chroma server), opened on first use.
 
         Raises:
             StoreError: If it cannot be opened.
             ModelMismatchError: If it was built with another embedding model.
         """
         if self._store is None:
+            client = (
+                open_http_client(self.chroma_host, self.chroma_port) if self.chroma_host else open_client(self.store_path)
+            )
             self._store = PassageStore(
-                open_client(self.store_path),
+                client,
                 embedding_model=self.embeddings.model_name,
                 dimension=self.embeddings.dimension,
                 collection=self.collection,
@@ -490,11 +509,16 @@ class Assistant:
 
     # -- questions -------------------------------------------------------------
 
-    def lexical_index(self, versions: Sequence[str]) -> LexicalIndex:
-        """The BM25 index of these article versions, rebuilt only when they change."""
-        if self._lexical is None or self._lexical.versions != tuple(versions):
-            self._lexical = LexicalIndex.build(versions, self.store.passages(versions))
-        return self._lexical
+    def lexical_index(self, versions: Sequence[str] | None = None) -> LexicalIndex:
+        """The BM25 index of these article versions (default: all current ones), rebuilt only when they change.
+
+        One build at a time: concurrent questions wait for it rather than each building their own.
+        """
+        versions = tuple(self.store.current_versions() if versions is None else versions)
+        with self._lexical_lock:
+            if self._lexical is None or self._lexical.versions != versions:
+                self._lexical = LexicalIndex.build(versions, self.store.passages(versions), previous=self._lexical)
+            return self._lexical
 
     def hybrid_retrieve(self, question: str, article_ids: Sequence[str] | None = None) -> Retrieval:
         """Rank passages by fusing dense passage, dense sentence and BM25 rankings (:mod:`assistant.retrieval`).
@@ -511,13 +535,14 @@ class Assistant:
         """
         vector = self.embeddings.encode_queries([question])[0]
         tokens = lexical_tokens(question)
-        versions = self.store.current_versions(article_ids)
+        every = self.store.current_versions()
+        versions = every if article_ids is None else self.store.current_versions(article_ids)
         if not versions:
             return Retrieval(vector, [], [], [], [], tokens, 0.0, False)
         dense = self.store.query(vector, DENSE_K, versions=versions)
         sentences = self.store.query_sentences(vector, SENTENCE_K, versions)
-        index = self.lexical_index(versions)
-        lexical = index.rank(tokens, LEXICAL_K)
+        index = self.lexical_index(every)  # one index over all articles; a selection filters its ranking
+        lexical = index.rank(tokens, LEXICAL_K, None if article_ids is None else versions)
         by_sentence = list(dict.fromkeys(str(h.metadata["passage_id"]) for h in sentences))
         fused = reciprocal_rank_fusion(
             [[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS
@@ -748,11 +773,11 @@ class Assistant:
         reply = ""
         for attempt in range(2):
             if attempt:
-                yield Draft("")
+                yield Draft("", attempt + 1)
             messages = answer_messages(standalone, language, top, firmer=attempt > 0)
             try:
                 for reply in stream_reply(self.chat_model, messages, self.chat_timeout):  # type: ignore[arg-type]
-                    yield Draft(shown_draft(reply))
+                    yield Draft(shown_draft(reply), attempt + 1)
             except Exception as exc:  # any failure of the endpoint falls back to quoting, said in notes
                 log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 notes.append(f"fell back to quoting: {describe_llm_error(exc, self.chat_model_name or '')}")

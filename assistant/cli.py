@@ -28,6 +28,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="store directory (env ARTICLE_QA_STORE; default: per-user data dir)")
     parser.add_argument("--collection", help="Chroma collection (env ARTICLE_QA_COLLECTION; default: articles)")
     parser.add_argument(
+        "--chroma-host", metavar="HOST", help="use the Chroma server at HOST (`chroma run`) instead of --store (env ARTICLE_QA_CHROMA_HOST)"
+    )
+    parser.add_argument("--chroma-port", type=int, metavar="PORT", help="port of that server (env ARTICLE_QA_CHROMA_PORT; default 8000)")
+    parser.add_argument(
         "--embedding-model",
         help="'multilingual-e5-small' (bundled default) or a sentence-transformers name or local path "
         "(env ARTICLE_QA_EMBEDDING_MODEL)",
@@ -137,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 OPTIONS = {
     "store": "--store",
     "collection": "--collection",
+    "chroma_host": "--chroma-host",
+    "chroma_port": "--chroma-port",
     "embedding_model": "--embedding-model",
     "top_k": "--top-k",
     "host": "--host",
@@ -212,14 +218,15 @@ def _stream_answer(qa: Any, question: str) -> None:
     """``ask --stream``: print the chat model's draft as it grows, then the checked answer and its sources."""
     from assistant.types import Draft
 
-    shown = ""
+    shown, attempt = "", 1
     for event in qa.stream(question):
         if isinstance(event, Draft):
-            if not event.text.startswith(shown):  # a retry starts over
+            if event.attempt != attempt:  # the retry starts over
                 print("\n(asked again: the reply was not in the question's language)", file=sys.stderr, flush=True)
-                shown = ""
-            print(event.text[len(shown) :], end="", flush=True)
-            shown = event.text
+                shown, attempt = "", event.attempt
+            if event.text.startswith(shown):  # else the end was held back: wait for more
+                print(event.text[len(shown) :], end="", flush=True)
+                shown = event.text
         else:
             _print_answer(event, streamed=shown if shown else None)
 
@@ -316,8 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
         if settings.llm == "none" and (settings.llm_model or settings.llm_base_url) and args.command in ("ask", "eval", "ui"):
-            print("article-qa: note: --llm-model and --llm-base-url are used only with --llm (answers stay extractive)",
-                  file=sys.stderr)  # fmt: skip
+            print("article-qa: note: a chat model's name or URL is set (--llm-model/--llm-base-url or ARTICLE_QA_LLM_MODEL/"
+                  "_BASE_URL) but no --llm (ARTICLE_QA_LLM): answers stay extractive", file=sys.stderr)  # fmt: skip
         if args.command == "eval":
             return _eval(args, settings)
         qa = Assistant.from_settings(settings)
@@ -328,13 +335,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{r.article_id}{title}: {r.status}, {_plural(r.passages, 'passage')}{removed}", flush=True)
 
             qa.ingest(args.paths, article_id=args.article_id, progress=sys.stderr.isatty(), on_stored=report)
-            print(f"store {settings.store} holds {_plural(len(qa.store.article_ids()), 'article')}")
+            print(f"store {qa.store_location} holds {_plural(len(qa.store.article_ids()), 'article')}")
         elif args.command == "list":
             articles = qa.list_articles()
             if args.json:
                 print(json.dumps(articles, ensure_ascii=False))
             elif not articles:
-                print(f"store {settings.store} holds no article")
+                print(f"store {qa.store_location} holds no article")
             else:
                 for a in articles:
                     passages = _plural(int(a.get("passages", 0)), "passage")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 NOT_IN_ARTICLE = "NOT_IN_ARTICLE"
 _NOT_IN_ARTICLE = re.compile(r"NOT[ _]IN[ _]ARTICLE", re.IGNORECASE)
 _MARKER_LIKE = re.compile(r"\[[^\]]*\d[^\]]*\]")
-_TAG = re.compile(r"</?\s*passages\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<\s*/?\s*passages\s*>", re.IGNORECASE)
 LANGUAGE_NAME: dict[Language, str] = {"ar": "Arabic (العربية)", "en": "English"}
 
 ANSWER_SYSTEM = """You answer questions about news articles using only the numbered passages the user gives you.
@@ -145,7 +145,13 @@ def without_sentinel(reply: str) -> str:
     return _NOT_IN_ARTICLE.sub("", reply).strip()
 
 
+_SENTINEL_START = re.compile(r"[`*_\s]*N(?:O(?:T(?:[ _](?:I(?:N(?:[ _](?:A(?:R(?:T(?:I(?:C(?:L(?:E)?)?)?)?)?)?)?)?)?)?)?)?)?[`*_]*$", re.IGNORECASE)
+
+
 def shown_draft(reply: str) -> str:
-    """The draft as shown while it streams: without :data:`NOT_IN_ARTICLE`, or the start of it."""
+    """The draft as shown while it streams: without :data:`NOT_IN_ARTICLE`, nor what may be its start at the end."""
     text = without_sentinel(reply)
-    return "" if text and NOT_IN_ARTICLE.startswith(text.upper().replace(" ", "_")) else text
+    end = _SENTINEL_START.search(text)
+    if end and len(text) - end.start() >= 3:  # "…. NOT_IN": held back until it proves to be something else
+        text = text[: end.start()]
+    return text.rstrip("`* ")

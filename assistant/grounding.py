@@ -35,7 +35,7 @@ The language check and the retry live in :mod:`assistant.generative`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,9 +46,11 @@ from ingest.normalize import for_embedding, lexical_tokens, normalize
 from ingest.splitting import split_sentences
 
 #: A citation marker: ``[3]``, ``[1, 2]``, ``[1،2]``, ``[١]`` (Arabic-Indic
-#: and Extended Arabic-Indic digits too), ``[^1]``, ``[Passage 1]``, ``[المقطع 1]``.
+#: and Extended Arabic-Indic digits too), ``[1-3]``, ``[^1]``, ``[Passage 1]``, ``[Source 1]``,
+#: ``[المقطع 1]``, ``【1】``.
 MARKER = re.compile(
-    r"\[\s*(?:\^|(?:passages?|source|المقطع|مقطع)\s*)?([0-9٠-٩۰-۹]+(?:\s*[,،;]\s*[0-9٠-٩۰-۹]+)*)\s*\]", re.IGNORECASE
+    r"[\[【]\s*(?:\^|(?:passages?|sources?|المقطع|مقطع)\s*)?([0-9٠-٩۰-۹]+(?:\s*[,،;\-–]\s*[0-9٠-٩۰-۹]+)*)\s*[\]】]",
+    re.IGNORECASE,
 )
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,!?؟،؛:…»”’)])")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -128,27 +130,54 @@ class _Claim:
 
 
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
-# Scale words after a number, as normalize() writes them, and what they mean.
-_SCALES = {
-    "%": "pct", "٪": "pct", "percent": "pct", "per cent": "pct", "بالمئه": "pct", "بالمائه": "pct",
-    "في المئه": "pct", "في المائه": "pct",
-    "thousand": "e3", "thousands": "e3", "الف": "e3", "الاف": "e3",
-    "million": "e6", "millions": "e6", "mn": "e6", "مليون": "e6", "ملايين": "e6",
-    "billion": "e9", "billions": "e9", "bn": "e9", "مليار": "e9", "مليارات": "e9", "بليون": "e9",
-    "trillion": "e12", "تريليون": "e12",
+# Scale words after a number, as normalize() writes them, and their factor ("%" for percentages).
+_SCALES: dict[str, float | str] = {
+    "%": "%", "٪": "%", "percent": "%", "per cent": "%", "بالمئه": "%", "بالمائه": "%", "في المئه": "%", "في المائه": "%",
+    "thousand": 1e3, "thousands": 1e3, "k": 1e3, "الف": 1e3, "الاف": 1e3,
+    "million": 1e6, "millions": 1e6, "mn": 1e6, "مليون": 1e6, "ملايين": 1e6,
+    "billion": 1e9, "billions": 1e9, "bn": 1e9, "مليار": 1e9, "مليارات": 1e9, "بليون": 1e9,
+    "trillion": 1e12, "تريليون": 1e12,
 }  # fmt: skip
 _NUMBER_WITH_SCALE = re.compile(
     r"(\d+(?:[.,]\d+)*)(?:\s*(" + "|".join(sorted(map(re.escape, _SCALES), key=len, reverse=True)) + r")(?!\w))?"
 )
-# Month names in English, Egyptian/Gulf Arabic and Levantine Arabic, normalised, and their numbers.
-_MONTHS = {
-    **{m: i for i, m in enumerate("january february march april may june july august september october "
-                                  "november december".split(), start=1)},
-    **{m: i for i, m in enumerate("يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر".split(), start=1)},
-    "كانون الثاني": 1, "شباط": 2, "اذار": 3, "نيسان": 4, "ايار": 5, "حزيران": 6, "تموز": 7, "اب": 8, "ايلول": 9,
-    "تشرين الاول": 10, "تشرين الثاني": 11, "كانون الاول": 12,
+# Month names, normalised, and their numbers. Those that are also common words
+# (English "may", "march"; Arabic مارس "exerted", اب "father", نيسان "Nissan",
+# تموز, ايار) and the English abbreviations count only next to a number ("May
+# 2019", "3 مارس", "Nov. 2019").
+_MONTHS_ALONE = {
+    **{m: i for i, m in enumerate("january february _ april _ june july august september october november december".split(), start=1)},
+    **{m: i for i, m in enumerate("يناير فبراير _ ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر".split(), start=1)},
+    "كانون الثاني": 1, "شباط": 2, "اذار": 3, "حزيران": 6, "ايلول": 9, "تشرين الاول": 10, "تشرين الثاني": 11,
+    "كانون الاول": 12,
 }  # fmt: skip
-_MONTH = re.compile(r"(?<!\w)[وبل]?(" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + r")(?!\w)")
+_MONTHS_BY_A_NUMBER = {
+    "march": 3, "may": 5, "مارس": 3, "نيسان": 4, "ايار": 5, "تموز": 7, "اب": 8,
+    **{m: i for i, m in enumerate("jan feb mar apr _ jun jul aug sep oct nov dec".split(), start=1)}, "sept": 9,
+}  # fmt: skip
+_MONTHS_ALONE.pop("_", None)
+
+
+def _month_pattern(names: Mapping[str, int]) -> str:
+    return "|".join(sorted(map(re.escape, (n for n in names if n != "_")), key=len, reverse=True))
+
+
+_MONTH_ALONE = re.compile(r"(?<!\w)[وبل]?(" + _month_pattern(_MONTHS_ALONE) + r")(?!\w)")
+_MONTH_BY_A_NUMBER = re.compile(
+    r"(?:(?<=\d)\s+|(?<!\w))[وبل]?(" + _month_pattern(_MONTHS_BY_A_NUMBER) + r")\.?(?=\s+\d)"
+    r"|(?<=\d\s)[وبل]?(" + _month_pattern(_MONTHS_BY_A_NUMBER) + r")(?!\w)"
+)
+
+
+def _value(number: str) -> float:
+    """``20,000`` → 20000; ``29,8`` and ``29.8`` → 29.8 (a comma before exactly three digits groups thousands)."""
+    if _THOUSANDS.fullmatch(number):
+        return float(number.replace(",", ""))
+    return float(number.replace(",", ".", 1).replace(",", "")) if number.count(".") == 0 else float(number.replace(",", ""))
+
+
+def _canonical(value: float) -> str:
+    return f"{value:.6g}"
 
 
 _CLAUSE_BREAK = re.compile(r"\s*[،,;؛:]\s+|\s+(?:لكن|ولكن|في حين|بينما|but|while|whereas)\s+")
@@ -168,33 +197,51 @@ def clauses(sentence: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def anchors(text: str) -> set[str]:
-    """The facts of ``text`` that must match its source exactly: numbers, their scale, months.
+def anchors(text: str, *, source: bool = False) -> set[str]:
+    """The facts of ``text`` that must match its source exactly: numbers (as values, with their scale) and months.
 
-    A number gives its digits (Arabic-Indic folded, thousands separators
-    dropped: ``١٬٠٠٠`` and ``1,000`` → ``1000``) and, when a scale word follows,
-    the pair (``102.5 مليار`` and ``102.5 billion`` → ``102.5e9``; ``29.8%``
-    and ``29.8 في المئة`` → ``29.8pct``); a month name in English or Arabic
-    (both naming systems) gives its number (``نوفمبر``, ``تشرين الثاني``,
-    ``November`` → ``month11``). English "may" is not taken for a month.
+    A number counts as its value times its scale word (``102.5 مليار`` and
+    ``$102.5bn`` → ``1.025e+11``; ``20,000``, ``20 ألف`` and ``20 thousand`` →
+    ``20000``; ``29,8`` is 29.8), a percentage as ``29.8%`` (``29.8 في المئة``);
+    Arabic-Indic digits are folded. A month name in English or Arabic (both
+    naming systems) gives ``month11``; names that are also common words, and
+    abbreviations, only next to a number (module constants).
+
+    Args:
+        source: ``text`` is a passage: a scaled number also gives its bare
+            value, so that a claim may leave the scale out (``102.5``).
 
     Example:
         >>> sorted(anchors("نما بنسبة 29.8% إلى 102.5 مليار دولار في نوفمبر"))
-        ['102.5', '102.5e9', '29.8', '29.8pct', 'month11']
+        ['1.025e+11', '29.8%', 'month11']
     """
     t = normalize(text)
     found = set()
     for number, scale in _NUMBER_WITH_SCALE.findall(t):
-        digits = number.replace(",", "") if _THOUSANDS.fullmatch(number) else number.rstrip(".,")
-        found.add(digits)
-        if scale:
-            found.add(digits + _SCALES[scale])
-    found.update(f"month{_MONTHS[m]}" for m in _MONTH.findall(t) if m != "may")
+        try:
+            value = _value(number.rstrip(".,"))
+        except ValueError:  # pragma: no cover - the pattern only lets numbers through
+            continue
+        factor = _SCALES.get(scale) if scale else None
+        if factor == "%":
+            found.add(_canonical(value) + "%")
+        elif factor is not None:
+            found.add(_canonical(value * float(factor)))
+        if factor is None or source:
+            found.add(_canonical(value))
+    found.update(f"month{_MONTHS_ALONE[m]}" for m in _MONTH_ALONE.findall(t))
+    for before, after in _MONTH_BY_A_NUMBER.findall(t):
+        found.add(f"month{_MONTHS_BY_A_NUMBER[(before or after).rstrip('.')]}")
     return found
 
 
 def _marker_numbers(match: re.Match[str]) -> list[int]:
-    return [int(x) for x in re.split(r"\s*[,،;]\s*", match.group(1).translate(_DIGITS))]
+    """The passage numbers of a marker; a range ``[1-3]`` (at most 20 long) is 1, 2, 3."""
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,،;]\s*", match.group(1).translate(_DIGITS)):
+        ends = [int(x) for x in re.split(r"\s*[-–]\s*", part) if x]
+        numbers += list(range(ends[0], ends[-1] + 1)) if len(ends) == 2 and 0 <= ends[1] - ends[0] < 20 else ends
+    return numbers
 
 
 def claims_of(reply: str) -> list[_Claim]:
@@ -256,7 +303,7 @@ def ground_reply(
         notes.append(f"removed marker {listed}: only {len(passages)} passages were given")
     passage_langs = [detect_language(p.passage.text) for p in passages]
     passage_tokens = [set(lexical_tokens(p.passage.text)) for p in passages]
-    passage_anchors = [anchors(p.passage.text) for p in passages]
+    passage_anchors = [anchors(p.passage.text, source=True) for p in passages]
 
     def supports(claim: _Claim, claim_anchors: set[str], vector: np.ndarray, i: int) -> bool:
         """Whether passage ``i`` on its own states (part of) ``claim``: shares its anchors, and is close or shares its words."""
@@ -320,7 +367,8 @@ def ground_reply(
         markers = "".join(f"[{number_of[i]}]" for i in sorted(by, key=number_of.__getitem__))
         sentence = _insert_markers(claim.text, markers)
         if previous_end is not None:
-            pieces.append("\n\n" if "\n\n" in reply[previous_end : claim.start] else " ")
+            gap = reply[previous_end : claim.start]
+            pieces.append("\n\n" if "\n\n" in gap else "\n" if "\n" in gap else " ")
         pieces.append(sentence)
         previous_end = claim.end
     citations = []

@@ -55,7 +55,9 @@ class LexicalIndex:
     """A BM25 index over the passages of some article versions, kept in memory.
 
     Built from the store on first use and rebuilt when the set of article
-    versions changes; a few thousand passages index in well under a second.
+    versions changes (an article added, replaced or removed, by any
+    process); a rebuild tokenises only the passages it has not seen. Cost
+    (benchmarks/scale.py, 2 cores): the README's *Measured* table.
 
     Attributes:
         versions: The article versions (``{article_id}@{version}``) indexed.
@@ -69,10 +71,16 @@ class LexicalIndex:
     _tokens: list[list[str]] = field(default_factory=list, repr=False)
     by_id: dict[str, Hit] = field(init=False, repr=False)
     _position: dict[str, int] = field(init=False, repr=False)
+    _version_codes: dict[str, int] = field(init=False, repr=False)
+    _version_of: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_id = {h.id: h for h in self.passages}
         self._position = {h.id: i for i, h in enumerate(self.passages)}
+        self._version_codes = {v: i for i, v in enumerate(self.versions)}
+        self._version_of = np.array(
+            [self._version_codes.get(str(h.metadata.get("article_version")), -1) for h in self.passages], dtype=np.int64
+        )
 
     def tokens_of(self, passage_id: str) -> list[str]:
         """The lexical tokens of an indexed passage (computed once, at build); ``[]`` if it is not indexed."""
@@ -80,11 +88,17 @@ class LexicalIndex:
         return self._tokens[i] if i is not None and i < len(self._tokens) else []
 
     @classmethod
-    def build(cls, versions: Sequence[str], passages: list[Hit]) -> LexicalIndex:
-        """Tokenise and index ``passages``; a passage with no token is logged (it can only be found densely)."""
+    def build(cls, versions: Sequence[str], passages: list[Hit], previous: LexicalIndex | None = None) -> LexicalIndex:
+        """Tokenise and index ``passages``; a passage with no token is logged (it can only be found densely).
+
+        Args:
+            previous: An earlier index whose passages' tokens are reused (passage
+                ids name one version of one text, so equal ids mean equal tokens).
+        """
         import bm25s
 
-        tokens = [lexical_tokens(p.text) for p in passages]
+        known = previous.tokens_of if previous is not None else (lambda _: [])
+        tokens = [known(p.id) or lexical_tokens(p.text) for p in passages]
         for p, t in zip(passages, tokens):
             if not t:
                 log.warning("passage %s has no lexical token: only dense retrieval can find it", p.id)
@@ -100,10 +114,19 @@ class LexicalIndex:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(list(query_tokens)), dtype=np.float32)  # type: ignore[attr-defined]
 
-    def rank(self, query_tokens: Sequence[str], k: int) -> list[tuple[Hit, float]]:
-        """The ``k`` best passages with a positive BM25 score, best first."""
+    def rank(self, query_tokens: Sequence[str], k: int, versions: Sequence[str] | None = None) -> list[tuple[Hit, float]]:
+        """The ``k`` best passages with a positive BM25 score, best first.
+
+        Args:
+            versions: Rank only passages of these article versions (BM25
+                statistics stay those of the whole index); ``None`` for all.
+        """
         scores = self.scores(query_tokens)
-        order = np.argsort(-scores, kind="stable")[:k]
+        if versions is not None:
+            codes = [self._version_codes[v] for v in versions if v in self._version_codes]
+            scores = np.where(np.isin(self._version_of, codes), scores, 0.0)
+        top = np.argpartition(-scores, k - 1)[:k] if 0 < k < len(scores) else np.arange(len(scores))
+        order = top[np.argsort(-scores[top], kind="stable")]
         return [(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
 
 

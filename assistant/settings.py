@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         None, pattern=r"^[^:]+:.+$", description="'user:password' the UI asks for; none by default."
     )
 
+    chroma_host: str | None = Field(
+        None, description="Address of a Chroma server (`chroma run`) to use instead of the embedded store."
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Port of that Chroma server.")
     llm: Literal["none", "openai-compatible", "ollama"] = Field(
         "none", description="Chat model endpoint for generative answers; 'none': extractive answers only."
     )

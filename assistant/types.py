@@ -82,11 +82,14 @@ class Draft:
     """A generated answer as it streams in, before the checks: the whole text so far.
 
     :meth:`assistant.Assistant.stream` yields these, then the checked
-    :class:`Answer`. A draft shorter than the one before (``""``) starts a
-    new attempt (the retry after a reply in the wrong language).
+    :class:`Answer`. ``attempt`` counts the chat model's replies: 2 is the
+    retry after a reply in the wrong language (it starts from ``""``). The
+    end of a draft that may be the start of ``NOT_IN_ARTICLE`` is held back
+    until it proves to be something else, so a draft can be shorter than the one before.
     """
 
     text: str
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

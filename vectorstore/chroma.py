@@ -16,10 +16,13 @@ which makes replacing an article atomic from a reader's point of view (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -38,6 +41,22 @@ SENTENCES_SUFFIX = "-sentences"
 _RESERVED = (ARTICLES_SUFFIX, SENTENCES_SUFFIX)
 
 Metadata = Mapping[str, str | int | float | bool]
+_T = TypeVar("_T")
+log = logging.getLogger(__name__)
+
+#: A version list longer than this is not sent to Chroma as a ``$in`` filter
+#: (its cost grows with the list): the query fetches more neighbours
+#: unfiltered and keeps the current ones (see :meth:`PassageStore.query`).
+IN_FILTER_MAX = 64
+#: Attempts of one write (a batch of records) before it fails, and the first
+#: pause between them in seconds (doubling): a Chroma server may refuse a
+#: request for a moment (busy, restarting). The records are already
+#: embedded, so a retry costs no embedding.
+WRITE_ATTEMPTS, WRITE_BACKOFF_S = 3, 0.5
+#: Records read per request when reading every passage (the lexical index).
+READ_PAGE = 5000
+#: Key of the article collection's metadata that changes with every write.
+_GENERATION = "generation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +100,44 @@ def open_client(path: str | Path) -> Any:
         ) from exc
 
 
+def _retrying(write: Callable[[], _T]) -> _T:
+    """Run a write, retrying it up to :data:`WRITE_ATTEMPTS` times with exponential backoff."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return write()
+        except Exception as exc:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            pause = WRITE_BACKOFF_S * 2**attempt
+            log.warning("a write to the store failed (%s); trying again in %.1f s", exc, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def open_http_client(host: str, port: int = 8000) -> Any:
+    """Connect to a Chroma server (``chroma run``) as ``chromadb.HttpClient``, telemetry off.
+
+    Args:
+        host: The server's address, e.g. ``127.0.0.1``.
+        port: Its port (``chroma run`` listens on 8000 by default).
+
+    Raises:
+        StoreError: If no Chroma server answers there (the message says how to start one).
+    """
+    import chromadb
+    from chromadb.config import Settings
+
+    try:
+        client = chromadb.HttpClient(host=host, port=port, settings=Settings(anonymized_telemetry=False))
+        client.heartbeat()
+    except Exception as exc:
+        raise StoreError(
+            f"no Chroma server answers at {host}:{port} ({type(exc).__name__}): start one with "
+            f"`chroma run --path DIR --host {host} --port {port}`, or drop --chroma-host to use the embedded store"
+        ) from exc
+    return client
+
+
 #: The database file Chroma keeps in a store directory.
 CHROMA_DATABASE = "chroma.sqlite3"
 
@@ -99,6 +156,25 @@ def has_collection(path: str | Path, collection: str) -> bool:
         raise
     except Exception as exc:
         raise StoreError(f"cannot read the store at {path} ({exc})") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRecords:
+    """One version of an article as :meth:`PassageStore.put_articles` stores it (fields as in :meth:`PassageStore.put_article`)."""
+
+    article_id: str
+    version: str
+    text: str
+    metadata: Metadata
+    embedding: np.ndarray
+    passage_ids: Sequence[str]
+    passage_texts: Sequence[str]
+    passage_metadatas: Sequence[Metadata]
+    passage_embeddings: np.ndarray
+    sentence_ids: Sequence[str] = ()
+    sentence_texts: Sequence[str] = ()
+    sentence_metadatas: Sequence[Metadata] = ()
+    sentence_embeddings: np.ndarray | None = None
 
 
 class PassageStore:
@@ -128,6 +204,7 @@ class PassageStore:
                 f"sentence records: choose another name than {collection!r}"
             )
         self._client = client
+        self._versions: tuple[str | None, dict[str, str]] | None = None  # (generation, article id -> version)
         self.embedding_model = embedding_model
         self.dimension = dimension
         self.collection_name = collection
@@ -249,53 +326,88 @@ class PassageStore:
         Raises:
             StoreError: On shapes that do not match or a write Chroma refuses.
         """
-        n = len(passage_ids)
-        if not (len(passage_texts) == len(passage_metadatas) == n):
-            raise StoreError("passage ids, texts and metadatas differ in length")
-        vectors = self._check(passage_embeddings, n)
-        article_vector = self._check(np.asarray(embedding)[None, :], 1)
-        previous = self.stored_version(article_id)
-        if previous == version:
-            return "unchanged", 0
-        m = len(sentence_ids)
-        if not (len(sentence_texts) == len(sentence_metadatas) == m):
-            raise StoreError("sentence ids, texts and metadatas differ in length")
-        sentence_vectors = self._check(
-            np.zeros((0, self.dimension)) if sentence_embeddings is None else sentence_embeddings, m
-        )
-        key = f"{article_id}@{version}"
-        tag = {"article_id": article_id, "article_version": key}
-        try:
-            self._upsert(self._passages, passage_ids, passage_texts, [{**x, **tag} for x in passage_metadatas], vectors)
-            self._upsert(
-                self._sentences, sentence_ids, sentence_texts, [{**x, **tag} for x in sentence_metadatas], sentence_vectors
-            )
-            self._articles.upsert(
-                ids=[article_id],
-                documents=[text],
-                metadatas=[{**metadata, "version": version}],
-                embeddings=article_vector,
-            )
-            old = {"$and": [{"article_id": article_id}, {"article_version": {"$ne": key}}]}
-            removed = self._delete_passages(old)
-            self._delete(self._sentences, old)
-        except StoreError:
-            raise
-        except Exception as exc:
-            raise StoreError(f"could not write article {article_id!r} to the store: {exc}") from exc
-        return ("added" if previous is None else "replaced"), removed
+        record = ArticleRecords(
+            article_id, version, text, metadata, embedding, passage_ids, passage_texts, passage_metadatas,
+            passage_embeddings, sentence_ids, sentence_texts, sentence_metadatas, sentence_embeddings,
+        )  # fmt: skip
+        return self.put_articles([record])[0]
+
+    def put_articles(self, records: Sequence[ArticleRecords]) -> list[tuple[str, int]]:
+        """Store several articles as :meth:`put_article` does one, in few large writes.
+
+        All new passages and sentences are written first (in batches of the
+        client's ``get_max_batch_size()``), then all article records (the
+        switch), then the old versions are deleted. Each article still
+        switches whole: a failure before its record is written leaves its old
+        version; each batch is retried (:data:`WRITE_ATTEMPTS`) with the
+        embeddings already computed.
+
+        Returns:
+            ``(status, old passages deleted)`` per record, in order.
+
+        Raises:
+            StoreError: On shapes that do not match or a write Chroma refuses.
+        """
+        for r in records:
+            if not (len(r.passage_texts) == len(r.passage_metadatas) == len(r.passage_ids)):
+                raise StoreError("passage ids, texts and metadatas differ in length")
+            if not (len(r.sentence_texts) == len(r.sentence_metadatas) == len(r.sentence_ids)):
+                raise StoreError("sentence ids, texts and metadatas differ in length")
+        ids = [r.article_id for r in records]
+        got = self._articles.get(ids=ids, include=["metadatas"]) if ids else {"ids": [], "metadatas": []}
+        previous = {i: (m or {}).get("version") for i, m in zip(got["ids"], got["metadatas"])}
+        todo = [r for r in records if previous.get(r.article_id) != r.version]
+        p_ids, p_texts, p_meta, p_vecs = [], [], [], []
+        s_ids, s_texts, s_meta, s_vecs = [], [], [], []
+        for r in todo:
+            tag = {"article_id": r.article_id, "article_version": f"{r.article_id}@{r.version}"}
+            p_ids += r.passage_ids
+            p_texts += r.passage_texts
+            p_meta += [{**x, **tag} for x in r.passage_metadatas]
+            p_vecs.append(self._check(r.passage_embeddings, len(r.passage_ids)))
+            s_ids += r.sentence_ids
+            s_texts += r.sentence_texts
+            s_meta += [{**x, **tag} for x in r.sentence_metadatas]
+            s_vecs.append(self._check(
+                np.zeros((0, self.dimension)) if r.sentence_embeddings is None else r.sentence_embeddings, len(r.sentence_ids)
+            ))  # fmt: skip
+        removed: dict[str, int] = {}
+        if todo:
+            article_vectors = np.concatenate([self._check(np.asarray(r.embedding)[None, :], 1) for r in todo])
+            try:
+                self._upsert(self._passages, p_ids, p_texts, p_meta, np.concatenate(p_vecs))
+                self._upsert(self._sentences, s_ids, s_texts, s_meta, np.concatenate(s_vecs))
+                self._upsert(
+                    self._articles, [r.article_id for r in todo], [r.text for r in todo],
+                    [{**r.metadata, "version": r.version} for r in todo], article_vectors,
+                )  # fmt: skip
+                self._touch()
+                for r in todo:
+                    if r.article_id in previous:
+                        old = {"$and": [{"article_id": r.article_id}, {"article_version": {"$ne": f"{r.article_id}@{r.version}"}}]}
+                        removed[r.article_id] = self._delete_passages(old)
+                        self._delete(self._sentences, old)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"could not write {', '.join(map(repr, ids[:3]))} to the store: {exc}") from exc
+        return [
+            ("unchanged", 0) if previous.get(r.article_id) == r.version
+            else ("added" if r.article_id not in previous else "replaced", removed.get(r.article_id, 0))
+            for r in records
+        ]  # fmt: skip
 
     def _upsert(
         self, collection: Any, ids: Sequence[str], texts: Sequence[str], metadatas: list[Any], vectors: np.ndarray
     ) -> None:
         batch = self._client.get_max_batch_size()
         for i in range(0, len(ids), batch):
-            collection.upsert(
+            _retrying(lambda: collection.upsert(
                 ids=list(ids[i : i + batch]),
                 documents=list(texts[i : i + batch]),
                 metadatas=metadatas[i : i + batch],
                 embeddings=vectors[i : i + batch],
-            )
+            ))  # fmt: skip
 
     @staticmethod
     def _delete(collection: Any, where: dict[str, Any]) -> int:
@@ -317,6 +429,7 @@ class PassageStore:
         """
         try:
             self._articles.delete(ids=[article_id])
+            self._touch()
             self._delete(self._sentences, {"article_id": article_id})
             return self._delete_passages({"article_id": article_id})
         except Exception as exc:
@@ -362,25 +475,65 @@ class PassageStore:
             return []
         return self._query(self._passages, vector, k, current)
 
+    def generation(self) -> str | None:
+        """A token that changes with every write of the article records (any process); ``None`` before the first.
+
+        Cost: one small read (the article collection's metadata).
+        """
+        try:
+            return (self._client.get_collection(self._articles.name).metadata or {}).get(_GENERATION)
+        except Exception as exc:
+            raise StoreError(f"cannot read the store: {exc}") from exc
+
+    def _touch(self) -> None:
+        """Give the store a new generation (a random token: writers never need to agree on a count)."""
+        metadata = dict(self._client.get_collection(self._articles.name).metadata or {})
+        self._articles.modify(metadata={**metadata, _GENERATION: uuid.uuid4().hex})
+
     def current_versions(self, article_ids: Sequence[str] | None = None) -> list[str]:
         """``{article_id}@{version}`` of each stored article (of ``article_ids`` only, if given): what queries see.
 
-        Cost: one read of the article records.
+        Cost: one small read (:meth:`generation`); the article records are read
+        again only after a write (by any process or client) changed it.
         """
         if article_ids is not None and not article_ids:  # an empty selection selects nothing
             return []
-        articles = self._articles.get(ids=list(article_ids) if article_ids else None, include=["metadatas"])
-        return sorted(f"{i}@{(m or {}).get('version')}" for i, m in zip(articles["ids"], articles["metadatas"]))
+        generation = self.generation()
+        if self._versions is None or generation is None or self._versions[0] != generation:
+            articles = self._articles.get(include=["metadatas"])
+            self._versions = (
+                generation,
+                {i: str((m or {}).get("version")) for i, m in zip(articles["ids"], articles["metadatas"])},
+            )
+        current = self._versions[1]
+        chosen = current if article_ids is None else {a: current[a] for a in article_ids if a in current}
+        return sorted(f"{a}@{v}" for a, v in chosen.items())
 
     def passages(self, versions: Sequence[str]) -> list[Hit]:
-        """Every passage of the given article versions (:meth:`current_versions`), score 0; for lexical indexes."""
+        """Every passage of the given article versions (:meth:`current_versions`), score 0; for lexical indexes.
+
+        Cost: the whole passage collection is read in pages of :data:`READ_PAGE`
+        when more than :data:`IN_FILTER_MAX` versions are asked for.
+        """
         if not versions:
             return []
-        got = self._passages.get(where={"article_version": {"$in": list(versions)}}, include=["documents", "metadatas"])
+        wanted = set(versions)
+        pages = []
+        if len(wanted) <= IN_FILTER_MAX:
+            pages.append(self._passages.get(where={"article_version": {"$in": sorted(wanted)}}, include=["documents", "metadatas"]))
+        else:
+            offset = 0
+            while True:
+                page = self._passages.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset)
+                pages.append(page)
+                if len(page["ids"]) < READ_PAGE:
+                    break
+                offset += READ_PAGE
         return [
             Hit(id=i, text=d, metadata=dict(m), score=0.0)
+            for got in pages
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-            if d is not None and m
+            if d is not None and m and m.get("article_version") in wanted
         ]
 
     def sentences_of(self, passage_ids: Sequence[str]) -> tuple[list[Hit], np.ndarray]:
@@ -408,7 +561,19 @@ class PassageStore:
         return self._query(self._sentences, vector, k, list(versions))
 
     def _query(self, collection: Any, vector: np.ndarray, k: int, versions: list[str]) -> list[Hit]:
-        where = {"article_version": {"$in": versions}}
+        """The ``k`` nearest records of the given versions: a ``$in`` filter for a few versions; for many,
+        ``2k + 16`` neighbours unfiltered with the current ones kept (old versions are deleted right after a
+        switch, so few are ever in the way), and the filter only if that leaves fewer than ``k``."""
+        wanted = set(versions)
+        if len(wanted) > IN_FILTER_MAX:
+            n = 2 * k + 16
+            hits = self._raw_query(collection, vector, n, None)
+            kept = [h for h in hits if h.metadata.get("article_version") in wanted]
+            if len(kept) >= k or len(hits) < n:
+                return kept[:k]
+        return self._raw_query(collection, vector, k, {"article_version": {"$in": sorted(wanted)}})
+
+    def _raw_query(self, collection: Any, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[Hit]:
         try:
             result = collection.query(
                 query_embeddings=vector, n_results=k, where=where, include=["documents", "metadatas", "distances"]

@@ -24,7 +24,7 @@ from assistant.api import Assistant
 from assistant.errors import EvalDataError
 from assistant.evaluation.datasets import EvalQuestion, EvalSet
 from assistant.evaluation.metrics import QuestionResult, contains_answer, score_question, summarize
-from vectorstore.chroma import has_collection
+from vectorstore.chroma import has_collection, open_http_client
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -146,7 +146,8 @@ def run_evaluation(
     if not eval_set.articles and not corpus:
         return _run_on_user_store(eval_set, settings, info, progress)
     with tempfile.TemporaryDirectory(prefix="article-qa-eval-") as tmp:
-        qa = Assistant.from_settings(settings, store=Path(tmp) / "store", collection=EVAL_COLLECTION)
+        # Always an embedded store of its own, even when the user's store is a Chroma server.
+        qa = Assistant.from_settings(settings, store=Path(tmp) / "store", collection=EVAL_COLLECTION, chroma_host=None)
         start = time.perf_counter()
         if corpus:
             qa.ingest(corpus, progress=progress)
@@ -159,10 +160,20 @@ def run_evaluation(
 
 
 def _run_on_user_store(eval_set: EvalSet, settings: Settings, info: dict[str, Any], progress: bool) -> EvalRun:
-    store = Path(settings.store)
-    # Checked without opening it for writing: eval never creates a store or a collection.
-    if not has_collection(store, settings.collection):
-        where = f"there is no store at {store}" if not store.is_dir() else f"the store {store} has no collection {settings.collection!r}"
+    if settings.chroma_host:
+        store: Any = f"chroma://{settings.chroma_host}:{settings.chroma_port}"
+        client = open_http_client(settings.chroma_host, settings.chroma_port)
+        found = settings.collection in {c.name for c in client.list_collections()}
+    else:
+        store = Path(settings.store)
+        # Checked without opening it for writing: eval never creates a store or a collection.
+        found = has_collection(store, settings.collection)
+    if not found:
+        where = (
+            f"there is no store at {store}"
+            if isinstance(store, Path) and not store.is_dir()
+            else f"the store {store} has no collection {settings.collection!r}"
+        )
         raise EvalDataError(f"{where} to evaluate against: give the articles with --corpus PATH, or ingest them first")
     qa = Assistant.from_settings(settings)
     if not qa.store.article_ids():

@@ -10,6 +10,7 @@ what the assistant makes of the reply.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -218,3 +219,14 @@ def test_eval_with_a_chat_model_records_it_and_counts_fallbacks(server, tmp_path
     assert run["generated_answers"] + run["fell_back_to_quoting"] <= 3
     assert "answers written by openai-compatible test-model" in capsys.readouterr().err
     assert "- Answers: written by openai-compatible test-model" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_ask_stream_never_prints_the_decline_word_nor_a_false_retry(server, sample_assistant, capsys, monkeypatch):
+    from assistant.cli import main
+
+    monkeypatch.setattr(sys.modules[__name__], "REPLY", "The passages do not say when they last met. NOT_IN_ARTICLE")
+    code = main(["ask", "When did Putin and Xi last meet?", "--stream", "--store", str(sample_assistant.store_path),
+                 "--llm", "openai-compatible", "--llm-model", KNOWN_MODEL, "--llm-base-url", f"{server.url}/v1"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0 and "NOT_IN" not in captured.out and "asked again" not in captured.err
+    assert "The article does not say." in captured.out

@@ -1,6 +1,7 @@
 """The pure parts of the grounding checks: markers, claims, where markers go."""
 
 import numpy as np
+import pytest
 
 from assistant.grounding import PassageSentences, claims_of, ground_reply, reply_language
 from assistant.types import RetrievedPassage
@@ -50,8 +51,28 @@ def test_anchors_match_across_digit_forms_scripts_and_separators():
     from assistant.grounding import anchors
 
     assert anchors("بلغ ١٬٠٠٠ جندي بنسبة ٢٩٫٨٪ في تشرين الثاني") == anchors("1,000 soldiers, 29.8 per cent, in November")
-    assert anchors("102.5 مليار دولار") == {"102.5", "102.5e9"} != anchors("102.5 million dollars")
+    assert anchors("102.5 مليار دولار") == anchors("$102.5bn") == {"1.025e+11"} != anchors("102.5 million dollars")
+    assert anchors("20,000 troops") == anchors("20 ألف جندي") == anchors("20 thousand troops") == {"20000"}
+    assert anchors("1.5 million") == anchors("1,500,000") and anchors("29,8%") == {"29.8%"}
+    assert "102.5" in anchors("102.5 مليار", source=True), "a claim may leave the scale out"
     assert anchors("It may rise in 2019م") == {"2019"}
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("They last met in May 2019", {"month5"}),
+        ("since Sept 2019, or Nov. 3", {"month9", "month11"}),
+        ("في 3 مارس وفي آب 2019", {"month3", "month8"}),
+        ("protesters march to parliament; may I ask", set()),
+        ("مارس رئيس الوزراء ضغطاً، وهو أب لثلاثة أطفال", set()),
+        ("في نوفمبر وتشرين الثاني وNovember", {"month11"}),
+    ],
+)
+def test_months_count_where_they_are_months(text, months):
+    from assistant.grounding import anchors
+
+    assert {a for a in anchors(text) if a.startswith("month")} == months
 
 
 def test_marker_forms_models_write_are_understood():
@@ -68,3 +89,15 @@ def test_article_text_cannot_close_the_passage_block():
 
 def test_leading_markers_all_go_to_the_sentence_before():
     assert [c.cited for c in claims_of("First claim. [1][2] Second claim [3].")] == [[1, 2], [3]]
+
+
+def test_marker_ranges_and_fullwidth_brackets():
+    assert [c.cited for c in claims_of("One claim [1-3]. Another 【2】.")] == [[1, 2, 3], [2]]
+
+
+def test_line_breaks_between_kept_sentences_survive():
+    passages = [_passage(0, "Prices rose 5% in May 2020.")]
+    e = np.eye(2, dtype=np.float32)
+    sentences = [PassageSentences([(0, 27)], [passages[0].passage.text], e[:1], e[:1])]
+    out = ground_reply("- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]", passages, sentences, np.stack([e[0], e[0]]))
+    assert out.text == "- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]"
