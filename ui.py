@@ -27,6 +27,7 @@ from assistant import Answer, Assistant, Draft
 from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN
+from ingest.loaders import MAX_FILE_BYTES
 from ingest.normalize import remove_invisible
 
 EXAMPLES = [
@@ -415,6 +416,7 @@ def launch(
         css=CSS,
         js=JS,
         footer_links=["api"],
+        max_file_size=MAX_FILE_BYTES,  # refused by the server, before the upload is stored
         **launch_kwargs,
     )
     return app

@@ -512,12 +512,22 @@ class Assistant:
     def lexical_index(self, versions: Sequence[str] | None = None) -> LexicalIndex:
         """The BM25 index of these article versions (default: all current ones), rebuilt only when they change.
 
-        One build at a time: concurrent questions wait for it rather than each building their own.
+        The first build reads and tokenises every passage (about 24 s for
+        100,000 passages on 2 cores, benchmarks/scale.py); a rebuild after a
+        change reads and tokenises only the new articles' passages and re-indexes
+        (about 6 s at 100,000). One build at a time: concurrent questions wait
+        for it rather than each building their own.
         """
         versions = tuple(self.store.current_versions() if versions is None else versions)
         with self._lexical_lock:
-            if self._lexical is None or self._lexical.versions != versions:
-                self._lexical = LexicalIndex.build(versions, self.store.passages(versions), previous=self._lexical)
+            old = self._lexical
+            if old is None or old.versions != versions:
+                # Passages of versions already indexed are reused (a version is immutable): only
+                # new versions are read from the store, and only their passages tokenised.
+                kept = set(versions) & set(old.versions) if old else set()
+                passages = [h for h in old.passages if h.metadata.get("article_version") in kept] if old else []
+                passages += self.store.passages([v for v in versions if v not in kept])
+                self._lexical = LexicalIndex.build(versions, passages, previous=old)
             return self._lexical
 
     def hybrid_retrieve(self, question: str, article_ids: Sequence[str] | None = None) -> Retrieval:

@@ -28,6 +28,11 @@ HTML_SUFFIXES = (".html", ".htm")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 #: Largest article file accepted, in bytes (a long news page with its markup is ~1 MB).
 MAX_FILE_BYTES = 10_000_000
+#: Longest article text accepted after cleaning, in characters: about 2,000
+#: passages, which embed in 3-8 minutes on 2 CPU cores (passages, then their
+#: sentences; the README's *Measured* table). Longer texts are refused before
+#: any embedding: split them into several articles.
+MAX_ARTICLE_CHARS = 1_000_000
 #: Seconds to wait for a URL.
 FETCH_TIMEOUT_S = 20
 
@@ -78,7 +83,8 @@ def article_from_text(
     first paragraph becomes the title when it reads as a heading.
 
     Raises:
-        IngestError: If the text is empty, binary (NUL bytes) or empty after cleaning.
+        IngestError: If the text is empty, binary (NUL bytes), empty after
+            cleaning, or over :data:`MAX_ARTICLE_CHARS` characters.
     """
     where = f" ({source})" if source else ""
     if "\x00" in text:
@@ -90,6 +96,11 @@ def article_from_text(
     if not cleaned.text.strip():
         raise IngestError(f"the article{where} has no text left after cleaning (only boilerplate?)")
     text = cleaned.text
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise IngestError(
+            f"the article{where} has {len(text):,} characters of text, over the {MAX_ARTICLE_CHARS:,} one article may "
+            f"have (about 2,000 passages, minutes to embed): split it into several files"
+        )
     if title is None:
         paragraphs = split_paragraphs(text)
         first = text[paragraphs[0][0] : paragraphs[0][1]]

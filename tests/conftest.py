@@ -40,3 +40,49 @@ def sample_assistant(tmp_path_factory, e5) -> Assistant:
     qa = Assistant(e5, tmp_path_factory.mktemp("sample") / "store")
     qa.ingest_sample_if_empty()
     return qa
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server (``chroma run``, the binary chromadb installs) on 127.0.0.1 and a free port.
+
+    Yields ``(host, port)``; the server is stopped at the end of the session.
+    """
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import chromadb
+
+    binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if binary is None:  # pragma: no cover - chromadb installs it
+        pytest.fail("the `chroma` command is missing: reinstall chromadb")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path.parent / f"chroma-server-{port}.log").open("w")
+    process = subprocess.Popen(
+        [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
+                break
+            except Exception:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"chroma run did not start (see {log.name})")
+                time.sleep(0.2)
+        yield "127.0.0.1", port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            process.kill()
+        log.close()

@@ -94,6 +94,11 @@ def open_client(path: str | Path) -> Any:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
     except Exception as exc:
+        if "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
+            raise StoreError(
+                f"the store at {path} is read-only (Chroma must write to it even to read): make it writable for this "
+                "user, or copy it to a writable place and pass that with --store"
+            ) from exc
         raise StoreError(
             f"cannot open the store at {path} ({exc}): choose another directory with --store "
             "or ARTICLE_QA_STORE"

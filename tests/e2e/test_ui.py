@@ -160,6 +160,13 @@ def test_auth_keeps_the_window_and_its_api_behind_a_login(sample_assistant):
 
     app = ui.launch(sample_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True, auth=("reader", "s3cret"))
     try:
+        import httpx
+
+        base = app.local_url.rstrip("/")
+        for method, path in (("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/queue/join"),
+                             ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/queue/data?session_hash=x")):  # fmt: skip
+            response = httpx.request(method, base + path, json={"data": [], "fn_index": 1, "session_hash": "x"} if method == "POST" and "join" in path else None)
+            assert response.status_code in (401, 403), f"{method} {path}: {response.status_code}"
         with pytest.raises(Exception):
             Client(app.local_url, verbose=False).predict(MET_QUESTION_EN, [], api_name="/chat")
         _, _, answer, _ = Client(app.local_url, auth=("reader", "s3cret"), verbose=False).predict(
@@ -305,3 +312,143 @@ def test_the_number_of_passages_is_a_setting_of_the_window_and_the_api(app_url, 
     assert len({c["passage_id"] for c in one["citations"]}) == 1  # quotes come from the best passage only
     with pytest.raises(AssistantError, match="top_k is 0"):
         sample_assistant.ask("متى؟", top_k=0)
+
+
+def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_process(chroma_server, e5, tmp_path, sample_article):
+    import subprocess
+    import sys
+
+    from gradio_client import Client
+
+    from assistant import Assistant
+    from tests.e2e.conftest import free_port
+
+    host, port = chroma_server
+    qa = Assistant(e5, tmp_path / "unused", "ui-server", chroma_host=host, chroma_port=port)
+    qa.ingest_article(sample_article)
+    app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        client = Client(app.local_url, verbose=False)
+        client.predict(MET_QUESTION_EN, [], api_name="/chat")  # the window has answered (and indexed) before
+        bridge = tmp_path / "aswan-bridge.txt"
+        bridge.write_text(
+            "New bridge opens in Aswan\n\nThe new bridge over the Nile in Aswan opened on Sunday. It carries 12,000 "
+            "cars a day between the two banks of the river.\n\nEngineers from Egypt built it in three years.\n",
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ingest", str(bridge), "--chroma-host", host,
+             "--chroma-port", str(port), "--collection", "ui-server"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "aswan-bridge" in done.stdout and f"store chroma://{host}:{port} holds 2 articles" in done.stdout
+        _, _, answer, _ = client.predict("How many cars does the bridge in Aswan carry a day?", [], api_name="/chat")
+        assert not answer["abstained"] and answer["citations"][0]["article_id"] == "aswan-bridge"
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "expect"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("ما " * 10_000, "error"),  # 30,000 characters
+        ("😀🙏🔥", "abstain"),
+        ("؟!!...؟", "abstain"),
+        ("\u202e\u2066\u200f", "error"),  # only invisible direction controls
+        ("متى التقى Putin و Xi شخصياً آخر مرة؟", "answer"),  # mixed scripts
+        ("\u202eWhen did Putin and Xi last meet in person?", "answer"),
+    ],
+)
+def test_odd_questions_get_a_reply_or_a_clear_error_never_a_crash(app_url, message, expect):
+    from gradio_client import Client
+
+    history, _, answer, _ = Client(app_url, verbose=False).predict(message, [], api_name="/chat")
+    if expect == "empty":
+        assert answer == {} and history == []
+    elif expect == "error":
+        assert answer["error"] and history[-1]["content"][0]["text"].startswith("⚠")
+    else:
+        assert answer["abstained"] is (expect == "abstain") and history[-1]["role"] == "assistant"
+
+
+def test_eight_people_chatting_at_once_all_get_their_own_right_answers(app_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    cases = [
+        (TRADE_QUESTION_AR, "102.5"),
+        (MET_QUESTION_EN, "نوفمبر 2019"),
+        ("كم جندياً شارك في التدريبات العسكرية المشتركة؟", "10 آلاف"),
+        ("What did the G7 foreign ministers demand from Russia?", "مجموعة السبع"),
+    ] * 2
+
+    def session(case: tuple[str, str]) -> tuple[str, list[dict]]:
+        question, expected = case
+        history, _, first, _ = Client(app_url, verbose=False).predict(question, [], api_name="/chat")
+        return expected, first["citations"]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(session, cases))
+    for expected, citations in results:
+        assert any(expected in c["quote"] or expected in c["passage_text"] for c in citations), expected
+
+
+def _queue_call(url: str, fn_index: int, data: list) -> dict:
+    """Call an event of the app as its page does (Gradio's queue protocol); the final message."""
+    import json
+    import uuid
+
+    import httpx
+
+    session = uuid.uuid4().hex[:10]
+    base = url.rstrip("/") + "/gradio_api"
+    httpx.post(f"{base}/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session}).raise_for_status()
+    with httpx.stream("GET", f"{base}/queue/data", params={"session_hash": session}, timeout=60) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:") and '"process_completed"' in line:
+                return json.loads(line[5:])
+    raise AssertionError("no reply")
+
+
+def test_the_upload_event_takes_only_files_uploaded_to_it_never_a_server_path(e5, tmp_path):
+    from tests.e2e.conftest import free_port
+
+    secret = tmp_path / "secret-plans.txt"
+    secret.write_text("The board discussed secret merger plans in Cairo on Monday, with three banks.\n", encoding="utf-8")
+    qa = empty_assistant(e5, tmp_path)
+    app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        add = next(i for i, d in enumerate(app.config["dependencies"]) if len(d["inputs"]) == 2 and len(d["outputs"]) == 1)
+        file_data = {"path": str(secret), "orig_name": "secret-plans.txt", "meta": {"_type": "gradio.FileData"}}
+        reply = _queue_call(app.local_url, add, [file_data, None])
+        assert reply["success"] is False
+        assert qa.store.article_ids() == [], "nothing outside the uploads is read"
+    finally:
+        app.close()
+
+
+def test_an_upload_over_the_size_limit_is_refused_by_the_server(e5, tmp_path):
+    import httpx
+
+    from ingest.loaders import MAX_FILE_BYTES
+    from tests.e2e.conftest import free_port
+
+    app = ui.launch(empty_assistant(e5, tmp_path), host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        big = b"x" * (MAX_FILE_BYTES + 1)
+        response = httpx.post(app.local_url.rstrip("/") + "/gradio_api/upload", files={"files": ("big.txt", big)}, timeout=60)
+        assert response.status_code in (400, 413), response.text[:200]
+        small = httpx.post(app.local_url.rstrip("/") + "/gradio_api/upload", files={"files": ("ok.txt", b"hello")}, timeout=60)
+        assert small.status_code == 200
+    finally:
+        app.close()
+
+
+def empty_assistant(e5, tmp_path):
+    from assistant import Assistant
+
+    return Assistant(e5, tmp_path / "store")

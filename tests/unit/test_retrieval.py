@@ -120,3 +120,23 @@ def test_the_best_quote_comes_first_even_when_it_stands_later_in_the_article():
     stored = {("a-v-0000", *spans[0]): np.array([0.99, 0.14]), ("a-v-0000", *spans[1]): np.array([1.0, 0.0])}
     answer = extractive_answer("Which?", "en", q, [RetrievedPassage(p, 0.9)], embeddings=None, stored=stored)
     assert [c.quote for c in answer.citations] == [second, first]  # 1.00 before 0.99, both within the margin
+
+
+def _versioned(pid: str, version: str, text: str) -> Hit:
+    return Hit(pid, text, {"article_version": version}, 0.0)
+
+
+def test_one_lexical_index_ranks_a_selection_and_reuses_tokens_when_rebuilt(monkeypatch):
+    import assistant.retrieval as retrieval
+
+    passages = [_versioned("a1", "a@1", "trade grew fast"), _versioned("b1", "b@1", "trade fell"),
+                _versioned("c1", "c@1", "energy deals")]  # fmt: skip
+    index = LexicalIndex.build(["a@1", "b@1", "c@1"], passages)
+    assert [h.id for h, _ in index.rank(["trade"], 5)] == ["b1", "a1"]
+    assert [h.id for h, _ in index.rank(["trade"], 5, ["a@1", "c@1"])] == ["a1"], "a selection filters the ranking"
+    seen: list[str] = []
+    real = retrieval.lexical_tokens
+    monkeypatch.setattr(retrieval, "lexical_tokens", lambda text: seen.append(text) or real(text))
+    grown = LexicalIndex.build(["a@1", "b@1", "c@1", "d@1"], [*passages, _versioned("d1", "d@1", "trade talks")], previous=index)
+    assert seen == ["trade talks"], "only the new passage is tokenised"
+    assert [h.id for h, _ in grown.rank(["trade"], 2)] == ["b1", "d1"]
