@@ -148,9 +148,10 @@ def sources_html(answer: Answer) -> str:
 
     All article text is HTML-escaped; the quote is wrapped in ``<mark>``.
     """
+    checks = checks_html(answer)
     if not answer.citations:
-        return checks_html(answer) + "<p class='no-sources' dir='auto'>" + html.escape(answer.text) + "</p>"
-    parts = [checks_html(answer)] if checks_html(answer) else []
+        return checks + "<p class='no-sources' dir='auto'>" + html.escape(answer.text) + "</p>"
+    parts = [checks] if checks else []
     for c in answer.citations:
         at = c.passage_text.find(c.quote)
         if at >= 0:
@@ -270,8 +271,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     number of best passages quoted from, ``mode`` is ``"extractive"`` or
     ``"generative"`` (with a chat model configured). The window gets a
     generated answer as it is written, then the checked answer, then its
-    sources; a program gets the final update. ``history`` is ``[]`` for a new chat, then the history the previous
-    call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
+    sources; a program gets the final update. ``history`` is ``[]`` for a
+    new chat, then the history the previous call returned (Gradio 6 messages). ``answer_dict`` is ``Answer.to_dict()``;
     ``{"error": message}`` when the assistant refuses the question (the
     message also goes into the chat); ``{}`` for an empty message.
     """
