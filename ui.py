@@ -235,6 +235,9 @@ def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
     return choices
 
 
+_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^\s/\\]+)+[/\\]([^\s/\\]+)")
+
+
 def add_article(assistant: Assistant, path: str | None, text: str | None, progress: Any = None) -> str:
     """Ingest an uploaded file or pasted text; the outcome as a one-line Markdown message.
 
@@ -247,17 +250,20 @@ def add_article(assistant: Assistant, path: str | None, text: str | None, progre
         return "⚠ Choose a .txt, .md or .html file, or paste the article's text. · اختر ملفاً أو الصق نص المقال."
     show = progress is not None
     try:
-        reports = assistant.ingest(path, progress=show) if path else [assistant.ingest_text(text or "", progress=show)]
+        if path:
+            reports = [assistant.ingest_upload(path, Path(path).name, progress=show)]
+        else:
+            reports = [assistant.ingest_text(text or "", progress=show)]
     except USER_ERRORS as exc:
-        message = str(exc)
-        if path:  # the upload's name, not the server's temporary path
-            for shown in {str(Path(path).resolve()), str(path)}:
-                message = message.replace(shown, Path(path).name)
+        # File names only: the server's paths (its temporary uploads, files ingested from its disk) stay on it.
+        message = _SERVER_PATH.sub(r"\1", str(exc))
+        if "already holds" in message:
+            message += " · In the window: rename the file to add it beside the other one."
         return as_plain_text(f"⚠ {message}")
     lines = []
     for r in reports:
         title = f" — {r.title}" if r.title else ""
-        lines.append(f"{r.article_id}{title}: {r.status}, {r.passages} passages")
+        lines.append(f"{r.article_id}{title}: {r.status}, {r.passages} passage{'' if r.passages == 1 else 's'}")
     return as_plain_text("\n".join(lines))
 
 
@@ -324,6 +330,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     choices=article_choices(assistant),
                     value=[],
                     multiselect=True,
+                    allow_custom_value=True,  # ids stored since the page loaded (another process) are valid too
                     label="Ask about · اسأل عن",
                     info="All stored articles when none is chosen · كل المقالات إن لم تختر",
                     elem_id="articles",
@@ -376,6 +383,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return gr.Dropdown(choices=article_choices(assistant))
         add.click(add_clicked, [upload, pasted], added, api_name=False).then(refresh_choices, None, selected, api_name=False)
         app.load(refresh_choices, None, selected, api_name=False)  # articles ingested meanwhile from the command line
+        selected.focus(refresh_choices, None, selected, api_name=False)  # and while the page is open
         clear.click(
             lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
             None,

@@ -475,6 +475,19 @@ class Assistant:
         article = article_from_text(text, article_id, title=title)
         return self.ingest_article(article, progress=progress)
 
+    def ingest_upload(self, path: str | Path, name: str, *, progress: bool = False) -> IngestReport:
+        """Ingest a file uploaded under ``name`` (the chat window's *Add an article*).
+
+        Its source is recorded as ``upload:<name>``, not the server's
+        temporary path, so uploading a file of the same name again replaces
+        the article (or reports it unchanged).
+
+        Raises:
+            IngestError, StoreError: As :meth:`ingest`.
+        """
+        article = dataclasses.replace(load_article(path), source=f"upload:{name}")
+        return self.ingest_article(article, progress=progress)
+
     def ingest_sample_if_empty(self) -> IngestReport | None:
         """Ingest the bundled sample article when the store holds no article.
 
@@ -495,17 +508,19 @@ class Assistant:
         return None if record is None else record[0]
 
     def remove_article(self, article_id: str) -> int:
-        """Delete an article and its passages.
+        """Delete an article and its passages (also the leftovers of a write that died before its switch).
 
         Returns:
             Passages deleted.
 
         Raises:
-            IngestError: If no article has this id.
+            IngestError: If nothing is stored under this id.
         """
-        if self.store.article_metadata(article_id) is None:
+        known = self.store.article_metadata(article_id) is not None
+        removed = self.store.remove_article(article_id)
+        if not known and not removed:
             raise IngestError(f"no article {article_id!r} in the store: `article-qa list` shows the ids")
-        return self.store.remove_article(article_id)
+        return removed
 
     # -- questions -------------------------------------------------------------
 

@@ -24,7 +24,7 @@ log = logging.getLogger("article-qa")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="log retrieval scores and ingestion steps")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log retrieval scores and each article stored")
     parser.add_argument("--store", help="store directory (env ARTICLE_QA_STORE; default: per-user data dir)")
     parser.add_argument("--collection", help="Chroma collection (env ARTICLE_QA_COLLECTION; default: articles)")
     parser.add_argument(

@@ -300,7 +300,7 @@ def ground_reply(
     removed = sorted({n for c in claims for n in c.cited if not 1 <= n <= len(passages)})
     if removed:
         listed = ", ".join(f"[{n}]" for n in removed)
-        notes.append(f"removed marker {listed}: only {len(passages)} passages were given")
+        notes.append(f"removed marker {listed}: only {len(passages)} passages were given (markers in notes are the prompt's numbers)")
     passage_langs = [detect_language(p.passage.text) for p in passages]
     passage_tokens = [set(lexical_tokens(p.passage.text)) for p in passages]
     passage_anchors = [anchors(p.passage.text, source=True) for p in passages]

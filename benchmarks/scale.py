@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--chroma-host", help="use a Chroma server (chroma run) instead of an embedded store")
     parser.add_argument("--chroma-port", type=int, default=8000)
     args = parser.parse_args()
+    if not (args.xquad / "xquad-dev.ar.json").is_file():
+        parser.error(f"no XQuAD files in {args.xquad}: pass --xquad DIR (they live in shared/data/xquad/)")
     store = args.store or Path(tempfile.mkdtemp(prefix="aq-scale-"))
     e5 = E5Embeddings()
     e5.encode_queries(["warm up"])

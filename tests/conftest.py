@@ -42,11 +42,10 @@ def sample_assistant(tmp_path_factory, e5) -> Assistant:
     return qa
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory):
-    """A real Chroma server (``chroma run``, the binary chromadb installs) on 127.0.0.1 and a free port.
+def start_chroma_server(path):
+    """Start ``chroma run`` (the binary chromadb installs) on 127.0.0.1 and a free port, storing in ``path``.
 
-    Yields ``(host, port)``; the server is stopped at the end of the session.
+    Returns ``(process, port)`` once the server answers; the caller stops it.
     """
     import shutil
     import socket
@@ -63,26 +62,37 @@ def chroma_server(tmp_path_factory):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path.parent / f"chroma-server-{port}.log").open("w")
+    log = (Path(path).parent / f"chroma-server-{port}.log").open("w")
     process = subprocess.Popen(
         [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log
     )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
+            return process, port
+        except Exception:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"chroma run did not start (see {log.name})")
+            time.sleep(0.2)
+
+
+def stop_chroma_server(process) -> None:
+    import subprocess
+
+    process.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
-                break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not start (see {log.name})")
-                time.sleep(0.2)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server on 127.0.0.1 and a free port for the whole session; yields ``(host, port)``."""
+    process, port = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
+    try:
         yield "127.0.0.1", port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            process.kill()
-        log.close()
+        stop_chroma_server(process)

@@ -163,6 +163,38 @@ def has_collection(path: str | Path, collection: str) -> bool:
         raise StoreError(f"cannot read the store at {path} ({exc})") from exc
 
 
+def _store_failed(exc: Exception, remote: bool) -> StoreError:
+    """The error the user sees when a Chroma call fails: for a server, whether it is still running."""
+    if remote:
+        return StoreError(
+            f"the Chroma server did not answer ({type(exc).__name__}: {exc}): is `chroma run` still running? "
+            "Nothing half-written is shown: run the command again once it is"
+        )
+    return StoreError(f"the store failed ({type(exc).__name__}: {exc})")
+
+
+class _Guarded:
+    """A Chroma collection whose calls raise :class:`StoreError` (with what to do) instead of client errors."""
+
+    def __init__(self, collection: Any, remote: bool) -> None:
+        self._collection, self._remote = collection, remote
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise _store_failed(exc, self._remote) from exc
+
+        return call
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleRecords:
     """One version of an article as :meth:`PassageStore.put_articles` stores it (fields as in :meth:`PassageStore.put_article`)."""
@@ -235,6 +267,10 @@ class PassageStore:
             )
         except Exception as exc:
             raise StoreError(f"cannot open collection {collection!r}: {exc}") from exc
+        self._remote = "fastapi" in str(getattr(client.get_settings(), "chroma_api_impl", "")).lower()
+        self._passages, self._articles, self._sentences = (
+            _Guarded(c, self._remote) for c in (self._passages, self._articles, self._sentences)
+        )
         stored = self._passages.metadata or {}
         if stored.get("schema") != SCHEMA_VERSION:
             raise StoreError(
@@ -387,11 +423,10 @@ class PassageStore:
                     [{**r.metadata, "version": r.version} for r in todo], article_vectors,
                 )  # fmt: skip
                 self._touch()
-                for r in todo:
-                    if r.article_id in previous:
-                        old = {"$and": [{"article_id": r.article_id}, {"article_version": {"$ne": f"{r.article_id}@{r.version}"}}]}
-                        removed[r.article_id] = self._delete_passages(old)
-                        self._delete(self._sentences, old)
+                for r in todo:  # the old version, and leftovers of a write that died before its switch
+                    old = {"$and": [{"article_id": r.article_id}, {"article_version": {"$ne": f"{r.article_id}@{r.version}"}}]}
+                    removed[r.article_id] = self._delete_passages(old)
+                    self._delete(self._sentences, old)
             except StoreError:
                 raise
             except Exception as exc:
@@ -488,7 +523,7 @@ class PassageStore:
         try:
             return (self._client.get_collection(self._articles.name).metadata or {}).get(_GENERATION)
         except Exception as exc:
-            raise StoreError(f"cannot read the store: {exc}") from exc
+            raise _store_failed(exc, self._remote) from exc
 
     def _touch(self) -> None:
         """Give the store a new generation (a random token: writers never need to agree on a count)."""
@@ -584,6 +619,8 @@ class PassageStore:
                 query_embeddings=vector, n_results=k, where=where, include=["documents", "metadatas", "distances"]
             )
         except Exception as exc:
+            if self._remote:  # the server's own message (_Guarded) says what to do
+                raise
             # The embedded client keeps its vector index in memory: after another
             # process rewrote the store, ids the store lists are missing from it.
             raise StoreError(

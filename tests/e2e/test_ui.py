@@ -261,6 +261,23 @@ def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, t
     assert "upload-dir" not in ui.add_article(qa, str(binary), None)  # the file's name, not the server's path
     assert len(qa.list_articles()) == 2  # nothing stored was lost
 
+    # The same file uploaded again (Gradio gives each upload a new temporary folder): one article, replaced.
+    again = tmp_path / "second-upload" / "bridge.txt"
+    again.parent.mkdir()
+    again.write_text(upload.read_text(encoding="utf-8").replace("12 million", "14 million"), encoding="utf-8")
+    assert ": replaced, 5 passages" in ui.from_plain_text(ui.add_article(qa, str(again), None))
+    assert len(qa.list_articles()) == 2
+    # An id already taken by a file ingested from the server's disk: refused, naming no server path.
+    elsewhere = tmp_path / "server-disk" / "harbour.txt"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("The harbour of the town was rebuilt last year with new piers and cranes for ships.", encoding="utf-8")
+    qa.ingest(elsewhere)
+    clash = tmp_path / "third-upload" / "harbour.txt"
+    clash.parent.mkdir()
+    clash.write_text("Another text about a harbour, its fishing boats and the market next to the quay.", encoding="utf-8")
+    message = ui.from_plain_text(ui.add_article(qa, str(clash), None))
+    assert message.startswith("⚠") and "rename the file" in message and str(tmp_path) not in message
+
 
 def test_a_question_can_be_limited_to_chosen_articles_through_the_api(e5, tmp_path, sample_article):
     from gradio_client import Client
@@ -286,8 +303,11 @@ def test_a_question_can_be_limited_to_chosen_articles_through_the_api(e5, tmp_pa
         _, _, everywhere, _ = client.predict(question, [], api_name="/chat")  # the picker is optional
         _, _, on_bridge, _ = client.predict(question, [], [bridge], api_name="/chat")
         _, _, on_sample, _ = client.predict(question, [], [sample_article.article_id], api_name="/chat")
+        qa.ingest_text("Harbour news\n\nThe old harbour got four new cranes for container ships this spring.", "harbour")
+        _, _, on_new, _ = client.predict("How many new cranes did the harbour get?", [], ["harbour"], api_name="/chat")
     finally:
         app.close()
+    assert {c["article_id"] for c in on_new["citations"]} == {"harbour"}, "an article stored after the page loaded"
     assert {c["article_id"] for c in everywhere["citations"]} == {bridge}
     assert {c["article_id"] for c in on_bridge["citations"]} == {bridge}
     assert on_sample["abstained"] or bridge not in {c["article_id"] for c in on_sample["citations"]}

@@ -86,8 +86,10 @@ def test_a_kill_between_write_batches_leaves_the_old_version_and_a_rerun_finishe
     assert qa.store.current_versions() == old_version
     assert all("التجارة" in h.text for h in qa.store.passages(old_version)), "queries still see the old version whole"
     monkeypatch.setattr(chroma.PassageStore, "_upsert", real_upsert)
+    assert qa.store.count() > 12, "the dead write left passages behind, unseen by queries"
     (report,) = qa.ingest(path)
     assert report.status == "replaced" and all("الطاقة" in h.text for h in qa.store.passages(qa.store.current_versions()))
+    assert qa.store.count() == report.passages, "and the next write of the article swept them away"
 
 
 def test_a_failed_batch_is_retried_with_the_embeddings_already_made(e5, tmp_path, monkeypatch):
@@ -148,3 +150,27 @@ def test_a_read_only_store_gives_a_clear_message_and_stays_as_it_was(tmp_path):
     finally:
         subprocess.run(["chattr", "-i", *map(str, files)], check=True)
     assert {p: p.stat().st_mtime_ns for p in before} == before, "nothing already stored was touched"
+
+
+def test_leftovers_of_a_dead_first_write_can_be_removed(e5, tmp_path, monkeypatch):
+    import vectorstore.chroma as chroma
+
+    qa = Assistant(e5, tmp_path / "store")
+    path = tmp_path / "first.txt"
+    path.write_text("خبر أول عن التجارة بين البلدين في هذا العام، وبلغ حجمها مليار دولار.", encoding="utf-8")
+    monkeypatch.setattr(chroma.PassageStore, "_upsert", _dies_on_articles(chroma.PassageStore._upsert))
+    with pytest.raises(KeyboardInterrupt):
+        qa.ingest(path)
+    assert qa.store.article_ids() == [] and qa.store.count() >= 1
+    assert qa.remove_article("first") >= 1 and qa.store.count() == 0
+    with pytest.raises(IngestError, match="no article 'first'"):
+        qa.remove_article("first")
+
+
+def _dies_on_articles(real):
+    def upsert(self, collection, ids, *args):
+        if collection is self._articles:
+            raise KeyboardInterrupt  # killed just before the switch
+        return real(self, collection, ids, *args)
+
+    return upsert

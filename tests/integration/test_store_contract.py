@@ -109,3 +109,18 @@ def test_no_server_is_a_clear_error():
 
     with pytest.raises(StoreError, match=r"no Chroma server answers at 127.0.0.1:\d+ .*chroma run --path DIR"):
         open_http_client("127.0.0.1", free_port())
+
+
+def test_a_server_that_stops_gives_a_clear_error_not_a_traceback(tmp_path, e5, sample_article):
+    from tests.conftest import start_chroma_server, stop_chroma_server
+
+    process, port = start_chroma_server(tmp_path / "private-server")
+    try:
+        qa = Assistant(e5, tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=port)
+        qa.ingest_article(sample_article)
+    finally:
+        stop_chroma_server(process)
+    with pytest.raises(StoreError, match=r"the Chroma server did not answer .*is `chroma run` still running"):
+        qa.ask("When did Putin and Xi last meet in person?")
+    with pytest.raises(StoreError, match=r"the Chroma server did not answer"):
+        qa.ingest_text("A new article about the port of Alexandria and its ships, written for the test.")
