@@ -430,7 +430,9 @@ class PassageStore:
             except StoreError:
                 raise
             except Exception as exc:
-                raise StoreError(f"could not write {', '.join(map(repr, ids[:3]))} to the store: {exc}") from exc
+                raise StoreError(
+                    f"could not write {', '.join(map(repr, ids[:3]))} to the store: {_store_failed(exc, self._remote)}"
+                ) from exc
         return [
             ("unchanged", 0) if previous.get(r.article_id) == r.version
             else ("added" if r.article_id not in previous else "replaced", removed.get(r.article_id, 0))
