@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from assistant import Assistant, IngestError, StoreError
+from assistant import Assistant, IngestError
 from ingest.loaders import MAX_ARTICLE_CHARS, MAX_FILE_BYTES
 
 WORDS = "التجارة روسيا الصين الطاقة الغاز النفط الحدود الرئيس الاجتماع الفيديو الشراكة الاقتصاد العقوبات الجيش".split()
