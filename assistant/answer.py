@@ -180,6 +180,36 @@ TOP_PASSAGE_WEIGHT = 0.0
 QUOTE_MARGIN = 0.02
 
 
+def sentence_embeddings(
+    keys: Sequence[tuple[str, int, int]],
+    texts: Sequence[str],
+    embeddings: Embedder,
+    stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Embeddings of sentences: those stored at ingestion, the rest embedded now (one call).
+
+    Args:
+        keys: ``(passage_id, char_start, char_end)`` of each sentence.
+        texts: The sentences, parallel to ``keys``.
+        embeddings: The backend that embedded the store (``passage: `` side);
+            not called when every sentence is stored.
+        stored: Sentence embeddings by key (:meth:`vectorstore.PassageStore.sentences_of`).
+
+    Returns:
+        ``(len(texts), dimension)`` float32, L2-normalised.
+    """
+    stored = stored or {}
+    missing = [i for i, key in enumerate(keys) if key not in stored]
+    dimension = embeddings.dimension if missing or not stored else len(next(iter(stored.values())))
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    if missing:
+        vectors[missing] = embeddings.encode_passages([for_embedding(texts[i]) for i in missing])
+    for i, key in enumerate(keys):
+        if key in stored:
+            vectors[i] = stored[key]
+    return vectors
+
+
 def rank_sentences(
     question: str,
     question_embedding: np.ndarray,
@@ -201,15 +231,8 @@ def rank_sentences(
     sentences = _candidate_sentences(hits)
     if not sentences:
         return []
-    stored = stored or {}
     keys = [(s.hit.passage.passage_id, s.char_start, s.char_end) for s in sentences]
-    missing = [i for i, key in enumerate(keys) if key not in stored]
-    vectors = np.zeros((len(sentences), len(question_embedding)), dtype=np.float32)
-    if missing:
-        vectors[missing] = embeddings.encode_passages([for_embedding(sentences[i].text) for i in missing])
-    for i, key in enumerate(keys):
-        if key in stored:
-            vectors[i] = stored[key]
+    vectors = sentence_embeddings(keys, [s.text for s in sentences], embeddings, stored)
     similarity = vectors @ np.asarray(question_embedding, dtype=np.float32)
     q_tokens = set(lexical_tokens(question))
     kind = answer_type(question)

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from assistant.answer import MIN_CONFIDENCE, Embedder, abstain, answer_probability, extractive_answer, quotable_spans
+from assistant.answer import (
+    MIN_CONFIDENCE,
+    Embedder,
+    abstain,
+    answer_probability,
+    extractive_answer,
+    quotable_spans,
+    sentence_embeddings,
+)
 from assistant.conversation import SMALL_TALK_REPLY, resolve_follow_up, small_talk, user_turns
 from assistant.errors import AssistantError
 from assistant.generative import (
@@ -561,7 +569,8 @@ class Assistant:
         vector = self.embeddings.encode_queries([question])[0]
         tokens = lexical_tokens(question)
         every = self.store.current_versions()
-        versions = every if article_ids is None else self.store.current_versions(article_ids)
+        chosen = None if article_ids is None else set(article_ids)
+        versions = every if chosen is None else [v for v in every if v.rsplit("@", 1)[0] in chosen]
         if not versions:
             return Retrieval(vector, [], [], [], [], tokens, 0.0, False)
         dense = self.store.query(vector, DENSE_K, versions=versions)
@@ -824,7 +833,7 @@ class Assistant:
             return None
         claims = claim_texts(reply)
         claim_vectors = self.embeddings.encode_passages(claims) if claims else np.zeros((0, 1), np.float32)
-        grounded = ground_reply(reply, top, [self._sentences(h.passage, stored) for h in top], claim_vectors)
+        grounded = ground_reply(reply, top, self._passage_sentences(top, stored), claim_vectors)
         notes.extend(grounded.notes)
         unsupported.extend(grounded.unsupported_sentences)
         if not grounded.text:
@@ -835,20 +844,24 @@ class Assistant:
             mode="generative", unsupported_sentences=grounded.unsupported_sentences, notes=notes,
         )  # fmt: skip
 
-    def _sentences(self, p: Passage, stored: dict[tuple[str, int, int], np.ndarray]) -> PassageSentences:
-        """The quotable sentences of a passage with their embeddings (stored, or embedded now if missing), and their clauses embedded now."""
-        spans = quotable_spans(p) or [(p.char_start, p.char_end)]
-        texts = [p.text[a - p.char_start : b - p.char_start] for a, b in spans]
-        missing = [i for i, (a, b) in enumerate(spans) if (p.passage_id, a, b) not in stored]
-        vectors = np.zeros((len(spans), self.embeddings.dimension), dtype=np.float32)
-        if missing:
-            vectors[missing] = self.embeddings.encode_passages([for_embedding(texts[i]) for i in missing])
-        for i, (a, b) in enumerate(spans):
-            if (p.passage_id, a, b) in stored:
-                vectors[i] = stored[(p.passage_id, a, b)]
-        parts = [c for t in texts for c in clauses(t)]
-        units = np.concatenate([vectors, self.embeddings.encode_passages([for_embedding(c) for c in parts])]) if parts else vectors
-        return PassageSentences(spans, texts, vectors, units)
+    def _passage_sentences(
+        self, top: Sequence[RetrievedPassage], stored: dict[tuple[str, int, int], np.ndarray]
+    ) -> list[PassageSentences]:
+        """What a generated sentence is checked against, per passage: its quotable sentences (embeddings
+        stored at ingestion) and their clauses (embedded now, all passages in one call)."""
+        spans = [quotable_spans(h.passage) or [(h.passage.char_start, h.passage.char_end)] for h in top]
+        texts = [[h.passage.text[a - h.passage.char_start : b - h.passage.char_start] for a, b in sp] for h, sp in zip(top, spans)]
+        keys = [(h.passage.passage_id, a, b) for h, sp in zip(top, spans) for a, b in sp]
+        vectors = sentence_embeddings(keys, [t for ts in texts for t in ts], self.embeddings, stored)
+        parts = [[c for t in ts for c in clauses(t)] for ts in texts]
+        every_part = [c for ps in parts for c in ps]
+        part_vectors = self.embeddings.encode_passages([for_embedding(c) for c in every_part]) if every_part else vectors[:0]
+        out, at, at_part = [], 0, 0
+        for sp, ts, ps in zip(spans, texts, parts):
+            units = np.concatenate([vectors[at : at + len(ts)], part_vectors[at_part : at_part + len(ps)]])
+            out.append(PassageSentences(sp, ts, units))
+            at, at_part = at + len(ts), at_part + len(ps)
+        return out
 
     def _retrieve_with_confidence(
         self, text: str, language: str, article_ids: Sequence[str] | None

@@ -71,21 +71,25 @@ def message_text(content: Any) -> str:
     return ""
 
 
-def user_turns(history: Sequence[Any] | None) -> list[str]:
-    """The user's messages in ``history``, oldest first.
+def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
+    """``(role, text)`` of each message in ``history``, oldest first; empty messages left out.
 
     Args:
         history: ``{"role", "content"}`` dicts (Gradio, OpenAI style; content a
             string or a list of text parts), or ``(user, assistant)`` pairs.
     """
-    turns = []
+    out: list[tuple[str, str]] = []
     for item in history or []:
         if isinstance(item, dict):
-            if item.get("role") == "user":
-                turns.append(message_text(item.get("content")))
-        elif isinstance(item, (list, tuple)) and item:
-            turns.append(message_text(item[0]))
-    return [t.strip() for t in turns if t and t.strip()]
+            out.append((str(item.get("role")), message_text(item.get("content"))))
+        elif isinstance(item, (list, tuple)):
+            out.extend((role, message_text(text)) for role, text in zip(("user", "assistant"), item))
+    return [(role, text.strip()) for role, text in out if text and text.strip()]
+
+
+def user_turns(history: Sequence[Any] | None) -> list[str]:
+    """The user's messages in ``history`` (:func:`turns`), oldest first."""
+    return [text for role, text in turns(history) if role == "user"]
 
 
 def is_follow_up(question: str) -> bool:

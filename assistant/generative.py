@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation import message_text
+from assistant.conversation import turns
 from assistant.types import RetrievedPassage
 from ingest.language import Language
 
@@ -94,13 +94,7 @@ def condense_messages(question: str, language: Language, history: Sequence[Any])
     """
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    turns: list[tuple[str, str]] = []
-    for item in history:
-        if isinstance(item, dict):
-            turns.append((str(item.get("role")), message_text(item.get("content"))))
-        elif isinstance(item, (list, tuple)):
-            turns.extend((role, message_text(text)) for role, text in zip(("user", "assistant"), item) if text)
-    lines = [f"{role}: {text[:CONDENSE_TURN_CHARS]}" for role, text in turns[-CONDENSE_TURNS:] if text]
+    lines = [f"{role}: {text[:CONDENSE_TURN_CHARS]}" for role, text in turns(history)[-CONDENSE_TURNS:]]
     human = "Conversation:\n" + "\n".join(lines) + f"\n\nLatest message: {question}"
     return [SystemMessage(CONDENSE_SYSTEM.format(language=LANGUAGE_NAME[language])), HumanMessage(human)]
 

@@ -89,15 +89,19 @@ class PassageSentences:
     Attributes:
         spans: ``(char_start, char_end)`` of each sentence in the article text.
         texts: The sentences.
-        vectors: ``(len(texts), dimension)`` float32, L2-normalised ``passage: `` embeddings.
-        unit_vectors: The same for what a claim is compared with: the
-            sentences, then the :func:`clauses` of each, ``(len(texts) + clauses, dimension)``.
+        unit_vectors: ``(len(texts) + clauses, dimension)`` float32, L2-normalised
+            ``passage: `` embeddings of what a claim is compared with: the
+            sentences, then the :func:`clauses` of each (``vectors`` is the first part).
     """
 
     spans: list[tuple[int, int]]
     texts: list[str]
-    vectors: np.ndarray
     unit_vectors: np.ndarray
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The sentences' own embeddings: the first ``len(texts)`` rows of ``unit_vectors``."""
+        return self.unit_vectors[: len(self.texts)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +159,6 @@ _MONTHS_BY_A_NUMBER = {
     "march": 3, "may": 5, "مارس": 3, "نيسان": 4, "ايار": 5, "تموز": 7, "اب": 8,
     **{m: i for i, m in enumerate("jan feb mar apr _ jun jul aug sep oct nov dec".split(), start=1)}, "sept": 9,
 }  # fmt: skip
-_MONTHS_ALONE.pop("_", None)
 
 
 def _month_pattern(names: Mapping[str, int]) -> str:
@@ -265,6 +268,16 @@ def claims_of(reply: str) -> list[_Claim]:
     return claims
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the support checks read from one claim, computed once per claim."""
+
+    anchors: set[str]
+    language: Language
+    tokens: set[str]
+    vector: np.ndarray
+
+
 def _insert_markers(text: str, markers: str) -> str:
     """``"Trade grew 29.8%."`` + ``"[1]"`` → ``"Trade grew 29.8% [1]."``: before the final punctuation."""
     m = re.search(r"[.!?؟…]+[\"'»”’)]*$", text)
@@ -305,24 +318,24 @@ def ground_reply(
     passage_tokens = [set(lexical_tokens(p.passage.text)) for p in passages]
     passage_anchors = [anchors(p.passage.text, source=True) for p in passages]
 
-    def supports(claim: _Claim, claim_anchors: set[str], vector: np.ndarray, i: int) -> bool:
+    def supports(claim: _Facts, i: int) -> bool:
         """Whether passage ``i`` on its own states (part of) ``claim``: shares its anchors, and is close or shares its words."""
-        if claim_anchors and not claim_anchors & passage_anchors[i]:
+        if claim.anchors and not claim.anchors & passage_anchors[i]:
             return False
-        anchored = bool(claim_anchors) and claim_anchors <= passage_anchors[i]
-        same = detect_language(claim.text) == passage_langs[i]
+        anchored = bool(claim.anchors) and claim.anchors <= passage_anchors[i]
+        same = claim.language == passage_langs[i]
         threshold = (SUPPORT_ANCHORED_SAME_LANGUAGE if anchored else SUPPORT_SAME_LANGUAGE) if same else (
             SUPPORT_ANCHORED_CROSS_LINGUAL if anchored else SUPPORT_CROSS_LINGUAL)  # fmt: skip
         units = sentences[i].unit_vectors
-        if len(units) and float((units @ vector).max()) >= threshold:
+        if len(units) and float((units @ claim.vector).max()) >= threshold:
             return True
-        tokens = set(lexical_tokens(claim.text))
+        tokens = claim.tokens
         return len(tokens) >= LEXICAL_MIN_TOKENS and len(tokens & passage_tokens[i]) / len(tokens) >= LEXICAL_SUPPORT
 
-    def supported_by(claim: _Claim, claim_anchors: set[str], vector: np.ndarray, among: Sequence[int]) -> list[int]:
+    def supported_by(claim: _Facts, among: Sequence[int]) -> list[int]:
         """The passages of ``among`` that support ``claim``, if together they hold all its anchors; else none."""
-        by = [i for i in among if supports(claim, claim_anchors, vector, i)]
-        return by if claim_anchors <= set().union(*(passage_anchors[i] for i in by)) else []
+        by = [i for i in among if supports(claim, i)]
+        return by if claim.anchors <= set().union(*(passage_anchors[i] for i in by)) else []
 
     kept: list[tuple[_Claim, list[int]]] = []
     unsupported: list[str] = []
@@ -332,15 +345,15 @@ def ground_reply(
         if claim.text in seen:  # said twice: kept once
             continue
         seen.add(claim.text)
-        claim_anchors = anchors(claim.text)
+        facts = _Facts(anchors(claim.text), detect_language(claim.text), set(lexical_tokens(claim.text)), vector)
         cited = [n - 1 for n in claim.cited if 1 <= n <= len(passages)]
-        by = supported_by(claim, claim_anchors, vector, cited)
+        by = supported_by(facts, cited)
         if by and len(by) < len(cited):
             dropped = ", ".join(f"[{i + 1}]" for i in cited if i not in by)
             notes.append(f"removed marker {dropped} from “{claim.text}”: that passage does not support it")
         if not by:  # cited nothing, or the wrong passage: the one passage given that supports it, if any
             others = [i for i in range(len(passages)) if i not in cited]
-            alone = [i for i in others if supported_by(claim, claim_anchors, vector, [i])]
+            alone = [i for i in others if supported_by(facts, [i])]
             if alone:
                 best = max(alone, key=lambda i: float((sentences[i].unit_vectors @ vector).max()))
                 by = [best]

@@ -508,8 +508,8 @@ class PassageStore:
             StoreError: If another process changed the store since this one
                 opened it (the embedded client's index is per process).
 
-        Cost: besides the vector search, one read of the article records (to
-        learn the current versions), which grows with the number of articles.
+        Cost: besides the vector search, :meth:`current_versions` (one small
+        read unless the store changed) when ``versions`` is not given.
         """
         vector = self._check(np.asarray(embedding)[None, :], 1)
         current = list(versions) if versions is not None else self.current_versions(article_ids)

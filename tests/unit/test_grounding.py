@@ -37,8 +37,8 @@ def _passage(i: int, text: str) -> RetrievedPassage:
 def test_ground_reply_renumbers_by_first_appearance_and_drops_the_unsupported():
     passages = [_passage(0, "Prices rose 5% in May."), _passage(1, "Exports fell 3% in June.")]
     e = np.eye(4, dtype=np.float32)
-    sentences = [PassageSentences([(0, 22)], [passages[0].passage.text], e[:1], e[:1]),
-                 PassageSentences([(100, 124)], [passages[1].passage.text], e[1:2], e[1:2])]  # fmt: skip
+    sentences = [PassageSentences([(0, 22)], [passages[0].passage.text], e[:1]),
+                 PassageSentences([(100, 124)], [passages[1].passage.text], e[1:2])]  # fmt: skip
     reply = "Exports fell 3% in June [2]. Prices rose 5% in May [1]. Prices tripled 40% [1]."
     claim_vectors = np.stack([e[1], e[0], e[0]])  # the third is similar, but its number is in no passage
     out = ground_reply(reply, passages, sentences, claim_vectors)
@@ -98,6 +98,6 @@ def test_marker_ranges_and_fullwidth_brackets():
 def test_line_breaks_between_kept_sentences_survive():
     passages = [_passage(0, "Prices rose 5% in May 2020.")]
     e = np.eye(2, dtype=np.float32)
-    sentences = [PassageSentences([(0, 27)], [passages[0].passage.text], e[:1], e[:1])]
+    sentences = [PassageSentences([(0, 27)], [passages[0].passage.text], e[:1])]
     out = ground_reply("- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]", passages, sentences, np.stack([e[0], e[0]]))
     assert out.text == "- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]"
