@@ -16,6 +16,7 @@ rendered, run or fetched.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from pathlib import Path
 from collections.abc import Iterator, Sequence
@@ -26,9 +27,11 @@ import gradio as gr
 from assistant import Answer, Assistant, Draft
 from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS
-from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN
+from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
 from ingest.loaders import MAX_FILE_BYTES
-from ingest.normalize import remove_invisible
+from ingest.normalize import remove_invisible, replace_surrogates
+
+log = logging.getLogger("ui")
 
 EXAMPLES = [
     "ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟",
@@ -114,6 +117,12 @@ JS = r"""
   mark();
 }
 """.replace("ARABIC_LETTER", ARABIC_LETTER_PATTERN).replace("LATIN_LETTER", LATIN_LETTER_PATTERN)
+
+#: What the chat says when answering fails for a reason the user cannot act on (the log has the details).
+UNEXPECTED_ERROR = {
+    "ar": "تعذّرت الإجابة عن هذا السؤال بسبب خطأ في الخادم، وتفاصيله في سجلّه. جرّب سؤالاً آخر أو أعد المحاولة لاحقاً.",
+    "en": "This question could not be answered: the server hit an error (its log has the details). Try another question, or try again later.",
+}
 
 SOURCES_PENDING = "<p class='no-sources'>…</p>"
 NO_ARTICLE = "<p class='no-sources'>The cited article appears here, its quoted sentences highlighted; click a marker [n] to go to one. · يظهر هنا المقال مع تظليل الجمل المقتبسة.</p>"
@@ -260,6 +269,9 @@ def add_article(assistant: Assistant, path: str | None, text: str | None, progre
         if "already holds" in message:
             message += " · In the window: rename the file to add it beside the other one."
         return as_plain_text(f"⚠ {message}")
+    except Exception:  # a bug: the details go to the server's log; nothing stored is lost
+        log.exception("adding an article failed")
+        return as_plain_text(f"⚠ {UNEXPECTED_ERROR['en']} · {UNEXPECTED_ERROR['ar']}")
     lines = []
     for r in reports:
         title = f" — {r.title}" if r.title else ""
@@ -294,6 +306,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if not (message or "").strip():
             yield earlier, NO_SOURCES, {}, ""
             return
+        shown = replace_surrogates(remove_invisible(message)).strip()  # as the chat can show it
         try:
             events = assistant.stream(
                 message,
@@ -304,18 +317,22 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             )
             for event in events:
                 if isinstance(event, Draft):  # the chat model writing; checked when it is done
-                    asked = remove_invisible(message).strip()
-                    draft = [*earlier, _message("user", asked), _message("assistant", event.text or "…")]
+                    draft = [*earlier, _message("user", shown), _message("assistant", event.text or "…")]
                     yield draft, SOURCES_PENDING, {}, ""
                 else:
                     answer = event
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
             yield (
-                [*earlier, _message("user", message), _message("assistant", f"⚠ {exc}")],
+                [*earlier, _message("user", shown), _message("assistant", f"⚠ {exc}")],
                 NO_SOURCES,
                 {"error": str(exc)},
                 "",
             )
+            return
+        except Exception:  # a bug: the details go to the server's log, a plain sentence to the chat
+            log.exception("answering %r failed", message)
+            said = UNEXPECTED_ERROR[detect_language(message)]
+            yield [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")], NO_SOURCES, {"error": said}, ""
             return
         # answer.question is the message without invisible controls (an RLO would reverse it on screen).
         history = [*earlier, _message("user", answer.question), _message("assistant", answer.text)]
@@ -393,6 +410,41 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
+#: Gradio routes that skip its own login check (gradio 6.31): cancelling and resetting an event.
+#: With a login set, :class:`LoginRequired` refuses them without one.
+UNGUARDED_ROUTES = ("/gradio_api/cancel", "/gradio_api/reset")
+
+
+class LoginRequired:
+    """ASGI middleware: with ``auth``, the :data:`UNGUARDED_ROUTES` answer 401 to a request without a login.
+
+    A login is Gradio's own session cookie (``access-token-<cookie id>``,
+    set by its login page), checked against the tokens of the running Gradio app.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/").endswith(UNGUARDED_ROUTES):
+            server = scope.get("app")  # the Gradio app this middleware wraps
+            if getattr(server, "auth", None) is not None and not self._logged_in(server, scope):
+                from starlette.responses import JSONResponse
+
+                await JSONResponse({"detail": "Not authenticated"}, status_code=401)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _logged_in(server: Any, scope: dict[str, Any]) -> bool:
+        from starlette.requests import Request
+
+        cookies = Request(scope).cookies
+        cookie_id = getattr(server, "cookie_id", "")
+        token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+        return token is not None and token in getattr(server, "tokens", {})
+
+
 def launch(
     assistant: Assistant,
     host: str = "127.0.0.1",
@@ -415,9 +467,12 @@ def launch(
     Returns:
         The launched Blocks (``.local_url`` tells where; ``.close()`` stops it).
     """
+    from starlette.middleware import Middleware
+
     app = build_app(assistant)
     app.queue(default_concurrency_limit=concurrency_limit)
     app.launch(
+        app_kwargs={"middleware": [Middleware(LoginRequired)]},
         server_name=host,
         server_port=port or None,
         share=False,

@@ -1,6 +1,6 @@
 """article-qa: answer Arabic or English questions about news articles, with citations."""
 
-from assistant.api import Assistant, IngestReport
+from assistant.api import Assistant, CheckReport, IngestReport
 from assistant.errors import AssistantError, EvalDataError, IngestError, ModelMismatchError, StoreError
 from assistant.types import Answer, AnswerTrace, Citation, Draft, RetrievedPassage
 
@@ -9,6 +9,7 @@ __all__ = [
     "AnswerTrace",
     "Assistant",
     "AssistantError",
+    "CheckReport",
     "Citation",
     "Draft",
     "EvalDataError",

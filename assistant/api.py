@@ -27,11 +27,13 @@ from assistant.answer import (
 from assistant.conversation import SMALL_TALK_REPLY, resolve_follow_up, small_talk, user_turns
 from assistant.errors import AssistantError
 from assistant.generative import (
+    MAX_REPLY_CHARS,
     answer_messages,
     condense_messages,
     declines,
     shown_draft,
     stream_reply,
+    without_markup,
     without_sentinel,
 )
 from assistant.grounding import (
@@ -50,10 +52,10 @@ from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.language import detect_language
 from ingest.loaders import article_from_text, expand_sources, load_article, sample_article_path
-from ingest.normalize import for_embedding, has_words, lexical_tokens, remove_invisible
+from ingest.normalize import for_embedding, has_words, lexical_tokens, remove_invisible, replace_surrogates
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
-from vectorstore.chroma import Hit, PassageStore, open_client, open_http_client
+from vectorstore.chroma import ArticleRecords, Hit, PassageStore, StoreCheck, open_client, open_http_client
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -99,16 +101,40 @@ class IngestReport:
     Attributes:
         article_id: Id the article is stored under.
         title: Its title, or ``None``.
-        status: ``"added"``, ``"replaced"`` (a changed version) or ``"unchanged"``.
+        status: ``"added"``, ``"replaced"`` (a changed version), ``"repaired"``
+            (the same version, whose stored records were not whole: written
+            again) or ``"unchanged"``.
         passages: Number of passages of the stored version.
         removed: Passages of an earlier version that were deleted.
     """
 
     article_id: str
     title: str | None
-    status: Literal["added", "replaced", "unchanged"]
+    status: Literal["added", "replaced", "repaired", "unchanged"]
     passages: int
     removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What :meth:`Assistant.check` found and did.
+
+    Attributes:
+        found: The store as checked first (:class:`vectorstore.StoreCheck`).
+        repaired: With ``repair``: each broken article written again from its stored text.
+        unrepairable: ``article_id -> why`` for broken articles that could not be written again.
+        after: With ``repair``: the store checked again afterwards; else ``None``.
+    """
+
+    found: StoreCheck
+    repaired: list[IngestReport] = dataclasses.field(default_factory=list)
+    unrepairable: dict[str, str] = dataclasses.field(default_factory=dict)
+    after: StoreCheck | None = None
+
+    @property
+    def consistent(self) -> bool:
+        """Whether the store is consistent now (after the repair, if one was asked for)."""
+        return (self.after or self.found).consistent
 
 
 # A passage's fields as a Chroma metadata record (flat str/int values; no
@@ -217,8 +243,10 @@ class Assistant:
             else f"{type(chat_model).__name__} {getattr(chat_model, 'model_name', None) or getattr(chat_model, 'model', '')}".strip()
         )  # fmt: skip
         self._store: PassageStore | None = None
+        self._store_lock = threading.Lock()
         self._lexical: LexicalIndex | None = None
         self._lexical_lock = threading.Lock()
+        self._rewritten: set[str] = set()  # versions repaired since the lexical index read them
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -279,17 +307,18 @@ class Assistant:
             StoreError: If it cannot be opened.
             ModelMismatchError: If it was built with another embedding model.
         """
-        if self._store is None:
-            client = (
-                open_http_client(self.chroma_host, self.chroma_port) if self.chroma_host else open_client(self.store_path)
-            )
-            self._store = PassageStore(
-                client,
-                embedding_model=self.embeddings.model_name,
-                dimension=self.embeddings.dimension,
-                collection=self.collection,
-            )
-        return self._store
+        with self._store_lock:  # two first questions at once open it once
+            if self._store is None:
+                client = (
+                    open_http_client(self.chroma_host, self.chroma_port) if self.chroma_host else open_client(self.store_path)
+                )
+                self._store = PassageStore(
+                    client,
+                    embedding_model=self.embeddings.model_name,
+                    dimension=self.embeddings.dimension,
+                    collection=self.collection,
+                )
+            return self._store
 
     # -- ingestion -----------------------------------------------------------
 
@@ -319,14 +348,15 @@ class Assistant:
     def ingest_article(self, article: Article, progress: bool = False) -> IngestReport:
         """Split, embed and store one article, replacing an earlier version of it.
 
-        An unchanged article (same text and settings) is not embedded again.
-        Embedding (passages, then their sentences) runs at about 4-12 passages/s on 2 CPU cores; ``progress=True``
+        An unchanged article (same text and settings) is not embedded again,
+        unless its stored records are not whole (then it is written again:
+        ``"repaired"``). Embedding (passages, then their sentences) runs at about 4-12 passages/s on 2 CPU cores; ``progress=True``
         shows a tqdm bar.
 
         Raises:
             IngestError: If the article yields no passage, or its id holds an
                 article of another source.
-            StoreError: If the store refuses the write.
+            StoreError: If the store refuses the write, or another writer holds it too long (5 minutes).
         """
         passages = self.split(article)
         return self._store_article(article, passages, self._stored_version(article), progress)
@@ -349,11 +379,14 @@ class Assistant:
         return stored.get("version")
 
     def _store_article(
-        self, article: Article, passages: list[Passage], stored_version: str | None, progress: bool
+        self, article: Article, passages: list[Passage], stored_version: str | None, progress: bool, *, rewrite: bool = False
     ) -> IngestReport:
         version = version_of(passages[0])
-        if stored_version == version:  # nothing to embed or write
-            return IngestReport(article.article_id, article.title, "unchanged", len(passages), 0)
+        if stored_version == version and not rewrite:
+            problems = self.store.article_problems(article.article_id)
+            if not problems:  # nothing to embed or write
+                return IngestReport(article.article_id, article.title, "unchanged", len(passages), 0)
+            log.warning("%s is stored, but not whole (%s): writing it again", article.article_id, "; ".join(problems))
         texts = [p.text for p in passages]
         batches = range(0, len(texts), _EMBED_BATCH)
         vectors = np.concatenate(
@@ -389,7 +422,7 @@ class Assistant:
             "passages": len(passages),
             "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-        status, removed = self.store.put_article(
+        record = ArticleRecords(
             article.article_id,
             version,
             article.text,
@@ -404,6 +437,10 @@ class Assistant:
             sentence_metadatas=[{"passage_id": p.passage_id, "char_start": a, "char_end": b} for p, _, a, b in sentence_rows],
             sentence_embeddings=sentence_vectors,
         )
+        ((status, removed),) = self.store.put_articles([record], rewrite=rewrite)
+        if status == "repaired":  # the same version, whole now: the lexical index reads it again
+            with self._lexical_lock:
+                self._rewritten.add(f"{article.article_id}@{version}")
         log.info("%s %s: %d passages (%d old removed)", status, article.article_id, len(passages), removed)
         return IngestReport(article.article_id, article.title, status, len(passages), removed)
 
@@ -433,7 +470,7 @@ class Assistant:
         Raises:
             IngestError: If a source cannot be read (see :func:`ingest.load_article`),
                 two sources would get one id, or an id holds another source.
-            StoreError: If the store refuses the write.
+            StoreError: If the store refuses the write, or another writer holds it too long (5 minutes).
         """
         if isinstance(sources, (str, Path)):
             sources = [sources]
@@ -476,7 +513,7 @@ class Assistant:
 
         Raises:
             IngestError: If the text is empty, binary, or yields no passage.
-            StoreError: If the store refuses the write.
+            StoreError: If the store refuses the write, or another writer holds it too long (5 minutes).
         """
         if article_id is None:
             article_id = "pasted-" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:8]
@@ -530,6 +567,39 @@ class Assistant:
             raise IngestError(f"no article {article_id!r} in the store: `article-qa list` shows the ids")
         return removed
 
+    def check(self, *, repair: bool = False, progress: bool = False) -> CheckReport:
+        """Verify every stored article against its passages and sentences (:meth:`vectorstore.PassageStore.check`).
+
+        Args:
+            repair: Delete orphan records (leftovers of interrupted writes), write
+                every broken article again from its stored text (split and
+                embedded with this assistant's settings), then check again.
+            progress: Show tqdm bars while re-embedding.
+
+        Returns:
+            A :class:`CheckReport`.
+
+        Raises:
+            StoreError: If the store cannot be read or written.
+        """
+        found = self.store.check(delete_orphans=repair)
+        if not repair:
+            return CheckReport(found)
+        repaired, unrepairable = [], {}
+        for article_id in found.problems:
+            stored = self.store.get_article(article_id)
+            if stored is None or not (stored[0] or "").strip():
+                unrepairable[article_id] = "its text is not stored: ingest it again from its source"
+                continue
+            text, metadata = stored
+            fields = {f: metadata.get(f) for f in ("title", "source", "language", "published", "site", "dateline")}
+            article = Article(article_id, text, **fields)
+            try:
+                repaired.append(self._store_article(article, self.split(article), None, progress, rewrite=True))
+            except IngestError as exc:
+                unrepairable[article_id] = str(exc)
+        return CheckReport(found, repaired, unrepairable, self.store.check())
+
     # -- questions -------------------------------------------------------------
 
     def lexical_index(self, versions: Sequence[str] | None = None) -> LexicalIndex:
@@ -544,13 +614,14 @@ class Assistant:
         versions = tuple(self.store.current_versions() if versions is None else versions)
         with self._lexical_lock:
             old = self._lexical
-            if old is None or old.versions != versions:
-                # Passages of versions already indexed are reused (a version is immutable): only
-                # new versions are read from the store, and only their passages tokenised.
-                kept = set(versions) & set(old.versions) if old else set()
+            if old is None or old.versions != versions or self._rewritten & set(versions):
+                # Passages of versions already indexed are reused (a version is immutable, unless
+                # repaired): only new versions are read from the store, and only their passages tokenised.
+                kept = set(versions) & set(old.versions) - self._rewritten if old else set()
                 passages = [h for h in old.passages if h.metadata.get("article_version") in kept] if old else []
                 passages += self.store.passages([v for v in versions if v not in kept])
                 self._lexical = LexicalIndex.build(versions, passages, previous=old)
+                self._rewritten.clear()
             return self._lexical
 
     def hybrid_retrieve(self, question: str, article_ids: Sequence[str] | None = None) -> Retrieval:
@@ -705,6 +776,8 @@ class Assistant:
         """The work of :meth:`ask`: yields drafts of a generated answer, returns the trace."""
         if not isinstance(question, str):
             raise AssistantError(f"the question must be text, not {type(question).__name__}")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))):
+            raise AssistantError(f"top_k is {top_k!r}: give a whole number of passages, between 1 and 50")
         if top_k is not None and not 1 <= top_k <= 50:
             raise AssistantError(f"top_k is {top_k}: choose between 1 and 50 passages")
         if mode not in (None, "extractive", "generative"):
@@ -714,7 +787,7 @@ class Assistant:
                 "generative answers need a chat model: start with --llm openai-compatible|ollama --llm-model NAME"
             )
         generative = self.chat_model is not None and mode != "extractive"
-        question = remove_invisible(question).strip()
+        question = replace_surrogates(remove_invisible(question)).strip()
         if not question:
             raise AssistantError("the question is empty: type a question about the article")
         if len(question) > MAX_QUESTION_CHARS:
@@ -816,10 +889,14 @@ class Assistant:
                 log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 notes.append(f"fell back to quoting: {describe_llm_error(exc, self.chat_model_name or '')}")
                 return None
+            if len(reply) >= MAX_REPLY_CHARS:
+                notes.append(f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on")
             if declines(reply):
                 notes.append("the chat model found no answer in the passages")
                 return dataclasses.replace(abstain(question, language), mode="generative", notes=notes)
-            reply = without_sentinel(reply)
+            reply, tags = without_markup(without_sentinel(reply))
+            if tags:
+                notes.append(f"removed {tags} piece{'s' if tags > 1 else ''} of HTML from the chat model's reply")
             if not has_words(MARKER.sub(" ", reply)):
                 notes.append("fell back to quoting: the chat model's reply was empty" + (" but for markers" if reply else ""))
                 return None

@@ -1,4 +1,4 @@
-"""The ``article-qa`` command: ``ingest``, ``list``, ``remove``, ``ask``, ``eval`` and ``ui``.
+"""The ``article-qa`` command: ``ingest``, ``list``, ``remove``, ``check``, ``ask``, ``eval`` and ``ui``.
 
 Every option also reads from an ``ARTICLE_QA_<NAME>`` environment variable
 (see :class:`assistant.settings.Settings`); an option given on the command
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import logging
 import os
@@ -74,6 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="delete an article and its passages from the store")
     p.add_argument("article_id", metavar="ARTICLE_ID", help="id as `article-qa list` shows it")
+    _common(p)
+
+    p = sub.add_parser(
+        "check",
+        help="verify every article against its stored passages and sentences",
+        description="Verify every article record against its passages and sentences: counts, vectors readable, "
+        "offsets within the text; and leftovers of interrupted writes. Exit status 0 when every article is whole, "
+        "1 when one is not (after --repair: when one still is not).",
+    )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="delete leftovers of interrupted writes and write broken articles again from their stored text",
+    )
+    p.add_argument("--json", action="store_true", help="print what was found (and done) as one JSON object")
     _common(p)
 
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
@@ -174,6 +190,41 @@ def _check_port_free(host: str, port: int) -> None:
         s.bind((host, port))
 
 
+def _listen_error(host: str, port: int, exc: OSError) -> str:
+    """Why the window cannot listen on ``host:port``, and which option fixes it."""
+    reason = f" ({exc.strerror})" if exc.strerror else ""
+    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EINVAL):
+        return (f"cannot listen on {host}:{port}{reason}: {host} is not an address of this machine; "
+                "choose another with --host or ARTICLE_QA_HOST (127.0.0.1 for this machine only)")  # fmt: skip
+    return f"cannot listen on {host}:{port}{reason}: choose another port with --port or ARTICLE_QA_PORT"
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as ``article-qa: message`` lines on the current ``sys.stderr`` (waiting for a writer, retries)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"article-qa: {record.getMessage()}", file=sys.stderr, flush=True)
+        except Exception:  # pragma: no cover - as logging.Handler does
+            self.handleError(record)
+
+
+_WARNINGS = _StderrHandler(logging.WARNING)
+
+
+def _configure_logging(verbose: bool) -> None:
+    """``-v``: every record of this project's packages from INFO up; else only warnings, as one line each."""
+    if verbose:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    for name in ("assistant", "ingest", "vectorstore"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO if verbose else logging.WARNING)
+        if verbose:
+            logger.removeHandler(_WARNINGS)
+        elif _WARNINGS not in logger.handlers:
+            logger.addHandler(_WARNINGS)
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -212,6 +263,33 @@ def _print_answer(answer: Any, streamed: str | None = None) -> None:
             where = f"{c.article_id}, {c.section}" if c.section else c.article_id
             print(f"[{c.n}] {where} (score {c.score:.3f}, chars {c.char_start}-{c.char_end})")
             print(f"    {c.passage_text}")
+
+
+def _check(qa: Any, args: argparse.Namespace) -> int:
+    """``article-qa check [--repair]``: 0 when the store is consistent (after the repair), else 1."""
+    report = qa.check(repair=args.repair, progress=sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report) | {"consistent": report.consistent}, ensure_ascii=False))
+        return 0 if report.consistent else 1
+    found = report.found
+    print(f"store {qa.store_location}: {_plural(found.articles, 'article')}, {_plural(found.passages, 'passage')}, "
+          f"{_plural(found.sentences, 'sentence')}")  # fmt: skip
+    for article_id, problems in found.problems.items():
+        print(f"{article_id}: {'; '.join(problems)}")
+    if found.orphans:
+        done = f": {found.removed_orphans} deleted" if found.removed_orphans else ", which no answer sees (--repair deletes them)"
+        print(f"{_plural(len(found.orphans), 'record')} of no current version, leftovers of interrupted writes{done}")
+    for r in report.repaired:
+        print(f"{r.article_id}: {r.status}, {_plural(r.passages, 'passage')}")
+    for article_id, why in report.unrepairable.items():
+        print(f"{article_id}: not repaired: {why}")
+    if report.consistent:
+        print("consistent" if found.consistent else "consistent after the repair")
+        return 0
+    if not args.repair:
+        print("run `article-qa check --repair` to delete the leftovers and write the broken articles again "
+              "from their stored text", file=sys.stderr)  # fmt: skip
+    return 1
 
 
 def _stream_answer(qa: Any, question: str) -> None:
@@ -311,10 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         2 on bad usage (argparse).
     """
     args = build_parser().parse_args(argv)
-    if args.verbose:
-        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-        for name in ("assistant", "ingest", "vectorstore"):
-            logging.getLogger(name).setLevel(logging.INFO)
+    _configure_logging(args.verbose)
     from pydantic import ValidationError
 
     from assistant.api import Assistant
@@ -349,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "remove":
             removed = qa.remove_article(args.article_id)
             print(f"removed {args.article_id} ({_plural(removed, 'passage')})")
+        elif args.command == "check":
+            return _check(qa, args)
         elif args.command == "ask":
             _ensure_sample(qa)
             if args.stream:
@@ -370,12 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 extra = {"auth": tuple(settings.auth.split(":", 1))} if settings.auth else {}
                 launch(qa, host=settings.host, port=settings.port, **extra)
             except OSError as exc:  # from the early check, or from Gradio itself
-                reason = f" ({exc.strerror})" if exc.strerror else ""
-                print(
-                    f"article-qa: cannot listen on {settings.host}:{settings.port}{reason}: "
-                    "choose another port with --port or ARTICLE_QA_PORT",
-                    file=sys.stderr,
-                )
+                print(f"article-qa: {_listen_error(settings.host, settings.port, exc)}", file=sys.stderr)
                 return 1
     except ValidationError as exc:
         print(f"article-qa: invalid setting: {describe_errors(exc, OPTIONS)}", file=sys.stderr)

@@ -105,28 +105,70 @@ def _text(content: Any) -> str:
     return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content or [])
 
 
-def stream_reply(model: BaseChatModel, messages: Sequence[BaseMessage], deadline: float | None = None) -> Iterator[str]:
+#: Longest reply read from a chat model, in characters; the rest is not read.
+#: The prompt asks for at most three sentences and the checks keep at most
+#: six (:data:`assistant.grounding.MAX_ANSWER_SENTENCES`); a server that
+#: ignores ``max_tokens`` would otherwise stream without end.
+MAX_REPLY_CHARS = 8000
+
+
+def stream_reply(
+    model: BaseChatModel, messages: Sequence[BaseMessage], deadline: float | None = None, *, max_chars: int = MAX_REPLY_CHARS
+) -> Iterator[str]:
     """Call ``model`` and yield its reply as it grows: the whole text so far after each chunk.
 
     Args:
-        deadline: Most seconds the whole reply may take; a reply still
-            streaming then is abandoned. (A read that hangs is bounded by the
-            client's own timeout.)
+        deadline: Most seconds the whole reply may take, checked as each
+            chunk arrives: a reply still streaming then is abandoned, however
+            fast its tokens come. (A read that hangs is bounded by the client's own timeout.)
+        max_chars: The reply is cut at this many characters, and the stream
+            closed (the client stops reading it); the last text yielded is then
+            exactly ``max_chars`` long.
 
     Raises:
         TimeoutError: When the reply takes longer than ``deadline``.
         Whatever the model raises (see :func:`assistant.llm.describe_llm_error`).
     """
     start, text = time.monotonic(), ""
-    for chunk in model.stream(list(messages)):
-        piece = _text(chunk.content)
-        if piece:
-            text += piece
-            yield text
-        if deadline is not None and time.monotonic() - start > deadline:
-            raise TimeoutError(f"the reply took longer than {deadline:g} s")
+    chunks = model.stream(list(messages))
+    try:
+        for chunk in chunks:
+            if deadline is not None and time.monotonic() - start > deadline:
+                raise TimeoutError(f"the reply took longer than {deadline:g} s")
+            piece = _text(chunk.content)
+            if piece:
+                text += piece
+                if len(text) >= max_chars:
+                    yield text[:max_chars]
+                    return
+                yield text
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:  # stop reading the server's stream
+            close()
     if not text:
         yield ""
+
+
+# HTML a chat model may write (or copy from a hostile article): whole script and
+# style elements, comments, and any tag.
+_MARKUP = re.compile(
+    r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def without_markup(reply: str) -> tuple[str, int]:
+    """The reply with HTML removed (tags, comments, script and style elements), and how many pieces went.
+
+    ``Answer.text`` is plain text: a consumer may show it as text without
+    parsing anything. Text that merely looks like a comparison (``a < b``) stays.
+
+    Example:
+        >>> without_markup("Trade grew <img src=x onerror=alert(1)>29.8% [1].")
+        ('Trade grew 29.8% [1].', 1)
+    """
+    return _MARKUP.subn("", reply)
 
 
 def declines(reply: str) -> bool:
@@ -145,7 +187,7 @@ _SENTINEL_START = re.compile(r"[`*_\s]*N(?:O(?:T(?:[ _](?:I(?:N(?:[ _](?:A(?:R(?
 def shown_draft(reply: str) -> str:
     """The draft as shown while it streams: without :data:`NOT_IN_ARTICLE`, nor what may be its start at the end."""
     text = without_sentinel(reply)
-    end = _SENTINEL_START.search(text)
+    end = _SENTINEL_START.search(text, max(0, len(text) - 40))  # only the tail can be its start
     if end and len(text) - end.start() >= 3:  # "…. NOT_IN": held back until it proves to be something else
         text = text[: end.start()]
     return text.rstrip("`* ")

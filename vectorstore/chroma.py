@@ -12,6 +12,15 @@ Each passage and sentence records ``article_version`` (``{article_id}@{version}`
 article record its current ``version``; queries see only current versions,
 which makes replacing an article atomic from a reader's point of view (see
 :meth:`PassageStore.put_article`).
+
+Writers are serialised, across threads and processes (:mod:`vectorstore.locking`):
+an embedded store by a file lock in its directory, with this process's copy of
+the store reopened first if another process wrote to it
+(:mod:`vectorstore.embedded`); a store on a Chroma server by a lease record in
+a fourth collection, ``{collection}-locks``. Under the lock a writer deletes
+only records of its article written before it took the lock, so it never
+deletes another writer's new passages; :meth:`PassageStore.check` verifies
+every article record against its passages and sentences.
 """
 
 from __future__ import annotations
@@ -19,14 +28,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from vectorstore.embedded import EmbeddedStore
 from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.locking import LOCK_TIMEOUT_S, LeaseWriterLock, ThreadWriterLock
 
 #: Name of the passage collection when none is given.
 DEFAULT_COLLECTION = "articles"
@@ -38,7 +50,9 @@ SCHEMA_VERSION = 3
 ARTICLES_SUFFIX = "-articles"
 #: Suffix of the sentence collection beside a passage collection.
 SENTENCES_SUFFIX = "-sentences"
-_RESERVED = (ARTICLES_SUFFIX, SENTENCES_SUFFIX)
+#: Suffix of the collection holding the writer lease of a store on a Chroma server.
+LOCKS_SUFFIX = "-locks"
+_RESERVED = (ARTICLES_SUFFIX, SENTENCES_SUFFIX, LOCKS_SUFFIX)
 
 Metadata = Mapping[str, str | int | float | bool]
 _T = TypeVar("_T")
@@ -55,6 +69,9 @@ IN_FILTER_MAX = 64
 WRITE_ATTEMPTS, WRITE_BACKOFF_S = 3, 0.5
 #: Records read per request when reading every passage (the lexical index).
 READ_PAGE = 5000
+#: Most records written per request (fewer if the client allows fewer): a
+#: writer renews its lease on a Chroma server between two requests.
+WRITE_BATCH = 2000
 #: Key of the article collection's metadata that changes with every write.
 _GENERATION = "generation"
 
@@ -78,31 +95,20 @@ class Hit:
 
 
 def open_client(path: str | Path) -> Any:
-    """Open an embedded Chroma store (``chromadb.PersistentClient``), telemetry off.
+    """This process's client of the embedded Chroma store at ``path`` (``chromadb.PersistentClient``), telemetry off.
+
+    The store is opened under its writer lock (so two processes creating one
+    store take turns), once per process: every call for one directory gives
+    the same client until a write finds that another process changed the
+    store (:class:`vectorstore.embedded.EmbeddedStore`).
 
     Args:
         path: Directory of the store; created if missing.
 
     Raises:
-        StoreError: If the directory cannot be created or opened.
+        StoreError: If the directory cannot be created, opened or locked.
     """
-    import chromadb
-    from chromadb.config import Settings
-
-    path = Path(path).expanduser()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
-    except Exception as exc:
-        if "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
-            raise StoreError(
-                f"the store at {path} is read-only (Chroma must write to it even to read): make it writable for this "
-                "user, or copy it to a writable place and pass that with --store"
-            ) from exc
-        raise StoreError(
-            f"cannot open the store at {path} ({exc}): choose another directory with --store "
-            "or ARTICLE_QA_STORE"
-        ) from exc
+    return EmbeddedStore.at(path).client
 
 
 def _retrying(write: Callable[[], _T]) -> _T:
@@ -214,6 +220,69 @@ class ArticleRecords:
     sentence_embeddings: np.ndarray | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoreCheck:
+    """What :meth:`PassageStore.check` found.
+
+    Attributes:
+        articles: Article records read.
+        passages: Passage records read (current versions and leftovers).
+        sentences: Sentence records read.
+        problems: ``article_id -> what is wrong`` (one line each) for every
+            article whose record disagrees with its passages or sentences: a
+            count short of what the record says, vectors that cannot be read,
+            offsets outside its text or not matching it, sentences of
+            passages that are not stored.
+        orphans: Ids of passage and sentence records of no current version
+            (leftovers of writes that died or lost their lease); queries never see them.
+        removed_orphans: How many of ``orphans`` were deleted (``check(delete_orphans=True)``).
+    """
+
+    articles: int
+    passages: int
+    sentences: int
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    orphans: list[str] = field(default_factory=list)
+    removed_orphans: int = 0
+
+    @property
+    def consistent(self) -> bool:
+        """Every article whole (orphans are leftovers queries never see: reported, not counted against it)."""
+        return not self.problems
+
+
+def _article_problems(
+    text: str,
+    metadata: Mapping[str, Any],
+    passages: Sequence[tuple[str, str | None, Mapping[str, Any]]],
+    sentences: Sequence[tuple[str, str | None, Mapping[str, Any]]],
+    unreadable: set[str],
+) -> list[str]:
+    """What is wrong with one article: its record (``text``, ``metadata``) against the ``(id, text, metadata)``
+    records of its current version; ``unreadable`` holds the ids (the article's own too) whose vector cannot be read."""
+    problems = []
+    for kind, records, expected in (("passage", passages, metadata.get("passages")), ("sentence", sentences, metadata.get("sentences"))):
+        if expected is not None and len(records) != int(expected):
+            problems.append(f"holds {len(records)} of its {int(expected)} {kind}s")
+        elif kind == "passage" and not records:
+            problems.append("holds no passage")
+        mismatched = 0
+        for _, document, m in records:
+            a, b = m.get("char_start"), m.get("char_end")
+            if not (isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(text)) or text[a:b] != document:
+                mismatched += 1
+        if mismatched:
+            problems.append(f"{mismatched} {kind}{'s do' if mismatched > 1 else ' does'} not match the article text at their offsets")
+        lost = sum(rid in unreadable for rid, _, _ in records)
+        if lost:
+            problems.append(f"{lost} {kind} vector{'s' if lost > 1 else ''} cannot be read")
+    passage_ids = {rid for rid, _, _ in passages}
+    homeless = sum(m.get("passage_id") not in passage_ids for _, _, m in sentences)
+    if homeless:
+        problems.append(f"{homeless} sentence{'s belong' if homeless > 1 else ' belongs'} to no stored passage")
+    return problems
+
+
 class PassageStore:
     """Passage and article records of one embedding model, in a Chroma client.
 
@@ -221,56 +290,65 @@ class PassageStore:
     ``embedding_dim``; opening it with another model raises
     :class:`ModelMismatchError`, so vectors of two models never mix.
 
+    Writes (:meth:`put_articles`, :meth:`remove_article`, :meth:`check` with
+    ``delete_orphans``) hold the store's writer lock (module docstring); reads take no lock.
+
     Args:
-        client: A Chroma client (``open_client(path)`` or a ``chromadb.HttpClient``).
+        client: A Chroma client (``open_client(path)`` or a ``chromadb.HttpClient``;
+            a ``chromadb.PersistentClient`` made elsewhere works too, and is
+            reopened before its first write).
         embedding_model: Name of the model whose embeddings are stored.
         dimension: Size of those embeddings.
         collection: Name of the passage collection (3-512 characters of
             ``[a-zA-Z0-9._-]``, Chroma's rule).
+        lock_timeout: Most seconds a write waits for another writer of a
+            store on a Chroma server (an embedded store's lock has its own,
+            :data:`vectorstore.locking.LOCK_TIMEOUT_S`).
 
     Raises:
         ModelMismatchError: If the collection exists with another model or size.
         StoreError: If Chroma refuses the collection name, the name ends in
-            ``-articles`` or ``-sentences`` (reserved), or Chroma cannot be reached.
+            ``-articles``, ``-sentences`` or ``-locks`` (reserved), or Chroma cannot be reached.
     """
 
-    def __init__(self, client: Any, embedding_model: str, dimension: int, collection: str = DEFAULT_COLLECTION):
+    def __init__(
+        self,
+        client: Any,
+        embedding_model: str,
+        dimension: int,
+        collection: str = DEFAULT_COLLECTION,
+        *,
+        lock_timeout: float = LOCK_TIMEOUT_S,
+    ):
         if collection.endswith(_RESERVED):
             raise StoreError(
-                f"collection names ending in {' or '.join(map(repr, _RESERVED))} are reserved for article and "
-                f"sentence records: choose another name than {collection!r}"
+                f"collection names ending in {', '.join(map(repr, _RESERVED))} are reserved for article, "
+                f"sentence and lock records: choose another name than {collection!r}"
             )
-        self._client = client
         self._versions: tuple[str | None, dict[str, str]] | None = None  # (generation, article id -> version)
         self.embedding_model = embedding_model
         self.dimension = dimension
         self.collection_name = collection
-        metadata = {"embedding_model": embedding_model, "embedding_dim": dimension, "schema": SCHEMA_VERSION}
-        try:
-            self._passages = client.get_or_create_collection(
-                collection,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=metadata,
-                embedding_function=None,
-            )
-            self._articles = client.get_or_create_collection(
-                collection + ARTICLES_SUFFIX,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=metadata,
-                embedding_function=None,
-            )
-            self._sentences = client.get_or_create_collection(
-                collection + SENTENCES_SUFFIX,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=metadata,
-                embedding_function=None,
-            )
-        except Exception as exc:
-            raise StoreError(f"cannot open collection {collection!r}: {exc}") from exc
-        self._remote = "fastapi" in str(getattr(client.get_settings(), "chroma_api_impl", "")).lower()
-        self._passages, self._articles, self._sentences = (
-            _Guarded(c, self._remote) for c in (self._passages, self._articles, self._sentences)
-        )
+        settings = client.get_settings()
+        self._remote = "fastapi" in str(getattr(settings, "chroma_api_impl", "")).lower()
+        # An embedded store is shared by this process's stores on its directory and reopened after
+        # another process wrote to it; a client of a server or of memory is used as it is.
+        self._local = EmbeddedStore.adopt(client) if not self._remote and settings.is_persistent else None
+        self._handed = client
+        self._epoch = -1
+        with self._local.lock.held() if self._local else nullcontext():  # a new store is created by one process
+            self._bind(create=True)
+        if self._remote:
+            try:
+                locks = client.get_or_create_collection(
+                    collection + LOCKS_SUFFIX, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+            except Exception as exc:
+                raise StoreError(f"cannot open collection {collection + LOCKS_SUFFIX!r}: {exc}") from exc
+            where = f"{getattr(settings, 'chroma_server_host', '')}:{getattr(settings, 'chroma_server_http_port', '')}"
+            self._lock: Any = LeaseWriterLock(_Guarded(locks, True), f"chroma://{where}/{collection}", lock_timeout)
+        else:
+            self._lock = self._local.lock if self._local else ThreadWriterLock(lock_timeout)
         stored = self._passages.metadata or {}
         if stored.get("schema") != SCHEMA_VERSION:
             raise StoreError(
@@ -285,6 +363,56 @@ class PassageStore:
                 f"Use the model it was built with (--embedding-model), or pick another collection "
                 f"(--collection NAME) and ingest again."
             )
+
+    @property
+    def _client(self) -> Any:
+        """The Chroma client in use: this process's current one for an embedded store."""
+        return self._local.client if self._local is not None else self._handed
+
+    def _bind(self, *, create: bool) -> None:
+        """Take the three collections from the client in use (creating them if ``create``)."""
+        epoch = self._local.epoch if self._local is not None else 0
+        client = self._client
+        metadata = {"embedding_model": self.embedding_model, "embedding_dim": self.dimension, "schema": SCHEMA_VERSION}
+        names = [self.collection_name + suffix for suffix in ("", ARTICLES_SUFFIX, SENTENCES_SUFFIX)]
+        try:
+            if create:
+                found = [
+                    client.get_or_create_collection(
+                        n, configuration={"hnsw": {"space": "cosine"}}, metadata=metadata, embedding_function=None
+                    )
+                    for n in names
+                ]
+            else:
+                found = [client.get_collection(n, embedding_function=None) for n in names]
+        except Exception as exc:
+            raise StoreError(f"cannot open collection {self.collection_name!r}: {exc}") from exc
+        self._collections = tuple(_Guarded(c, self._remote) for c in found)
+        self._epoch = epoch
+
+    def _current(self) -> tuple[Any, Any, Any]:
+        """The passage, article and sentence collections, re-read if this process reopened the store."""
+        if self._local is not None and self._epoch != self._local.epoch:
+            self._bind(create=False)
+        return self._collections
+
+    @property
+    def _passages(self) -> Any:
+        return self._current()[0]
+
+    @property
+    def _articles(self) -> Any:
+        return self._current()[1]
+
+    @property
+    def _sentences(self) -> Any:
+        return self._current()[2]
+
+    @contextmanager
+    def _writing(self) -> Iterator[float]:
+        """Hold the writer lock (embedded: with this process's copy of the store up to date); yields when it was taken."""
+        with self._local.writing() if self._local is not None else self._lock.held() as since:
+            yield since
 
     def count(self) -> int:
         """Number of passage records stored (an interrupted write may leave some not yet visible)."""
@@ -337,12 +465,14 @@ class PassageStore:
         """Store a version of an article and its passages; queries switch to it at once.
 
         Queries see only the passages of each article's current version (the
-        one its article record names). A new version is written in three steps:
-        its passages are added (under ids of their own, invisible so far), the
-        article record is switched to the new version (one record: the moment
-        queries change over), then the old version's passages are deleted. A
-        failure before the switch leaves the old version whole; after it, only
-        unreachable leftovers, deleted by the next write of that article.
+        one its article record names). A new version is written in three steps,
+        under the store's writer lock: its passages are added (under ids of their
+        own, invisible so far), the article record is switched to the new
+        version (one record: the moment queries change over), then the records
+        of the article written before the lock was taken, but for those just
+        written, are deleted. A failure before the switch leaves the old version
+        whole; after it, only unreachable leftovers, deleted by the next write
+        of that article (or by ``check(delete_orphans=True)``).
 
         Args:
             article_id: Id of the article.
@@ -361,11 +491,14 @@ class PassageStore:
             sentence_embeddings: ``(m, dimension)`` float32 embeddings of the sentences.
 
         Returns:
-            ``("added" | "replaced" | "unchanged", number of old passages deleted)``;
-            ``"unchanged"`` (the same version is stored) writes nothing.
+            ``("added" | "replaced" | "repaired" | "unchanged", number of old
+            passages deleted)``; ``"unchanged"`` (the same version is stored,
+            whole) writes nothing; ``"repaired"``: the same version was stored
+            but not whole (:meth:`article_problems`), and is written again.
 
         Raises:
-            StoreError: On shapes that do not match or a write Chroma refuses.
+            StoreError: On shapes that do not match, a write Chroma refuses, or
+                another writer holding the store for too long.
         """
         record = ArticleRecords(
             article_id, version, text, metadata, embedding, passage_ids, passage_texts, passage_metadatas,
@@ -373,21 +506,34 @@ class PassageStore:
         )  # fmt: skip
         return self.put_articles([record])[0]
 
-    def put_articles(self, records: Sequence[ArticleRecords]) -> list[tuple[str, int]]:
+    def put_articles(self, records: Sequence[ArticleRecords], *, rewrite: bool = False) -> list[tuple[str, int]]:
         """Store several articles as :meth:`put_article` does one, in few large writes.
 
-        All new passages and sentences are written first (in batches of the
-        client's ``get_max_batch_size()``), then all article records (the
-        switch), then the old versions are deleted. Each article still
-        switches whole: a failure before its record is written leaves its old
-        version; each batch is retried (:data:`WRITE_ATTEMPTS`) with the
-        embeddings already computed.
+        Under the store's writer lock: all new passages and sentences are
+        written first (in batches of the client's ``get_max_batch_size()``),
+        then all article records (the switch), then the records of these
+        articles that were written before the lock was taken and are not the
+        ones just written (the old versions, and leftovers of a write that
+        died) are deleted. Each article still switches whole: a failure before
+        its record is written leaves its old version; each batch is retried
+        (:data:`WRITE_ATTEMPTS`) with the embeddings already computed.
+
+        An article whose stored version is the one given is left alone
+        (``"unchanged"``) only if its records are whole
+        (:meth:`article_problems`); otherwise it is written again (``"repaired"``).
+
+        Args:
+            records: The articles.
+            rewrite: Write every article again even where it looks whole (``"repaired"``).
 
         Returns:
-            ``(status, old passages deleted)`` per record, in order.
+            ``(status, old records deleted)`` per record, in order: status
+            ``"added"``, ``"replaced"``, ``"repaired"`` or ``"unchanged"``; the
+            count is of passages.
 
         Raises:
-            StoreError: On shapes that do not match or a write Chroma refuses.
+            StoreError: On shapes that do not match, a write Chroma refuses, or
+                another writer holding the store for too long.
         """
         for r in records:
             if not (len(r.passage_texts) == len(r.passage_metadatas) == len(r.passage_ids)):
@@ -395,13 +541,31 @@ class PassageStore:
             if not (len(r.sentence_texts) == len(r.sentence_metadatas) == len(r.sentence_ids)):
                 raise StoreError("sentence ids, texts and metadatas differ in length")
         ids = [r.article_id for r in records]
-        got = self._articles.get(ids=ids, include=["metadatas"]) if ids else {"ids": [], "metadatas": []}
-        previous = {i: (m or {}).get("version") for i, m in zip(got["ids"], got["metadatas"])}
-        todo = [r for r in records if previous.get(r.article_id) != r.version]
+        with self._writing() as since:
+            got = self._articles.get(ids=ids, include=["metadatas"]) if ids else {"ids": [], "metadatas": []}
+            previous = {i: (m or {}).get("version") for i, m in zip(got["ids"], got["metadatas"])}
+            broken = {
+                r.article_id for r in records
+                if previous.get(r.article_id) == r.version and (rewrite or self.article_problems(r.article_id))
+            }  # fmt: skip
+            todo = [r for r in records if previous.get(r.article_id) != r.version or r.article_id in broken]
+            removed = self._write(todo, since) if todo else {}
+
+        def status(r: ArticleRecords) -> str:
+            if r.article_id in broken:
+                return "repaired"
+            if previous.get(r.article_id) == r.version:
+                return "unchanged"
+            return "replaced" if r.article_id in previous else "added"
+
+        return [(status(r), removed.get(r.article_id, 0)) for r in records]
+
+    def _write(self, todo: Sequence[ArticleRecords], since: float) -> dict[str, int]:
+        """Write ``todo`` and switch to it (the caller holds the lock, taken at ``since``); old passages deleted per article."""
         p_ids, p_texts, p_meta, p_vecs = [], [], [], []
         s_ids, s_texts, s_meta, s_vecs = [], [], [], []
         for r in todo:
-            tag = {"article_id": r.article_id, "article_version": f"{r.article_id}@{r.version}"}
+            tag = {"article_id": r.article_id, "article_version": f"{r.article_id}@{r.version}", "written_at": since}
             p_ids += r.passage_ids
             p_texts += r.passage_texts
             p_meta += [{**x, **tag} for x in r.passage_metadatas]
@@ -412,38 +576,39 @@ class PassageStore:
             s_vecs.append(self._check(
                 np.zeros((0, self.dimension)) if r.sentence_embeddings is None else r.sentence_embeddings, len(r.sentence_ids)
             ))  # fmt: skip
-        removed: dict[str, int] = {}
-        if todo:
-            article_vectors = np.concatenate([self._check(np.asarray(r.embedding)[None, :], 1) for r in todo])
-            try:
-                self._upsert(self._passages, p_ids, p_texts, p_meta, np.concatenate(p_vecs))
-                self._upsert(self._sentences, s_ids, s_texts, s_meta, np.concatenate(s_vecs))
-                self._upsert(
-                    self._articles, [r.article_id for r in todo], [r.text for r in todo],
-                    [{**r.metadata, "version": r.version} for r in todo], article_vectors,
-                )  # fmt: skip
-                self._touch()
-                for r in todo:  # the old version, and leftovers of a write that died before its switch
-                    old = {"$and": [{"article_id": r.article_id}, {"article_version": {"$ne": f"{r.article_id}@{r.version}"}}]}
-                    removed[r.article_id] = self._delete_passages(old)
-                    self._delete(self._sentences, old)
-            except StoreError:
-                raise
-            except Exception as exc:
-                raise StoreError(
-                    f"could not write {', '.join(map(repr, ids[:3]))} to the store: {_store_failed(exc, self._remote)}"
-                ) from exc
-        return [
-            ("unchanged", 0) if previous.get(r.article_id) == r.version
-            else ("added" if r.article_id not in previous else "replaced", removed.get(r.article_id, 0))
-            for r in records
-        ]  # fmt: skip
+        article_vectors = np.concatenate([self._check(np.asarray(r.embedding)[None, :], 1) for r in todo])
+        try:
+            self._upsert(self._passages, p_ids, p_texts, p_meta, np.concatenate(p_vecs))
+            self._upsert(self._sentences, s_ids, s_texts, s_meta, np.concatenate(s_vecs))
+            self._lock.confirm()  # a writer that lost its lease must not switch
+            self._upsert(
+                self._articles, [r.article_id for r in todo], [r.text for r in todo],
+                [{**r.metadata, "version": r.version, "passages": len(r.passage_ids), "sentences": len(r.sentence_ids)}
+                 for r in todo],
+                article_vectors,
+            )  # fmt: skip
+            self._touch()
+            # What these articles held before the lock was taken and is not what was just written: old
+            # versions and leftovers. Records written since (by a writer that lost its lease) are not touched.
+            written = set(p_ids) | set(s_ids)
+            removed = self._delete_older(self._passages, [r.article_id for r in todo], since, written)
+            self._delete_older(self._sentences, [r.article_id for r in todo], since, written)
+            return removed
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"could not write {', '.join(repr(r.article_id) for r in todo[:3])} to the store: "
+                f"{_store_failed(exc, self._remote)}"
+            ) from exc
 
     def _upsert(
         self, collection: Any, ids: Sequence[str], texts: Sequence[str], metadatas: list[Any], vectors: np.ndarray
     ) -> None:
-        batch = self._client.get_max_batch_size()
+        batch = min(self._client.get_max_batch_size(), WRITE_BATCH)
         for i in range(0, len(ids), batch):
+            if i:
+                self._lock.confirm()  # and renew a lease for the next batch
             _retrying(lambda: collection.upsert(
                 ids=list(ids[i : i + batch]),
                 documents=list(texts[i : i + batch]),
@@ -458,11 +623,23 @@ class PassageStore:
             collection.delete(ids=ids)
         return len(ids)
 
-    def _delete_passages(self, where: dict[str, Any]) -> int:
-        return self._delete(self._passages, where)
+    @staticmethod
+    def _delete_older(collection: Any, article_ids: Sequence[str], since: float, keep: set[str]) -> dict[str, int]:
+        """Delete the records of these articles written before ``since`` (or by an article-qa that did not
+        record when) that are not in ``keep``; returns how many per article."""
+        got = collection.get(where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"])
+        doomed, per_article = [], dict.fromkeys(article_ids, 0)
+        for record_id, m in zip(got["ids"], got["metadatas"]):
+            m = m or {}
+            if record_id not in keep and float(m.get("written_at", 0.0)) < since:
+                doomed.append(record_id)
+                per_article[str(m.get("article_id"))] = per_article.get(str(m.get("article_id")), 0) + 1
+        if doomed:
+            collection.delete(ids=doomed)
+        return per_article
 
     def remove_article(self, article_id: str) -> int:
-        """Delete an article and its passages.
+        """Delete an article and its passages, under the writer lock.
 
         The article record goes first, so queries stop seeing its passages at once.
 
@@ -470,12 +647,114 @@ class PassageStore:
             Number of passages deleted; 0 if the article was not stored.
         """
         try:
-            self._articles.delete(ids=[article_id])
-            self._touch()
-            self._delete(self._sentences, {"article_id": article_id})
-            return self._delete_passages({"article_id": article_id})
+            with self._writing():
+                self._articles.delete(ids=[article_id])
+                self._touch()
+                self._delete(self._sentences, {"article_id": article_id})
+                return self._delete(self._passages, {"article_id": article_id})
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"could not remove article {article_id!r}: {exc}") from exc
+
+    def article_problems(self, article_id: str) -> list[str]:
+        """What is wrong with one stored article (see :attr:`StoreCheck.problems`); ``[]`` if it is whole or absent.
+
+        Cost: the article's record, passages and sentences read once, vectors included.
+        """
+        got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return []
+        text, metadata = got["documents"][0] or "", dict(got["metadatas"][0] or {})
+        if not metadata.get("version"):
+            return ["its record names no version"]
+        where = {"article_version": f"{article_id}@{metadata['version']}"}
+        passages = self._records(self._passages.get(where=where, include=["documents", "metadatas"]))
+        sentences = self._records(self._sentences.get(where=where, include=["documents", "metadatas"]))
+        unreadable = self._unreadable(self._articles, [article_id])
+        unreadable |= self._unreadable(self._passages, [i for i, _, _ in passages])
+        unreadable |= self._unreadable(self._sentences, [i for i, _, _ in sentences])
+        problems = _article_problems(text, metadata, passages, sentences, unreadable)
+        return (["its own vector cannot be read"] if article_id in unreadable else []) + problems
+
+    @staticmethod
+    def _records(got: Mapping[str, Any]) -> list[tuple[str, str | None, dict[str, Any]]]:
+        return [(i, d, dict(m or {})) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def _unreadable(self, collection: Any, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` whose vector Chroma cannot read (found by halving a read that fails)."""
+        bad: set[str] = set()
+        chunks = [list(ids[i : i + READ_PAGE]) for i in range(0, len(ids), READ_PAGE)]
+        while chunks:
+            chunk = chunks.pop()
+            try:
+                collection.get(ids=chunk, include=["embeddings"])
+            except StoreError:
+                collection.count()  # a store that does not answer at all raises here, as it should
+                if len(chunk) == 1:
+                    bad.add(chunk[0])
+                else:
+                    chunks += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
+        return bad
+
+    def _all(self, collection: Any) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """Every record of a collection (documents and metadata), read in pages of :data:`READ_PAGE`."""
+        records, offset = [], 0
+        while True:
+            page = self._records(collection.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset))
+            records += page
+            if len(page) < READ_PAGE:
+                return records
+            offset += READ_PAGE
+
+    def check(self, *, delete_orphans: bool = False) -> StoreCheck:
+        """Verify every article record against its passages and sentences, under the writer lock.
+
+        For each article: the counts its record gives, every vector readable
+        (its own, its passages', its sentences'), passage and sentence offsets
+        within its text and matching it, every sentence's passage stored.
+        Records of no current version are orphans; with ``delete_orphans``
+        they are deleted in the same hold of the lock.
+
+        Cost: every record read once, vectors included, in pages of :data:`READ_PAGE`.
+
+        Raises:
+            StoreError: If the store cannot be read, or another writer holds it too long.
+        """
+        with self._writing():
+            articles = self._all(self._articles)
+            passages, sentences = self._all(self._passages), self._all(self._sentences)
+            unreadable = self._unreadable(self._articles, [i for i, _, _ in articles])
+            unreadable |= self._unreadable(self._passages, [i for i, _, _ in passages])
+            unreadable |= self._unreadable(self._sentences, [i for i, _, _ in sentences])
+            current = {f"{i}@{m.get('version')}": i for i, _, m in articles}
+            by_version: dict[str, tuple[list[Any], list[Any]]] = {v: ([], []) for v in current}
+            orphans = []
+            for side, records in ((0, passages), (1, sentences)):
+                for record in records:
+                    version = record[2].get("article_version")
+                    if version in by_version:
+                        by_version[version][side].append(record)
+                    else:
+                        orphans.append(record[0])
+            problems = {}
+            for article_id, text, metadata in articles:
+                version = f"{article_id}@{metadata.get('version')}"
+                found = ["its record names no version"] if not metadata.get("version") else _article_problems(
+                    text or "", metadata, *by_version[version], unreadable)  # fmt: skip
+                if article_id in unreadable:
+                    found.insert(0, "its own vector cannot be read")
+                if found:
+                    problems[article_id] = found
+            removed = 0
+            if delete_orphans and orphans:
+                doomed = set(orphans)
+                for collection in (self._passages, self._sentences):
+                    ids = [i for i, _, _ in (passages if collection is self._passages else sentences) if i in doomed]
+                    for start in range(0, len(ids), READ_PAGE):
+                        _retrying(lambda: collection.delete(ids=ids[start : start + READ_PAGE]))
+                removed = len(orphans)
+        return StoreCheck(len(articles), len(passages), len(sentences), problems, orphans, removed)
 
     def get_article(self, article_id: str) -> tuple[str, dict[str, Any]] | None:
         """The stored text and metadata of an article, or ``None`` if absent."""

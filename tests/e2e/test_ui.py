@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import gradio as gr
@@ -164,9 +165,15 @@ def test_auth_keeps_the_window_and_its_api_behind_a_login(sample_assistant):
 
         base = app.local_url.rstrip("/")
         for method, path in (("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/queue/join"),
-                             ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/queue/data?session_hash=x")):  # fmt: skip
-            response = httpx.request(method, base + path, json={"data": [], "fn_index": 1, "session_hash": "x"} if method == "POST" and "join" in path else None)
+                             ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/queue/data?session_hash=x"),
+                             ("POST", "/gradio_api/cancel"), ("POST", "/gradio_api/reset")):  # fmt: skip
+            body = {"data": [], "fn_index": 1, "session_hash": "x", "event_id": "e"} if method == "POST" else None
+            response = httpx.request(method, base + path, json=body)
             assert response.status_code in (401, 403), f"{method} {path}: {response.status_code}"
+        with httpx.Client(base_url=base) as logged_in:  # Gradio's own login page sets the session cookie
+            assert logged_in.post("/login", data={"username": "reader", "password": "s3cret"}).status_code == 200
+            response = logged_in.post("/gradio_api/cancel", json={"session_hash": "x", "fn_index": 1, "event_id": "e"})
+            assert response.status_code not in (401, 403), "a logged-in user may still cancel"
         with pytest.raises(Exception):
             Client(app.local_url, verbose=False).predict(MET_QUESTION_EN, [], api_name="/chat")
         _, _, answer, _ = Client(app.local_url, auth=("reader", "s3cret"), verbose=False).predict(
@@ -472,3 +479,67 @@ def empty_assistant(e5, tmp_path):
     from assistant import Assistant
 
     return Assistant(e5, tmp_path / "store")
+
+
+def test_messages_that_used_to_kill_the_window_get_a_reply_and_it_stays_up(tmp_path):
+    """`article-qa ui` in its own process: an abort of the embedding engine would end it for everyone."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from gradio_client import Client
+
+    from tests.e2e.conftest import free_port
+
+    port = free_port()
+    window = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ui", "--port", str(port), "--store",
+                               str(tmp_path / "store")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert window.poll() is None and time.monotonic() < deadline, window.stderr.read() if window.poll() is not None else "no answer"
+            time.sleep(0.5)
+        client = Client(url, verbose=False)
+        for message in ("ﷺ" * 12, "\u3300" * 300, "ﷺ" * 1000):
+            history, _, answer, _ = client.predict(message, [], api_name="/chat")
+            assert history[-1]["role"] == "assistant" and ("error" in answer or "abstained" in answer)
+            assert window.poll() is None, "the window is still up"
+        # A lone surrogate, as JSON can carry it ("\\ud83d") and a JavaScript string can hold it.
+        body = json.dumps({"data": ["abc\ud83dxyz", [], [], 3, "extractive"]})  # ASCII escapes: httpx would refuse to encode it
+        event = httpx.post(f"{url}gradio_api/call/chat", content=body, headers={"Content-Type": "application/json"}).json()
+        events = httpx.get(f"{url}gradio_api/call/chat/{event['event_id']}", timeout=60).text
+        assert "event: complete" in events and "abc\ufffdxyz" in json.loads(events.split("data: ")[-1])[2]["question"]
+        assert window.poll() is None
+        _, _, answer, _ = client.predict(MET_QUESTION_EN, [], api_name="/chat")
+        assert any("نوفمبر 2019" in c["quote"] for c in answer["citations"])
+    finally:
+        window.terminate()
+        window.wait(timeout=30)
+
+
+def test_a_failure_inside_the_assistant_is_a_plain_sentence_in_the_chat_and_a_traceback_in_the_log(sample_assistant, caplog):
+    from gradio_client import Client
+
+    from assistant import Assistant
+    from tests.e2e.conftest import free_port
+
+    class Broken(Assistant):
+        def stream(self, *args, **kwargs):
+            raise RuntimeError("internal detail: segment reader failed")
+
+    app = ui.launch(Broken(sample_assistant.embeddings, sample_assistant.store_path), host="127.0.0.1", port=free_port(),
+                    block=False, quiet=True)  # fmt: skip
+    try:
+        with caplog.at_level("ERROR", logger="ui"):
+            history, _, answer, _ = Client(app.local_url, verbose=False).predict("متى التقى بوتين وشي؟", [], api_name="/chat")
+    finally:
+        app.close()
+    reply = history[-1]["content"][0]["text"]
+    assert answer == {"error": ui.UNEXPECTED_ERROR["ar"]} and reply.startswith("⚠") and "segment reader" not in reply
+    assert any("segment reader failed" in r.exc_text for r in caplog.records if r.exc_text)

@@ -311,3 +311,48 @@ def test_an_article_telling_the_model_to_cite_9_still_gets_only_valid_citations(
     assert all(c.quote in c.passage_text for c in answer.citations), "every citation is a real passage and sentence"
     assert any("40 million" in c.quote for c in answer.citations)
     assert any("removed marker [9]" in n for n in answer.notes)
+
+
+TRADE_TRUE_AR = "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى ليصل إلى 102.5 مليار دولار"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        f"{TRADE_TRUE_AR}، وأعلن بوتين استقالته من الرئاسة [1].",
+        f"{TRADE_TRUE_AR}، وقرر البلدان قطع العلاقات التجارية نهائيا [1].",
+    ],
+)
+def test_a_true_sentence_with_an_invented_clause_appended_is_not_kept(sample_assistant, forged):
+    qa, _ = generative(sample_assistant, [forged])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "extractive", "the only sentence was dropped: the answer quotes the article"
+    assert answer.unsupported_sentences == [forged.replace(" [1]", "")]
+    invented = forged.split("، ", 1)[1].replace(" [1]", "")
+    assert any(f"states “{invented}”" in n for n in answer.notes)
+
+
+def test_the_same_sentence_without_the_invented_clause_is_kept(sample_assistant):
+    qa, _ = generative(sample_assistant, [f"{TRADE_TRUE_AR} [1]."])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and answer.unsupported_sentences == []
+
+
+def test_an_invented_purchase_is_neither_kept_nor_recited_in_english(sample_assistant):
+    question = "What did China buy from Russia?"
+    true = "China bought large amounts of coal and other fuels from Russia [1]."
+    qa, _ = generative(sample_assistant, [true.replace(" [1].", ", and agreed to buy twenty Russian fighter jets [1].")])
+    answer = qa.ask(question)
+    assert answer.mode == "extractive" and any("twenty Russian fighter jets" in s for s in answer.unsupported_sentences)
+    qa, _ = generative(sample_assistant, ["China agreed to buy twenty Russian fighter jets to modernise its air force [2]."])
+    answer = qa.ask(question)
+    assert answer.mode == "extractive" and not any(n.startswith("marked [") for n in answer.notes)
+    qa, _ = generative(sample_assistant, [true])
+    assert qa.ask(question).mode == "generative", "the true sentence alone is kept"
+
+
+def test_markup_in_a_reply_never_reaches_the_answer_text(sample_assistant):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("بنسبة", "<img src=x onerror=alert(1)>بنسبة")])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and "<" not in answer.text and "onerror" not in answer.text
+    assert "removed 1 piece of HTML from the chat model's reply" in answer.notes

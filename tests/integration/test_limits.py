@@ -87,9 +87,12 @@ def test_a_kill_between_write_batches_leaves_the_old_version_and_a_rerun_finishe
     assert all("التجارة" in h.text for h in qa.store.passages(old_version)), "queries still see the old version whole"
     monkeypatch.setattr(chroma.PassageStore, "_upsert", real_upsert)
     assert qa.store.count() > 12, "the dead write left passages behind, unseen by queries"
+    found = qa.check().found
+    assert found.consistent and len(found.orphans) == 12, "the old version is whole; the passages the dead write made are orphans"
     (report,) = qa.ingest(path)
     assert report.status == "replaced" and all("الطاقة" in h.text for h in qa.store.passages(qa.store.current_versions()))
     assert qa.store.count() == report.passages, "and the next write of the article swept them away"
+    assert qa.check().found.orphans == [] and qa.check().consistent
 
 
 def test_a_failed_batch_is_retried_with_the_embeddings_already_made(e5, tmp_path, monkeypatch):
@@ -162,6 +165,7 @@ def test_leftovers_of_a_dead_first_write_can_be_removed(e5, tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         qa.ingest(path)
     assert qa.store.article_ids() == [] and qa.store.count() >= 1
+    assert qa.check().consistent and qa.check().found.orphans, "no article is broken; the leftovers are orphans"
     assert qa.remove_article("first") >= 1 and qa.store.count() == 0
     with pytest.raises(IngestError, match="no article 'first'"):
         qa.remove_article("first")

@@ -26,6 +26,8 @@ from tests.questions import TRADE_QUESTION_AR
 
 REPLY = "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى ليصل إلى 102.5 مليار دولار [1]."
 KNOWN_MODEL = "test-model"
+#: A model whose server ignores max_tokens: it streams :data:`RUNAWAY_CHARS` characters of REPLY, over and over.
+RUNAWAY_MODEL, RUNAWAY_CHARS = "runaway-model", 1_000_000
 
 
 class Server:
@@ -33,6 +35,7 @@ class Server:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.runaway_sent = 0  # characters of the runaway reply written before the client went away
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,6 +45,8 @@ class Server:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                if body.get("model") == RUNAWAY_MODEL:
+                    return self._runaway()
                 if body.get("model") != KNOWN_MODEL:
                     return self._send(404, {"error": {"message": f"model '{body.get('model')}' not found",
                                                       "type": "invalid_request_error", "code": "model_not_found"}})  # fmt: skip
@@ -74,6 +79,22 @@ class Server:
                              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
+
+            def _runaway(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                owner.runaway_sent, text = 0, (REPLY + " ") * (RUNAWAY_CHARS // len(REPLY) + 1)
+                try:
+                    for at in range(0, RUNAWAY_CHARS, 20):
+                        chunk = {"id": "c1", "created": 0, "model": RUNAWAY_MODEL, "object": "chat.completion.chunk",
+                                 "choices": [{"index": 0, "delta": {"content": text[at : at + 20]}, "finish_reason": None}]}  # fmt: skip
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        owner.runaway_sent = at + 20
+                    self.wfile.write(b"data: [DONE]\n\n")
+                except (BrokenPipeError, ConnectionResetError):  # the client stopped reading
+                    pass
 
             def _ollama(self, body: dict[str, Any]) -> None:
                 self.send_response(200)
@@ -230,3 +251,15 @@ def test_ask_stream_never_prints_the_decline_word_nor_a_false_retry(server, samp
     captured = capsys.readouterr()
     assert code == 0 and "NOT_IN" not in captured.out and "asked again" not in captured.err
     assert "The article does not say." in captured.out
+
+
+def test_a_server_that_ignores_max_tokens_is_read_no_further_than_the_longest_reply(server, requests, sample_assistant):
+    from assistant.generative import MAX_REPLY_CHARS
+
+    model = make_chat_model("openai-compatible", RUNAWAY_MODEL, base_url=f"{server.url}/v1", max_retries=0)
+    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_timeout=20)
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and answer.text.startswith(REPLY)
+    assert f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on" in answer.notes
+    assert len(answer.text) < MAX_REPLY_CHARS
+    assert server.runaway_sent < RUNAWAY_CHARS, "the client closed the stream instead of reading it to the end"

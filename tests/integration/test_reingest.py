@@ -60,9 +60,11 @@ def test_failure_half_way_leaves_the_old_version_whole(assistant, sample_copy, m
         assistant.ingest(sample_copy)
     assert assistant.ask(TRADE_QUESTION) == before, "queries see the old version only, never a mix"
     monkeypatch.undo()
+    assert assistant.check().consistent, "the old version is whole"
     report = assistant.ingest(sample_copy)[0]  # a re-run completes and cleans up
     assert report.status == "replaced"
     assert assistant.store.count() == report.passages
+    assert assistant.check().found.orphans == []
     assert any("115.7" in c.quote for c in assistant.ask(TRADE_QUESTION).citations)
 
 

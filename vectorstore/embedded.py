@@ -1,0 +1,166 @@
+"""This process's connection to an embedded Chroma store, renewed when another process wrote to it.
+
+Chroma keeps an embedded store's vector index in memory, one copy per
+process, loaded when the process first opens the store. A process whose copy
+is older than the store must not write: its copy, persisted, drops the other
+process's vectors (measured with chromadb 1.5.9: a process that opened a
+store, waited while another added 1,100 records, then added 1,100 itself,
+left 800 records whose vectors could not be read). So a writer, holding the
+store's :class:`vectorstore.locking.FileWriterLock`, first compares the
+store's write token (:data:`WRITES_FILE`, which every writer changes before it
+writes) with the token its copy was loaded at, and opens a new copy (a new
+Chroma client on a fresh Chroma system) when they differ.
+
+One :class:`EmbeddedStore` per store directory per process
+(:meth:`EmbeddedStore.at`), shared by every :class:`vectorstore.PassageStore`
+on that directory, as Chroma shares one system per directory.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from vectorstore.errors import StoreError
+from vectorstore.locking import LOCK_TIMEOUT_S, FileWriterLock
+
+#: The file, in the store directory, holding the token of the store's latest write.
+WRITES_FILE = "article-qa.writes"
+#: What a copy of unknown age is loaded at: a client handed in, not opened here.
+_UNKNOWN = "unknown"
+
+
+def _new_client(path: Path) -> Any:
+    """A ``chromadb.PersistentClient`` on a Chroma system of its own, telemetry off (the caller holds the lock).
+
+    Chroma hands every client of one directory the process's cached system;
+    clearing the cache (``SharedSystemClient.clear_system_cache``, the way
+    Chroma's maintainers give to reopen a store) makes the next one load the
+    store from disk. Clients already open keep their own systems.
+    """
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.config import Settings
+
+    SharedSystemClient.clear_system_cache()
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+    except Exception as exc:
+        if "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
+            raise StoreError(
+                f"the store at {path} is read-only (Chroma must write to it even to read): make it writable for this "
+                "user, or copy it to a writable place and pass that with --store"
+            ) from exc
+        raise StoreError(
+            f"cannot open the store at {path} ({exc}): choose another directory with --store or ARTICLE_QA_STORE"
+        ) from exc
+
+
+class EmbeddedStore:
+    """One embedded store directory as this process sees it: its Chroma client, writer lock and write token.
+
+    Use :meth:`at` (one instance per directory per process), not the constructor.
+
+    Attributes:
+        path: The store directory.
+        lock: Its :class:`FileWriterLock`.
+        epoch: Counts the clients opened; a holder of collections re-reads them when it changes.
+    """
+
+    _open: ClassVar[dict[str, EmbeddedStore]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path, timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.path = path
+        self.lock = FileWriterLock(path, timeout=timeout)
+        self.epoch = 0
+        self._client: Any = None
+        self._loaded_at: str | None = None  # the write token the client's copy of the index reflects
+        self._mutex = threading.RLock()
+
+    @classmethod
+    def at(cls, path: str | Path) -> EmbeddedStore:
+        """The store at ``path`` (created on first use, under its lock).
+
+        Raises:
+            StoreError: If the directory cannot be created, opened or locked.
+        """
+        resolved = Path(path).expanduser().resolve()
+        with cls._registry_lock:
+            store = cls._open.get(str(resolved))
+            if store is None:
+                store = cls._open[str(resolved)] = cls(resolved)
+        store.client  # noqa: B018 - opened now, so that errors surface here
+        return store
+
+    @classmethod
+    def adopt(cls, client: Any) -> EmbeddedStore:
+        """The store a ``chromadb.PersistentClient`` made elsewhere points at; if this process has not
+        opened it yet, the client is used, as a copy of unknown age (the first write opens a new one)."""
+        resolved = Path(client.get_settings().persist_directory).expanduser().resolve()
+        with cls._registry_lock:
+            store = cls._open.get(str(resolved))
+            if store is None:
+                store = cls._open[str(resolved)] = cls(resolved)
+                store._client, store._loaded_at, store.epoch = client, _UNKNOWN, 1
+        return store
+
+    def _read_token(self) -> str | None:
+        try:
+            return (self.path / WRITES_FILE).read_text(encoding="ascii").strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path / WRITES_FILE} ({exc.strerror or exc}): check the store's permissions") from exc
+
+    def _reopen(self) -> None:
+        """Open a new client, loading the store as it is on disk now (the caller holds the lock)."""
+        self._client = _new_client(self.path)
+        self._loaded_at = self._read_token()
+        self.epoch += 1
+
+    @property
+    def client(self) -> Any:
+        """The Chroma client of this process (opened under the writer lock on first use)."""
+        with self._mutex:
+            if self._client is None:
+                try:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot open the store at {self.path} ({exc.strerror or exc}): choose another directory "
+                        "with --store or ARTICLE_QA_STORE"
+                    ) from exc
+                with self.lock.held():  # a second process creating the same store waits, then opens it
+                    self._reopen()
+            return self._client
+
+    def is_stale(self) -> bool:
+        """Whether another process wrote to the store since this process's copy of it was loaded (one small file read)."""
+        return self._loaded_at != self._read_token()
+
+    @contextmanager
+    def writing(self) -> Iterator[float]:
+        """Hold the writer lock with a copy of the store that is up to date; yields when it was taken (``time.time()``).
+
+        The store's write token changes before the caller writes anything,
+        so a writer killed half-way still makes other processes reopen.
+
+        Raises:
+            StoreError: If the lock cannot be had (see :meth:`FileWriterLock.held`).
+        """
+        with self._mutex, self.lock.held() as since:
+            if self._client is None or self._loaded_at != self._read_token():
+                self._reopen()  # another process wrote since this copy was loaded
+            token = uuid.uuid4().hex
+            target = self.path / WRITES_FILE
+            partial = target.with_name(f"{WRITES_FILE}.{os.getpid()}")
+            partial.write_text(token, encoding="ascii")
+            os.replace(partial, target)  # readers never see half a token
+            self._loaded_at = token
+            yield since

@@ -1,0 +1,292 @@
+"""One writer at a time per store, across threads and processes.
+
+Chroma is thread-safe but not process-safe (its "system constraints"
+page): two processes writing one embedded store at once lose vectors (the
+records stay in SQLite, their index entries are gone: ``Error finding id``),
+and two writers of one article, each sweeping what is not its own version,
+delete each other's new passages. So every write holds a lock:
+
+* **embedded store** (:class:`FileWriterLock`): an OS file lock (``flock``,
+  through the ``filelock`` package) on :data:`LOCK_FILE` in the store
+  directory. The OS releases it when its process ends, even by ``kill -9``.
+* **Chroma server** (:class:`LeaseWriterLock`): a lease record in the
+  ``{collection}-locks`` collection, taken with Chroma's ``add``, which never
+  overwrites a record that exists (so exactly one writer's add creates it).
+  A lease lasts :data:`LEASE_TTL_S` seconds and is renewed at each batch
+  (:meth:`LeaseWriterLock.confirm`); a writer that died leaves a lease that
+  expires, and exactly one waiter takes it over. A writer confirms it still
+  holds the lease just before switching an article record, so a writer
+  paused past its lease loses, leaving only unreachable records.
+
+A writer waiting for another logs one warning naming the holder
+("waiting for another writer ...") and gives up after its timeout with a
+:class:`vectorstore.errors.StoreError` that says who holds the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from vectorstore.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+#: The lock file in an embedded store's directory.
+LOCK_FILE = "article-qa.lock"
+#: Most seconds a writer waits for another before it gives up.
+LOCK_TIMEOUT_S = 300.0
+#: Seconds a writer waits quietly before it says it is waiting.
+WAIT_NOTICE_S = 1.0
+#: Seconds a lease on a Chroma server lasts unless renewed; a waiter takes
+#: over a lease this long past its last renewal (its writer died or hung).
+#: A writer renews it before each batch of at most
+#: :data:`vectorstore.chroma.WRITE_BATCH` records, which takes a few seconds.
+LEASE_TTL_S = 15.0
+#: Seconds between two looks at a lease held by another writer.
+LEASE_POLL_S = 0.25
+#: Id of the lease record.
+LEASE_ID = "writer"
+#: Lease and take-over records are given this one-dimensional vector: Chroma
+#: wants one per record, and nothing ever searches the lock collection.
+_NO_VECTOR = [[1.0]]
+
+
+def holder_description() -> str:
+    """Who this writer is, for the messages of writers waiting for it: ``pid 123 on host: article-qa ingest``."""
+    command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:2]) if sys.argv and sys.argv[0] else "python"
+    return f"pid {os.getpid()} on {socket.gethostname()}: {command}"
+
+
+class WriterLock(Protocol):
+    """What :class:`vectorstore.PassageStore` needs of a lock: hold it, and check it is still held."""
+
+    def held(self) -> Any:
+        """A context manager that holds the lock; it yields the time it was taken (``time.time()``, seconds)."""
+        ...
+
+    def confirm(self) -> None:
+        """Raise :class:`StoreError` if the lock was lost (a lease taken over); renew it otherwise."""
+        ...
+
+
+class ThreadWriterLock:
+    """Writers of an in-memory Chroma client: one process, so a thread lock suffices."""
+
+    def __init__(self, timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.timeout = timeout
+        self._thread = threading.RLock()
+
+    @contextmanager
+    def held(self) -> Iterator[float]:
+        """Hold the lock (see :class:`WriterLock`)."""
+        if not self._thread.acquire(timeout=self.timeout):
+            raise StoreError(f"another thread has been writing to the store for over {self.timeout:g} s: try again")
+        try:
+            yield time.time()
+        finally:
+            self._thread.release()
+
+    def confirm(self) -> None:
+        """A thread lock cannot be lost."""
+
+
+class FileWriterLock:
+    """An embedded store's writer lock: ``flock`` on :data:`LOCK_FILE` in its directory (``filelock``).
+
+    The holder writes who it is into the file, so a waiting writer can say
+    whom it waits for. Threads of one process exclude each other too.
+
+    Args:
+        directory: The store directory (created if missing).
+        timeout: Most seconds to wait for another writer.
+    """
+
+    def __init__(self, directory: str | Path, timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / LOCK_FILE
+        self.timeout = timeout
+        self._thread = threading.RLock()
+        self._file: Any = None
+
+    def _lock(self) -> Any:
+        if self._file is None:
+            import filelock
+
+            def write_holder(fd: int) -> None:
+                os.ftruncate(fd, 0)
+                os.write(fd, holder_description().encode())
+
+            self._file = filelock.FileLock(self.path, on_acquired=write_holder)
+        return self._file
+
+    def holder(self) -> str:
+        """Who holds the lock, as the holder wrote it (``"unknown"`` if it cannot be read)."""
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace").strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    @contextmanager
+    def held(self) -> Iterator[float]:
+        """Hold the lock, waiting up to ``timeout`` seconds for another writer (see :class:`WriterLock`).
+
+        Raises:
+            StoreError: If another writer holds it longer, or the directory is read-only.
+        """
+        import filelock
+
+        start = time.monotonic()
+        if not self._thread.acquire(timeout=self.timeout):
+            raise StoreError(f"another thread has been writing to the store at {self.directory} for over "
+                             f"{self.timeout:g} s: try again")  # fmt: skip
+        try:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                lock = self._lock()
+                try:
+                    lock.acquire(timeout=WAIT_NOTICE_S)
+                except filelock.Timeout:
+                    log.warning("waiting for another writer of the store at %s (%s)", self.directory, self.holder())
+                    try:
+                        lock.acquire(timeout=max(0.0, self.timeout - (time.monotonic() - start)))
+                    except filelock.Timeout:
+                        raise StoreError(
+                            f"another process has been writing to the store at {self.directory} for over "
+                            f"{self.timeout:g} s ({self.holder()}): let it finish or stop it, then run this again"
+                        ) from None
+            except OSError as exc:
+                raise StoreError(
+                    f"the store at {self.directory} is read-only or cannot be locked for writing ({exc.strerror or exc}): "
+                    "make it writable for this user, or copy it to a writable place and pass that with --store"
+                ) from exc
+            try:
+                yield time.time()
+            finally:
+                lock.release()
+        finally:
+            self._thread.release()
+
+    def confirm(self) -> None:
+        """An OS file lock is held until released or its process ends: nothing to check."""
+
+
+class LeaseWriterLock:
+    """A Chroma server store's writer lock: a lease record in a collection of the store (module docstring).
+
+    Args:
+        collection: The ``{collection}-locks`` Chroma collection.
+        where: How messages name the store (``chroma://host:port/collection``).
+        timeout: Most seconds to wait for another writer.
+        ttl: Seconds a lease lasts unless renewed (:data:`LEASE_TTL_S`).
+
+    Writers' clocks must agree to within ``ttl``: a lease's expiry is a wall-clock time.
+    """
+
+    def __init__(self, collection: Any, where: str, timeout: float = LOCK_TIMEOUT_S, ttl: float = LEASE_TTL_S) -> None:
+        self._collection = collection
+        self.where = where
+        self.timeout = timeout
+        self.ttl = ttl
+        self._thread = threading.RLock()
+        self._token: str | None = None
+        self._depth = 0
+
+    def _lease(self) -> tuple[str | None, dict[str, Any]]:
+        got = self._collection.get(ids=[LEASE_ID], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None, {}
+        return got["documents"][0], dict(got["metadatas"][0] or {})
+
+    def _record(self, token: str, since: float) -> dict[str, Any]:
+        return {"ids": [LEASE_ID], "documents": [token], "embeddings": _NO_VECTOR,
+                "metadatas": [{"holder": holder_description(), "since": since, "expires": time.time() + self.ttl}]}  # fmt: skip
+
+    def _acquire(self) -> float:
+        token, start, warned = uuid.uuid4().hex, time.monotonic(), False
+        while True:
+            now = time.time()
+            self._collection.add(**self._record(token, now))  # creates the lease only if there is none
+            owner, lease = self._lease()
+            if owner == token:
+                break
+            if owner is not None and float(lease.get("expires", 0.0)) < now:
+                # Its writer died or hung. Exactly one waiter's add creates the take-over record
+                # named after that lease, and only that waiter replaces the lease.
+                claim = f"takeover-{owner}"
+                self._collection.add(ids=[claim], documents=[token], embeddings=_NO_VECTOR, metadatas=[{"at": now}])
+                if self._collection.get(ids=[claim], include=["documents"])["documents"] == [token]:
+                    self._collection.upsert(**self._record(token, now))
+                    log.warning("took over the write lease of the store at %s from %s, %.0f s past its expiry",
+                                self.where, lease.get("holder", "unknown"), now - float(lease.get("expires", now)))  # fmt: skip
+                    break
+            if owner is not None and not warned:
+                log.warning("waiting for another writer of the store at %s (%s)", self.where, lease.get("holder", "unknown"))
+                warned = True
+            if time.monotonic() - start > self.timeout:
+                raise StoreError(
+                    f"another process has been writing to the store at {self.where} for over {self.timeout:g} s "
+                    f"({lease.get('holder', 'unknown')}): let it finish or stop it, then run this again"
+                )
+            time.sleep(LEASE_POLL_S * (0.5 + random.random()))
+        self._token = token
+        stale = self._collection.get(where={"at": {"$lt": now - 3600.0}}, include=[])["ids"]
+        if stale:  # take-over records of leases long gone
+            self._collection.delete(ids=stale)
+        return now
+
+    @contextmanager
+    def held(self) -> Iterator[float]:
+        """Hold the lease, waiting up to ``timeout`` seconds for another writer (see :class:`WriterLock`).
+
+        Raises:
+            StoreError: If another writer holds it longer.
+        """
+        if not self._thread.acquire(timeout=self.timeout):
+            raise StoreError(f"another thread has been writing to the store at {self.where} for over "
+                             f"{self.timeout:g} s: try again")  # fmt: skip
+        try:
+            if self._depth:  # held already by this thread
+                self._depth += 1
+                yield time.time()
+                return
+            since = self._acquire()
+            self._depth = 1
+            try:
+                yield since
+            finally:
+                self._depth = 0
+                token, self._token = self._token, None
+                try:
+                    owner, lease = self._lease()
+                    if owner == token and float(lease.get("expires", 0.0)) > time.time():
+                        self._collection.delete(ids=[LEASE_ID])
+                except Exception:  # the lease then expires by itself
+                    log.warning("could not release the write lease of the store at %s", self.where, exc_info=True)
+        finally:
+            self._thread.release()
+
+    def confirm(self) -> None:
+        """Renew the lease; raise if another writer took it over (this one was paused past its expiry).
+
+        Raises:
+            StoreError: If the lease is no longer this writer's.
+        """
+        owner, lease = self._lease()
+        if self._token is None or owner != self._token:
+            raise StoreError(
+                f"another writer took over the store at {self.where} after this one went more than {self.ttl:g} s "
+                f"without renewing its lease ({lease.get('holder', 'no lease')} holds it now): nothing was "
+                "switched; run the command again"
+            )
+        self._collection.upsert(**self._record(self._token, float(lease.get("since", time.time()))))
