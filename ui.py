@@ -26,7 +26,7 @@ import gradio as gr
 
 from assistant import Answer, Assistant, Draft
 from assistant.conversation import message_text
-from assistant.errors import USER_ERRORS
+from assistant.errors import USER_ERRORS, AssistantError
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
 from ingest.loaders import MAX_FILE_BYTES
 from ingest.normalize import remove_invisible, replace_surrogates
@@ -122,6 +122,12 @@ JS = r"""
 UNEXPECTED_ERROR = {
     "ar": "تعذّرت الإجابة عن هذا السؤال بسبب خطأ في الخادم، وتفاصيله في سجلّه. جرّب سؤالاً آخر أو أعد المحاولة لاحقاً.",
     "en": "This question could not be answered: the server hit an error (its log has the details). Try another question, or try again later.",
+}
+
+#: The same when adding an article fails so (nothing already stored is lost).
+ADD_FAILED = {
+    "ar": "تعذّرت إضافة المقال بسبب خطأ في الخادم، وتفاصيله في سجلّه. لم يُفقد شيء مما خُزّن.",
+    "en": "The article could not be added: the server hit an error (its log has the details). Nothing stored was lost.",
 }
 
 SOURCES_PENDING = "<p class='no-sources'>…</p>"
@@ -231,6 +237,21 @@ def _mode(value: str | None) -> Any:
     return value if value in ("extractive", "generative") else None
 
 
+def _top_k(value: Any) -> int | None:
+    """The number of passages a program sent (the slider sends a float); ``None``: the assistant's default.
+
+    Raises:
+        AssistantError: If it is not a whole number (``NaN``, ``2.5``, text).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise AssistantError(f"top_k is {value!r}: give a whole number of passages, between 1 and 50")
+
+
 def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
@@ -271,10 +292,10 @@ def add_article(assistant: Assistant, path: str | None, text: str | None, progre
         return as_plain_text(f"⚠ {message}")
     except Exception:  # a bug: the details go to the server's log; nothing stored is lost
         log.exception("adding an article failed")
-        return as_plain_text(f"⚠ {UNEXPECTED_ERROR['en']} · {UNEXPECTED_ERROR['ar']}")
+        return as_plain_text(f"⚠ {ADD_FAILED['en']} · {ADD_FAILED['ar']}")
     lines = []
     for r in reports:
-        title = f" — {r.title}" if r.title else ""
+        title = f" — {remove_invisible(r.title)}" if r.title else ""
         lines.append(f"{r.article_id}{title}: {r.status}, {r.passages} passage{'' if r.passages == 1 else 's'}")
     return as_plain_text("\n".join(lines))
 
@@ -311,8 +332,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             events = assistant.stream(
                 message,
                 _turns(earlier),
-                article_ids=list(article_ids) if article_ids else None,
-                top_k=int(top_k) if top_k else None,
+                article_ids=article_ids or None,  # none chosen: all (the assistant checks the type)
+                top_k=_top_k(top_k),
                 mode=_mode(mode),
             )
             for event in events:

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ from assistant.generative import (
     condense_messages,
     declines,
     shown_draft,
+    spelt_length,
     stream_reply,
     without_markup,
     without_sentinel,
@@ -56,6 +58,7 @@ from ingest.normalize import for_embedding, has_words, lexical_tokens, remove_in
 from ingest.splitting import DEFAULT_MIN_WORDS, split_passages, version_of
 from ingest.types import Article, Passage
 from vectorstore.chroma import ArticleRecords, Hit, PassageStore, StoreCheck, open_client, open_http_client
+from vectorstore.errors import SourceConflictError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -170,6 +173,14 @@ def _passage_from_hit(hit: Hit) -> Passage:
         char_end=int(m["char_end"]),
         section=m.get("section"),
         sentences=_decode_sentences(m.get("sentences")),
+    )
+
+
+def _other_source(article_id: str, stored_source: str, source: str | None) -> IngestError:
+    """The error for an id that already holds an article of another source, with the two fixes."""
+    return IngestError(
+        f"article id {article_id!r} already holds {stored_source}; to store {source} "
+        f"beside it pass another id (--article-id), or `article-qa remove {article_id}` first"
     )
 
 
@@ -372,10 +383,7 @@ class Assistant:
             return None
         old_source = stored.get("source")
         if old_source and article.source and old_source != article.source:
-            raise IngestError(
-                f"article id {article.article_id!r} already holds {old_source}; to store {article.source} "
-                f"beside it pass another id (--article-id), or `article-qa remove {article.article_id}` first"
-            )
+            raise _other_source(article.article_id, old_source, article.source)
         return stored.get("version")
 
     def _store_article(
@@ -437,7 +445,10 @@ class Assistant:
             sentence_metadatas=[{"passage_id": p.passage_id, "char_start": a, "char_end": b} for p, _, a, b in sentence_rows],
             sentence_embeddings=sentence_vectors,
         )
-        ((status, removed),) = self.store.put_articles([record], rewrite=rewrite)
+        try:
+            ((status, removed),) = self.store.put_articles([record], rewrite=rewrite)
+        except SourceConflictError as exc:  # another writer stored another source under this id meanwhile
+            raise _other_source(exc.article_id, exc.stored_source, exc.source) from exc
         if status == "repaired":  # the same version, whole now: the lexical index reads it again
             with self._lexical_lock:
                 self._rewritten.add(f"{article.article_id}@{version}")
@@ -515,6 +526,7 @@ class Assistant:
             IngestError: If the text is empty, binary, or yields no passage.
             StoreError: If the store refuses the write, or another writer holds it too long (5 minutes).
         """
+        text = replace_surrogates(text)  # broken input (a lone "\ud83d" from a browser) cannot be encoded
         if article_id is None:
             article_id = "pasted-" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:8]
         article = article_from_text(text, article_id, title=title)
@@ -530,7 +542,7 @@ class Assistant:
         Raises:
             IngestError, StoreError: As :meth:`ingest`.
         """
-        article = dataclasses.replace(load_article(path), source=f"upload:{name}")
+        article = dataclasses.replace(load_article(path), source=f"upload:{replace_surrogates(name)}")
         return self.ingest_article(article, progress=progress)
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
@@ -561,6 +573,7 @@ class Assistant:
         Raises:
             IngestError: If nothing is stored under this id.
         """
+        article_id = replace_surrogates(article_id)  # an id typed with undecodable bytes: no such article
         known = self.store.article_metadata(article_id) is not None
         removed = self.store.remove_article(article_id)
         if not known and not removed:
@@ -711,8 +724,11 @@ class Assistant:
             to the extractive one and says so in its first line and ``notes``.
 
         Raises:
-            AssistantError: If the question is empty or too long, ``top_k`` is
-                out of range, or ``mode`` is generative without a chat model.
+            AssistantError: If the question is empty or too long (also counted
+                in NFKC, as the embedding model reads it), ``top_k`` is not a
+                whole number from 1 to 50, ``article_ids`` is not a list of ids,
+                ``history`` is not a list of turns, or ``mode`` is generative
+                without a chat model.
             StoreError, ModelMismatchError: If the store cannot be used.
         """
         return self.ask_traced(question, history, article_ids=article_ids, top_k=top_k, mode=mode).answer
@@ -780,6 +796,15 @@ class Assistant:
             raise AssistantError(f"top_k is {top_k!r}: give a whole number of passages, between 1 and 50")
         if top_k is not None and not 1 <= top_k <= 50:
             raise AssistantError(f"top_k is {top_k}: choose between 1 and 50 passages")
+        if article_ids is not None and (
+            not isinstance(article_ids, (list, tuple, set, frozenset)) or not all(isinstance(a, str) for a in article_ids)
+        ):
+            raise AssistantError(f"article_ids is {str(article_ids)[:60]!r}: give a list of article ids (`article-qa list`)")
+        if history is not None and (isinstance(history, (str, bytes)) or not isinstance(history, Sequence)):
+            raise AssistantError(
+                f"history is {type(history).__name__} {str(history)[:40]!r}: give a list of earlier turns, as "
+                '{"role", "content"} dicts or (user, assistant) pairs'
+            )
         if mode not in (None, "extractive", "generative"):
             raise AssistantError(f"mode is {mode!r}: use 'extractive' or 'generative'")
         if mode == "generative" and self.chat_model is None:
@@ -793,6 +818,12 @@ class Assistant:
         if len(question) > MAX_QUESTION_CHARS:
             raise AssistantError(
                 f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}"
+            )
+        spelt = len(unicodedata.normalize("NFKC", question))  # what the embedding model reads: ﷺ is 18
+        if spelt > MAX_QUESTION_CHARS:
+            raise AssistantError(
+                f"the question is {spelt:,} characters long once its compatibility characters (such as ﷺ) are "
+                f"spelt out; keep it under {MAX_QUESTION_CHARS:,}"
             )
         language = detect_language(question)
         if not has_words(question):  # only punctuation or emoji: nothing to look up
@@ -889,14 +920,14 @@ class Assistant:
                 log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 notes.append(f"fell back to quoting: {describe_llm_error(exc, self.chat_model_name or '')}")
                 return None
-            if len(reply) >= MAX_REPLY_CHARS:
+            if spelt_length(reply) >= MAX_REPLY_CHARS:
                 notes.append(f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on")
             if declines(reply):
                 notes.append("the chat model found no answer in the passages")
                 return dataclasses.replace(abstain(question, language), mode="generative", notes=notes)
             reply, tags = without_markup(without_sentinel(reply))
             if tags:
-                notes.append(f"removed {tags} piece{'s' if tags > 1 else ''} of HTML from the chat model's reply")
+                notes.append(f"removed {tags} piece{'s' if tags > 1 else ''} of markup or control characters from the chat model's reply")
             if not has_words(MARKER.sub(" ", reply)):
                 notes.append("fell back to quoting: the chat model's reply was empty" + (" but for markers" if reply else ""))
                 return None

@@ -13,6 +13,7 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -183,9 +184,15 @@ def _check_port_free(host: str, port: int) -> None:
     Raises:
         OSError: If ``host:port`` cannot be bound.
     """
+    if ":" in host or host.startswith("["):
+        raise OSError(errno.EAFNOSUPPORT, "Gradio's window serves IPv4 addresses and host names only")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise OSError(errno.EINVAL, "not a valid host name") from None
     if port == 0:
         return
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+    with socket.socket(socket.AF_INET) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind; TIME_WAIT is no conflict
         s.bind((host, port))
 
@@ -193,8 +200,11 @@ def _check_port_free(host: str, port: int) -> None:
 def _listen_error(host: str, port: int, exc: OSError) -> str:
     """Why the window cannot listen on ``host:port``, and which option fixes it."""
     reason = f" ({exc.strerror})" if exc.strerror else ""
-    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EINVAL):
-        return (f"cannot listen on {host}:{port}{reason}: {host} is not an address of this machine; "
+    if exc.errno == errno.EAFNOSUPPORT:
+        return (f"cannot listen on {host}{reason}: give an IPv4 address or a host name with --host or "
+                "ARTICLE_QA_HOST (127.0.0.1 for this machine only)")  # fmt: skip
+    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EINVAL):
+        return (f"cannot listen on {_shown(host)}:{port}{reason}: {_shown(host)} is not an address of this machine; "
                 "choose another with --host or ARTICLE_QA_HOST (127.0.0.1 for this machine only)")  # fmt: skip
     return f"cannot listen on {host}:{port}{reason}: choose another port with --port or ARTICLE_QA_PORT"
 
@@ -225,13 +235,23 @@ def _configure_logging(verbose: bool) -> None:
             logger.addHandler(_WARNINGS)
 
 
+# Characters a terminal would act on rather than show: controls (ESC starts colour, title and clear-screen
+# sequences) and the bidi overrides and isolates that reorder what follows them.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(text: Any) -> str:
+    """Article or model text as printed: characters a terminal would act on are written as ``\\xNN`` / ``\\uNNNN``."""
+    return _TERMINAL_UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _ensure_sample(qa: Any) -> None:
     report = qa.ingest_sample_if_empty()
-    if report is not None:
+    if report is not None and report.status != "unchanged":  # not another process's doing at the same moment
         print(
             f"The store is empty: ingested the sample article {report.article_id} "
             f"({_plural(report.passages, 'passage')}).",
@@ -247,22 +267,22 @@ def _print_answer(answer: Any, streamed: str | None = None) -> None:
             text is printed again only if the checks changed it.
     """
     if streamed is None:
-        print(answer.text)
+        print(_shown(answer.text))
     elif answer.text.strip() != streamed.strip():  # the checks changed it: show what stands
         print("\n\n--- checked answer ---")
-        print(answer.text)
+        print(_shown(answer.text))
     else:
         print()
     for note in answer.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {_shown(note)}", file=sys.stderr)
     for sentence in answer.unsupported_sentences:
-        print(f"unsupported, dropped: {sentence}", file=sys.stderr)
+        print(f"unsupported, dropped: {_shown(sentence)}", file=sys.stderr)
     if answer.citations:
         print()
         for c in answer.citations:
             where = f"{c.article_id}, {c.section}" if c.section else c.article_id
-            print(f"[{c.n}] {where} (score {c.score:.3f}, chars {c.char_start}-{c.char_end})")
-            print(f"    {c.passage_text}")
+            print(f"[{c.n}] {_shown(where)} (score {c.score:.3f}, chars {c.char_start}-{c.char_end})")
+            print(f"    {_shown(c.passage_text)}")
 
 
 def _check(qa: Any, args: argparse.Namespace) -> int:
@@ -303,7 +323,7 @@ def _stream_answer(qa: Any, question: str) -> None:
                 print("\n(asked again: the reply was not in the question's language)", file=sys.stderr, flush=True)
                 shown, attempt = "", event.attempt
             if event.text.startswith(shown):  # else the end was held back: wait for more
-                print(event.text[len(shown) :], end="", flush=True)
+                print(_shown(event.text[len(shown) :]), end="", flush=True)
                 shown = event.text
         else:
             _print_answer(event, streamed=shown if shown else None)
@@ -390,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show Arabic gets escapes, not a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     from pydantic import ValidationError
 
     from assistant.api import Assistant
@@ -402,10 +425,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "_BASE_URL) but no --llm (ARTICLE_QA_LLM): answers stay extractive", file=sys.stderr)  # fmt: skip
         if args.command == "eval":
             return _eval(args, settings)
+        if args.command in ("list", "remove", "check") and not settings.chroma_host:
+            found = Path(settings.store).expanduser() / "chroma.sqlite3"
+            if not found.is_file():  # not created by a mistyped --store
+                print(f"article-qa: there is no store at {settings.store}: check --store or ARTICLE_QA_STORE "
+                      "(`article-qa ingest` creates one)", file=sys.stderr)  # fmt: skip
+                return 1
+        if args.command == "ui" and getattr(args, "auth", None) == "":
+            print("article-qa: note: --auth is empty: the window asks for no login", file=sys.stderr)
         qa = Assistant.from_settings(settings)
         if args.command == "ingest":
             def report(r: Any) -> None:
-                title = f" — {r.title}" if r.title else ""
+                title = f" — {_shown(r.title)}" if r.title else ""
                 removed = f", {r.removed} old removed" if r.removed else ""
                 print(f"{r.article_id}{title}: {r.status}, {_plural(r.passages, 'passage')}{removed}", flush=True)
 
@@ -420,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 for a in articles:
                     passages = _plural(int(a.get("passages", 0)), "passage")
-                    print(f"{a['article_id']}\t{a.get('title', '')}\t{passages}\t{a.get('ingested_at', '')}")
+                    print(f"{a['article_id']}\t{_shown(a.get('title', ''))}\t{passages}\t{a.get('ingested_at', '')}")
         elif args.command == "remove":
             removed = qa.remove_article(args.article_id)
             print(f"removed {args.article_id} ({_plural(removed, 'passage')})")
@@ -469,6 +500,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # else Python fails again flushing it at exit
+        print(f"article-qa: cannot write the output ({exc.strerror}): check where it goes", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,8 +10,12 @@ is :meth:`assistant.Assistant.stream`.
 
 from __future__ import annotations
 
+import contextvars
+import queue
 import re
+import threading
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +109,7 @@ def _text(content: Any) -> str:
     return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content or [])
 
 
-#: Longest reply read from a chat model, in characters; the rest is not read.
+#: Longest reply read from a chat model, in characters (NFKC); the rest is not read.
 #: The prompt asks for at most three sentences and the checks keep at most
 #: six (:data:`assistant.grounding.MAX_ANSWER_SENTENCES`); a server that
 #: ignores ``max_tokens`` would otherwise stream without end.
@@ -117,58 +121,118 @@ def stream_reply(
 ) -> Iterator[str]:
     """Call ``model`` and yield its reply as it grows: the whole text so far after each chunk.
 
+    The model streams in a thread of its own, so the deadline holds however
+    its chunks come: fast and without end, or slowly.
+
     Args:
-        deadline: Most seconds the whole reply may take, checked as each
-            chunk arrives: a reply still streaming then is abandoned, however
-            fast its tokens come. (A read that hangs is bounded by the client's own timeout.)
-        max_chars: The reply is cut at this many characters, and the stream
-            closed (the client stops reading it); the last text yielded is then
-            exactly ``max_chars`` long.
+        deadline: Most seconds the whole reply may take: a reply still
+            streaming then is abandoned (the thread stops reading at its next chunk).
+        max_chars: The reply is cut once it reaches this many characters,
+            counted in NFKC (as the embedding model reads it: ﷺ is 18), and the
+            stream is closed.
 
     Raises:
         TimeoutError: When the reply takes longer than ``deadline``.
         Whatever the model raises (see :func:`assistant.llm.describe_llm_error`).
     """
-    start, text = time.monotonic(), ""
-    chunks = model.stream(list(messages))
+    start, chunks, stop, done = time.monotonic(), queue.Queue(), threading.Event(), object()
+
+    def produce() -> None:
+        stream = model.stream(list(messages))
+        try:
+            for chunk in stream:
+                chunks.put(chunk)
+                if stop.is_set():
+                    break
+            chunks.put(done)
+        except BaseException as exc:  # raised again in the caller's thread
+            chunks.put(exc)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:  # stop reading the server's stream
+                close()
+
+    context = contextvars.copy_context()  # LangChain's callbacks and config follow the call
+    threading.Thread(target=context.run, args=(produce,), name="chat-model-reply", daemon=True).start()
+    text, spelt = "", 0
     try:
-        for chunk in chunks:
-            if deadline is not None and time.monotonic() - start > deadline:
-                raise TimeoutError(f"the reply took longer than {deadline:g} s")
-            piece = _text(chunk.content)
+        while True:
+            left = None if deadline is None else deadline - (time.monotonic() - start)
+            try:
+                if left is not None and left <= 0:
+                    raise queue.Empty
+                item = chunks.get(timeout=left)
+            except queue.Empty:
+                raise TimeoutError(f"the reply took longer than {deadline:g} s") from None
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            piece = _text(item.content)
             if piece:
                 text += piece
-                if len(text) >= max_chars:
-                    yield text[:max_chars]
-                    return
+                spelt += len(unicodedata.normalize("NFKC", piece))
                 yield text
+                if spelt >= max_chars:
+                    return
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:  # stop reading the server's stream
-            close()
+        stop.set()
     if not text:
         yield ""
 
 
-# HTML a chat model may write (or copy from a hostile article): whole script and
-# style elements, comments, and any tag.
+def spelt_length(text: str) -> int:
+    """Length of ``text`` in NFKC, as the embedding model reads it (what :data:`MAX_REPLY_CHARS` counts)."""
+    return len(unicodedata.normalize("NFKC", text))
+
+
+# HTML a chat model may write (or copy from a hostile article): whole script and style elements, comments
+# (or what is left of one), CDATA, doctypes and processing instructions, and any tag.
 _MARKUP = re.compile(
-    r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>",
+    r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<!--|-->|<!\[CDATA\[.*?\]\]>|<!\[CDATA\[|\]\]>"
+    r"|<![A-Za-z][^<>]*>|<\?[^<>]*\?>|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>",
     re.IGNORECASE | re.DOTALL,
 )
+# Markdown a renderer would turn into something else: images, links (their text stays), emphasis (its text stays).
+_MARKDOWN = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]\d][^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+]
+# Terminal escape sequences (CSI, OSC), then control characters (C0 but tab and newline, DEL, C1) and
+# invisible format characters: NUL, bidi overrides.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def without_markup(reply: str) -> tuple[str, int]:
-    """The reply with HTML removed (tags, comments, script and style elements), and how many pieces went.
+    """The reply as plain text: HTML, Markdown images, links and emphasis, control and bidi characters removed.
 
     ``Answer.text`` is plain text: a consumer may show it as text without
-    parsing anything. Text that merely looks like a comparison (``a < b``) stays.
+    parsing anything, in a page or a terminal. HTML is removed until none is
+    left (``<<b>script>`` is ``<script>`` once ``<b>`` is gone); a link keeps
+    its words, emphasis its text. Text that merely looks like a comparison (``a < b``) stays.
+
+    Returns:
+        The text, and how many pieces were removed.
 
     Example:
-        >>> without_markup("Trade grew <img src=x onerror=alert(1)>29.8% [1].")
-        ('Trade grew 29.8% [1].', 1)
+        >>> without_markup("Trade grew <img src=x onerror=alert(1)>**29.8%** [1].")
+        ('Trade grew 29.8% [1].', 2)
     """
-    return _MARKUP.subn("", reply)
+    removed = 0
+    while True:
+        reply, n = _MARKUP.subn("", reply)
+        removed += n
+        if not n:
+            break
+    for pattern, replacement in _MARKDOWN:
+        reply, n = pattern.subn(replacement, reply)
+        removed += n
+    for pattern in (_ESCAPE, _CONTROL):
+        reply, n = pattern.subn("", reply)
+        removed += n
+    return reply, removed
 
 
 def declines(reply: str) -> bool:

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         return value
 
 
+#: Settings whose values an error message does not show.
+_SECRET = frozenset({"auth", "llm_api_key"})
+
+
 def describe_errors(error: ValidationError, options: Mapping[str, str] | None = None) -> str:
     """One line for all invalid settings, naming each one's environment variable and option.
 
@@ -99,5 +103,6 @@ def describe_errors(error: ValidationError, options: Mapping[str, str] | None = 
     for e in error.errors():
         name = ".".join(str(x) for x in e["loc"]) or "settings"
         where = ", ".join(x for x in ((options or {}).get(name), f"ARTICLE_QA_{name.upper()}") if x)
-        lines.append(f"{name} ({where}) = {e.get('input')!r}: {e['msg']}")
+        shown = "'…'" if name in _SECRET else repr(e.get("input"))  # a password is not echoed
+        lines.append(f"{name} ({where}) = {shown}: {e['msg']}")
     return "; ".join(lines)

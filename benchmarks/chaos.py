@@ -10,7 +10,7 @@ runs that lost data (an article reported stored that is missing or broken,
 or a writer's report that does not match the store), and runs where a
 process crashed (died by a signal, or printed a traceback)::
 
-    python benchmarks/chaos.py [--kills 20] [--writers 20] [--questions 1000] [--seed 0]
+    python benchmarks/chaos.py [--kills 20] [--writers 20] [--questions 1000] [--window-questions 200] [--seed 0]
 
 Scenarios:
 
@@ -38,7 +38,10 @@ Scenarios:
   combining marks, NUL, private-use and unassigned code points, emoji, long
   runs, mixed scripts) and ordinary ones, with odd ``top_k`` values, asked
   through the Python API in a child process; a crash is the child dying or
-  an exception that is not one of the errors meant for users.
+  an exception that is not one of the errors meant for users. Then more of
+  them through the window's ``/chat`` (an `article-qa ui` process, raw HTTP
+  so that lone surrogates travel as JSON escapes); a crash is the window
+  dying or a request without a reply.
 """
 
 from __future__ import annotations
@@ -322,11 +325,58 @@ def fuzz(n: int, work: Path, rng: random.Random) -> dict[str, int]:
     return counts
 
 
+def fuzz_window(n: int, work: Path, rng: random.Random) -> dict[str, int]:
+    """Send ``n`` fuzzed questions to `/chat` of an `article-qa ui` process (raw HTTP, so that lone surrogates
+    go as JSON escapes); a crash is the window dying, or an answer that is neither a reply nor a clear error."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    window = subprocess.Popen([*CLI, "ui", "--port", str(port), "--store", str(work / "window-store")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=WRITERS_ENV, cwd=WRITERS_CWD)  # fmt: skip
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 180
+    counts = {"tried": 0, "inconsistent": 0, "lost": 0, "crashed": 0}
+    try:
+        while True:
+            try:
+                if httpx.get(url).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if window.poll() is not None or time.monotonic() > deadline:
+                    print(f"  window: did not start ({window.stderr.read()[-300:]})", flush=True)
+                    counts["crashed"] += 1
+                    return counts
+                time.sleep(0.5)
+        for case in fuzz_cases(n, rng):
+            body = json.dumps({"data": [case["question"], [], [], 3, "extractive"]})  # ASCII escapes
+            counts["tried"] += 1
+            try:
+                event = httpx.post(f"{url}/gradio_api/call/chat", content=body, headers={"Content-Type": "application/json"},
+                                   timeout=60).json()  # fmt: skip
+                events = httpx.get(f"{url}/gradio_api/call/chat/{event['event_id']}", timeout=120).text
+                ok = "event: complete" in events
+            except (httpx.HTTPError, KeyError, ValueError):
+                ok = False
+            if not ok or window.poll() is not None:
+                counts["crashed"] += 1
+                print(f"  window: {'died' if window.poll() is not None else 'no reply'} on {case['question'][:60]!r}", flush=True)
+                if window.poll() is not None:
+                    break
+    finally:
+        window.terminate()
+        window.wait(timeout=30)
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20, help="kill -9 runs per store mode")
     parser.add_argument("--writers", type=int, default=20, help="concurrent-writer runs per store mode")
-    parser.add_argument("--questions", type=int, default=1000, help="fuzzed questions")
+    parser.add_argument("--questions", type=int, default=1000, help="fuzzed questions through the Python API")
+    parser.add_argument("--window-questions", type=int, default=200, help="fuzzed questions through the window's /chat")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modes", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
     parser.add_argument("--code", type=Path, help="run the writers from another checkout (an older version, to compare)")
@@ -368,6 +418,9 @@ def main() -> None:
         if args.questions:
             print("question fuzzer", flush=True)
             rows.append(("fuzzed questions (API)", fuzz(args.questions, work, rng)))
+        if args.window_questions:
+            print("question fuzzer through the window", flush=True)
+            rows.append(("fuzzed questions (window /chat)", fuzz_window(args.window_questions, work, rng)))
     print(f"\n{'scenario':<36} {'tried':>6} {'inconsistent':>13} {'lost':>5} {'crashed':>8}")
     for name, c in rows:
         print(f"{name:<36} {c['tried']:>6} {c['inconsistent']:>13} {c['lost']:>5} {c['crashed']:>8}")

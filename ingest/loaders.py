@@ -85,7 +85,8 @@ def article_from_text(
 
     Raises:
         IngestError: If the text is empty, binary (NUL bytes), empty after
-            cleaning, or over :data:`MAX_ARTICLE_CHARS` characters.
+            cleaning, or over :data:`MAX_ARTICLE_CHARS` characters (counted in
+            NFKC, as the embedding model reads them).
     """
     where = f" ({source})" if source else ""
     if "\x00" in text:
@@ -98,9 +99,12 @@ def article_from_text(
     if not cleaned.text.strip():
         raise IngestError(f"the article{where} has no text left after cleaning (only boilerplate?)")
     text = cleaned.text
-    if len(text) > MAX_ARTICLE_CHARS:
+    # Counted as the embedding model reads it: a compatibility character such as U+FDFA is 18 in NFKC.
+    size = max(len(text), len(unicodedata.normalize("NFKC", text)))
+    if size > MAX_ARTICLE_CHARS:
+        spelt = "" if size == len(text) else ", its compatibility characters (such as ﷺ) spelt out,"
         raise IngestError(
-            f"the article{where} has {len(text):,} characters of text, over the {MAX_ARTICLE_CHARS:,} one article may "
+            f"the article{where} has {size:,} characters of text{spelt} over the {MAX_ARTICLE_CHARS:,} one article may "
             f"have (about 2,000 passages, minutes to embed): split it into several files"
         )
     if title is None:
@@ -191,8 +195,10 @@ def _element_text(element: object) -> str:
 def _read(path: Path) -> str:
     if path.is_dir():
         raise IngestError(f"{path} is a directory: give the article files in it")
-    if not path.is_file():
+    if not path.exists():
         raise IngestError(f"no such file: {path}")
+    if not path.is_file():
+        raise IngestError(f"{path} is not a regular file (a pipe or a device?): give an article file")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise IngestError(
             f"unsupported file type {path.suffix or '(none)'!r} for {path}: "
@@ -290,14 +296,18 @@ def load_article(source: str | Path, article_id: str | None = None) -> Article:
         try:
             parts = urlsplit(str(source))
             parts.port  # noqa: B018 - raises on a port out of range
+            if not parts.hostname:
+                raise ValueError("no host")
         except ValueError as exc:
             raise IngestError(f"{source} is not a valid URL ({exc}): check how it is written") from None
         default_id = f"{parts.netloc}{parts.path}".rstrip("/")
         return article_from_html(_fetch(str(source)), article_id or default_id, str(source))
     path = Path(source).resolve()  # one file, one source, however it is spelled
     text = _read(path)
+    # A file name that is not UTF-8 reaches Python with surrogates (surrogateescape); recorded with U+FFFD.
+    shown = replace_surrogates(str(path))
     # "index.html" names nothing: a page saved as news/story/index.html is "story".
     stem = path.parent.name if path.stem.lower() == "index" and path.parent.name else path.stem
     if path.suffix.lower() in HTML_SUFFIXES:
-        return article_from_html(text, article_id or stem, str(path))
-    return article_from_text(text, article_id or stem, str(path))
+        return article_from_html(text, article_id or stem, shown)
+    return article_from_text(text, article_id or stem, shown)

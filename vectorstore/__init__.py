@@ -10,7 +10,7 @@ from vectorstore.chroma import (
     open_client,
     open_http_client,
 )
-from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.errors import ModelMismatchError, SourceConflictError, StoreError
 
 __all__ = [
     "DEFAULT_COLLECTION",
@@ -18,6 +18,7 @@ __all__ = [
     "Hit",
     "ModelMismatchError",
     "PassageStore",
+    "SourceConflictError",
     "StoreCheck",
     "StoreError",
     "has_collection",

@@ -36,8 +36,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from vectorstore.embedded import EmbeddedStore
-from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.embedded import CHROMA_DATABASE, EmbeddedStore
+from vectorstore.errors import ModelMismatchError, SourceConflictError, StoreError
 from vectorstore.locking import LOCK_TIMEOUT_S, LeaseWriterLock, ThreadWriterLock
 
 #: Name of the passage collection when none is given.
@@ -143,14 +143,12 @@ def open_http_client(host: str, port: int = 8000) -> Any:
         client.heartbeat()
     except Exception as exc:
         raise StoreError(
-            f"no Chroma server answers at {host}:{port} ({type(exc).__name__}): start one with "
+            f"no Chroma server answers at {host}:{port}: start one with "
             f"`chroma run --path DIR --host {host} --port {port}`, or drop --chroma-host to use the embedded store"
         ) from exc
     return client
 
 
-#: The database file Chroma keeps in a store directory.
-CHROMA_DATABASE = "chroma.sqlite3"
 
 
 def has_collection(path: str | Path, collection: str) -> bool:
@@ -218,6 +216,24 @@ class ArticleRecords:
     sentence_texts: Sequence[str] = ()
     sentence_metadatas: Sequence[Metadata] = ()
     sentence_embeddings: np.ndarray | None = None
+
+
+def _encodable(r: ArticleRecords) -> None:
+    """Refuse, before anything is written, text Chroma cannot store (a lone surrogate is not UTF-8).
+
+    Raises:
+        StoreError: Naming the article.
+    """
+    metadata = [r.metadata, *r.passage_metadatas, *r.sentence_metadatas]
+    texts = [r.article_id, r.text, *r.passage_ids, *r.passage_texts, *r.sentence_ids, *r.sentence_texts]
+    for text in (*texts, *(v for m in metadata for v in m.values() if isinstance(v, str))):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StoreError(
+                f"article {r.article_id.encode('utf-8', 'replace').decode()!r} holds text that is not valid Unicode "
+                "(a lone surrogate): nothing was written; clean its text or its source's name"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +352,12 @@ class PassageStore:
         self._local = EmbeddedStore.adopt(client) if not self._remote and settings.is_persistent else None
         self._handed = client
         self._epoch = -1
-        with self._local.lock.held() if self._local else nullcontext():  # a new store is created by one process
+        names = {collection + suffix for suffix in ("", ARTICLES_SUFFIX, SENTENCES_SUFFIX)}
+        try:
+            missing = not names <= {c.name for c in client.list_collections()}
+        except Exception as exc:
+            raise _store_failed(exc, self._remote) from exc
+        with self._local.lock.held() if self._local and missing else nullcontext():  # created by one process
             self._bind(create=True)
         if self._remote:
             try:
@@ -532,6 +553,8 @@ class PassageStore:
             count is of passages.
 
         Raises:
+            SourceConflictError: If an id already holds an article of another
+                ``source`` (metadata); nothing is written then.
             StoreError: On shapes that do not match, a write Chroma refuses, or
                 another writer holding the store for too long.
         """
@@ -540,10 +563,16 @@ class PassageStore:
                 raise StoreError("passage ids, texts and metadatas differ in length")
             if not (len(r.sentence_texts) == len(r.sentence_metadatas) == len(r.sentence_ids)):
                 raise StoreError("sentence ids, texts and metadatas differ in length")
+            _encodable(r)
         ids = [r.article_id for r in records]
         with self._writing() as since:
             got = self._articles.get(ids=ids, include=["metadatas"]) if ids else {"ids": [], "metadatas": []}
             previous = {i: (m or {}).get("version") for i, m in zip(got["ids"], got["metadatas"])}
+            sources = {i: (m or {}).get("source") for i, m in zip(got["ids"], got["metadatas"])}
+            for r in records:  # another writer may have stored another source under this id since it was checked
+                old, new = sources.get(r.article_id), r.metadata.get("source")
+                if old and new and old != new:
+                    raise SourceConflictError(r.article_id, str(old), str(new))
             broken = {
                 r.article_id for r in records
                 if previous.get(r.article_id) == r.version and (rewrite or self.article_problems(r.article_id))
@@ -565,7 +594,8 @@ class PassageStore:
         p_ids, p_texts, p_meta, p_vecs = [], [], [], []
         s_ids, s_texts, s_meta, s_vecs = [], [], [], []
         for r in todo:
-            tag = {"article_id": r.article_id, "article_version": f"{r.article_id}@{r.version}", "written_at": since}
+            tag = {"article_id": r.article_id, "article_version": f"{r.article_id}@{r.version}", "written_at": since,
+                   "writer": self._lock.token or ""}  # fmt: skip
             p_ids += r.passage_ids
             p_texts += r.passage_texts
             p_meta += [{**x, **tag} for x in r.passage_metadatas]
@@ -588,11 +618,17 @@ class PassageStore:
                 article_vectors,
             )  # fmt: skip
             self._touch()
+            try:
+                self._lock.confirm()
+            except StoreError as exc:  # paused past its lease during the switch: the other writer's records stay
+                log.warning("%s (after the switch of %s)", exc, ", ".join(r.article_id for r in todo[:3]))
             # What these articles held before the lock was taken and is not what was just written: old
-            # versions and leftovers. Records written since (by a writer that lost its lease) are not touched.
+            # versions and leftovers. Records written since (by a writer that lost its lease) are not touched,
+            # nor those of a writer whose lease this one took over: it may still switch to them.
             written = set(p_ids) | set(s_ids)
-            removed = self._delete_older(self._passages, [r.article_id for r in todo], since, written)
-            self._delete_older(self._sentences, [r.article_id for r in todo], since, written)
+            ids = [r.article_id for r in todo]
+            removed = self._delete_older(self._passages, ids, since, written, self._lock.taken_from)
+            self._delete_older(self._sentences, ids, since, written, self._lock.taken_from)
             return removed
         except StoreError:
             raise
@@ -624,13 +660,17 @@ class PassageStore:
         return len(ids)
 
     @staticmethod
-    def _delete_older(collection: Any, article_ids: Sequence[str], since: float, keep: set[str]) -> dict[str, int]:
+    def _delete_older(
+        collection: Any, article_ids: Sequence[str], since: float, keep: set[str], spare: str | None = None
+    ) -> dict[str, int]:
         """Delete the records of these articles written before ``since`` (or by an article-qa that did not
-        record when) that are not in ``keep``; returns how many per article."""
+        record when) that are not in ``keep`` nor written by the writer ``spare``; returns how many per article."""
         got = collection.get(where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"])
         doomed, per_article = [], dict.fromkeys(article_ids, 0)
         for record_id, m in zip(got["ids"], got["metadatas"]):
             m = m or {}
+            if spare is not None and m.get("writer") == spare:
+                continue
             if record_id not in keep and float(m.get("written_at", 0.0)) < since:
                 doomed.append(record_id)
                 per_article[str(m.get("article_id"))] = per_article.get(str(m.get("article_id")), 0) + 1
@@ -815,10 +855,14 @@ class PassageStore:
         """``{article_id}@{version}`` of each stored article (of ``article_ids`` only, if given): what queries see.
 
         Cost: one small read (:meth:`generation`); the article records are read
-        again only after a write (by any process or client) changed it.
+        again only after a write (by any process or client) changed it. On an
+        embedded store another process wrote to, this process first loads a
+        new copy of the store (:meth:`vectorstore.embedded.EmbeddedStore.refresh`).
         """
         if article_ids is not None and not article_ids:  # an empty selection selects nothing
             return []
+        if self._local is not None:  # another process wrote: load its copy of the store first
+            self._local.refresh()
         generation = self.generation()
         if self._versions is None or generation is None or self._versions[0] != generation:
             articles = self._articles.get(include=["metadatas"])
@@ -902,11 +946,12 @@ class PassageStore:
         except Exception as exc:
             if self._remote:  # the server's own message (_Guarded) says what to do
                 raise
-            # The embedded client keeps its vector index in memory: after another
-            # process rewrote the store, ids the store lists are missing from it.
+            # The embedded client keeps its vector index in memory: when another process
+            # rewrote the store and this one could not load a new copy yet (the writer held
+            # it), ids the store lists are missing from this copy.
+            log.warning("query failed on this process's copy of the store: %s", exc)
             raise StoreError(
-                f"the store was changed by another process since this one opened it ({exc}): "
-                "restart article-qa to see the changes"
+                "the store is being changed by another process: ask again in a moment (or restart article-qa)"
             ) from exc
         # A record deleted by another process can linger in this process's
         # index with no document or metadata left: skip it.

@@ -69,7 +69,16 @@ def holder_description() -> str:
 
 
 class WriterLock(Protocol):
-    """What :class:`vectorstore.PassageStore` needs of a lock: hold it, and check it is still held."""
+    """What :class:`vectorstore.PassageStore` needs of a lock: hold it, and check it is still held.
+
+    Attributes:
+        token: Names the current hold (a lease's token), recorded with what is written; ``None`` for locks that cannot be lost.
+        taken_from: The token of a lease this hold took over from a writer that went silent, else ``None``:
+            that writer may still be writing, so what it wrote is not swept.
+    """
+
+    token: str | None
+    taken_from: str | None
 
     def held(self) -> Any:
         """A context manager that holds the lock; it yields the time it was taken (``time.time()``, seconds)."""
@@ -82,6 +91,9 @@ class WriterLock(Protocol):
 
 class ThreadWriterLock:
     """Writers of an in-memory Chroma client: one process, so a thread lock suffices."""
+
+    token: str | None = None
+    taken_from: str | None = None
 
     def __init__(self, timeout: float = LOCK_TIMEOUT_S) -> None:
         self.timeout = timeout
@@ -106,11 +118,15 @@ class FileWriterLock:
 
     The holder writes who it is into the file, so a waiting writer can say
     whom it waits for. Threads of one process exclude each other too.
+    An OS lock cannot be lost, so ``token`` and ``taken_from`` are ``None``.
 
     Args:
         directory: The store directory (created if missing).
         timeout: Most seconds to wait for another writer.
     """
+
+    token: str | None = None
+    taken_from: str | None = None
 
     def __init__(self, directory: str | Path, timeout: float = LOCK_TIMEOUT_S) -> None:
         self.directory = Path(directory)
@@ -138,32 +154,37 @@ class FileWriterLock:
             return "unknown"
 
     @contextmanager
-    def held(self) -> Iterator[float]:
-        """Hold the lock, waiting up to ``timeout`` seconds for another writer (see :class:`WriterLock`).
+    def held(self, timeout: float | None = None, *, quiet: bool = False) -> Iterator[float]:
+        """Hold the lock, waiting for another writer (see :class:`WriterLock`).
+
+        Args:
+            timeout: Most seconds to wait; by default the lock's ``timeout``.
+            quiet: Do not log that it waits (a reader that gives up soon).
 
         Raises:
             StoreError: If another writer holds it longer, or the directory is read-only.
         """
         import filelock
 
-        start = time.monotonic()
-        if not self._thread.acquire(timeout=self.timeout):
+        start, timeout = time.monotonic(), self.timeout if timeout is None else timeout
+        if not self._thread.acquire(timeout=timeout):
             raise StoreError(f"another thread has been writing to the store at {self.directory} for over "
-                             f"{self.timeout:g} s: try again")  # fmt: skip
+                             f"{timeout:g} s: try again")  # fmt: skip
         try:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 lock = self._lock()
                 try:
-                    lock.acquire(timeout=WAIT_NOTICE_S)
+                    lock.acquire(timeout=min(WAIT_NOTICE_S, timeout))
                 except filelock.Timeout:
-                    log.warning("waiting for another writer of the store at %s (%s)", self.directory, self.holder())
+                    if not quiet:
+                        log.warning("waiting for another writer of the store at %s (%s)", self.directory, self.holder())
                     try:
-                        lock.acquire(timeout=max(0.0, self.timeout - (time.monotonic() - start)))
+                        lock.acquire(timeout=max(0.0, timeout - (time.monotonic() - start)))
                     except filelock.Timeout:
                         raise StoreError(
                             f"another process has been writing to the store at {self.directory} for over "
-                            f"{self.timeout:g} s ({self.holder()}): let it finish or stop it, then run this again"
+                            f"{timeout:g} s ({self.holder()}): let it finish or stop it, then run this again"
                         ) from None
             except OSError as exc:
                 raise StoreError(
@@ -200,7 +221,13 @@ class LeaseWriterLock:
         self.ttl = ttl
         self._thread = threading.RLock()
         self._token: str | None = None
+        self.taken_from: str | None = None
         self._depth = 0
+
+    @property
+    def token(self) -> str | None:
+        """The token of the lease held now, ``None`` when none is."""
+        return self._token
 
     def _lease(self) -> tuple[str | None, dict[str, Any]]:
         got = self._collection.get(ids=[LEASE_ID], include=["documents", "metadatas"])
@@ -214,6 +241,7 @@ class LeaseWriterLock:
 
     def _acquire(self) -> float:
         token, start, warned = uuid.uuid4().hex, time.monotonic(), False
+        self.taken_from = None
         while True:
             now = time.time()
             self._collection.add(**self._record(token, now))  # creates the lease only if there is none
@@ -227,6 +255,7 @@ class LeaseWriterLock:
                 self._collection.add(ids=[claim], documents=[token], embeddings=_NO_VECTOR, metadatas=[{"at": now}])
                 if self._collection.get(ids=[claim], include=["documents"])["documents"] == [token]:
                     self._collection.upsert(**self._record(token, now))
+                    self.taken_from = owner
                     log.warning("took over the write lease of the store at %s from %s, %.0f s past its expiry",
                                 self.where, lease.get("holder", "unknown"), now - float(lease.get("expires", now)))  # fmt: skip
                     break
@@ -266,7 +295,7 @@ class LeaseWriterLock:
                 yield since
             finally:
                 self._depth = 0
-                token, self._token = self._token, None
+                token, self._token, self.taken_from = self._token, None, None
                 try:
                     owner, lease = self._lease()
                     if owner == token and float(lease.get("expires", 0.0)) > time.time():

@@ -543,3 +543,18 @@ def test_a_failure_inside_the_assistant_is_a_plain_sentence_in_the_chat_and_a_tr
     reply = history[-1]["content"][0]["text"]
     assert answer == {"error": ui.UNEXPECTED_ERROR["ar"]} and reply.startswith("⚠") and "segment reader" not in reply
     assert any("segment reader failed" in r.exc_text for r in caplog.records if r.exc_text)
+
+
+def test_the_number_of_passages_a_program_sends_must_be_whole():
+    from assistant import AssistantError
+
+    assert ui._top_k(None) is None and ui._top_k(3.0) == 3 and ui._top_k(5) == 5
+    for bad in (float("nan"), float("inf"), 2.5, "3", True):
+        with pytest.raises(AssistantError, match="give a whole number of passages"):
+            ui._top_k(bad)
+
+
+def test_pasted_text_with_a_lone_surrogate_is_added(e5, tmp_path):
+    qa = empty_assistant(e5, tmp_path)
+    message = ui.add_article(qa, None, "Rail news\n\nThe new line \ud83dcarries 30,000 passengers a day between the two cities.")
+    assert ": added" in ui.from_plain_text(message) and qa.store.article_ids()[0].startswith("pasted-")

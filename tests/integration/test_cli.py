@@ -70,4 +70,5 @@ def test_a_login_without_a_password_is_refused(tmp_path, capsys):
     from assistant.cli import main
 
     assert main(["ui", "--auth", "reader", "--store", str(tmp_path / "s")]) == 1
-    assert "auth (--auth, ARTICLE_QA_AUTH)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "auth (--auth, ARTICLE_QA_AUTH)" in err and "reader" not in err, "what was typed for a password is not echoed"

@@ -291,6 +291,28 @@ def test_a_reply_streaming_past_the_deadline_is_abandoned(sample_assistant):
     assert answer.mode == "extractive" and any("did not answer in time" in n for n in answer.notes)
 
 
+def test_a_reply_whose_first_chunk_never_comes_is_abandoned_at_the_deadline(sample_assistant):
+    import threading
+
+    release, produced = threading.Event(), []
+
+    class Silent(GenericFakeChatModel):
+        def _stream(self, *args: Any, **kwargs: Any) -> Any:
+            release.wait(30)  # a server that accepted the request and sends nothing
+            for chunk in super()._stream(*args, **kwargs):
+                produced.append(chunk)
+                yield chunk
+
+    model = Silent(messages=iter([TRADE_REPLY_AR]))
+    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_timeout=0.5)
+    try:
+        answer = qa.ask(TRADE_QUESTION_AR)
+        assert produced == [], "the answer came before the model sent anything"
+        assert answer.mode == "extractive" and any("did not answer in time" in n for n in answer.notes)
+    finally:
+        release.set()
+
+
 def test_an_article_telling_the_model_to_cite_9_still_gets_only_valid_citations(e5, tmp_path):
     article = tmp_path / "injected.txt"
     article.write_text(
@@ -317,19 +339,22 @@ TRADE_TRUE_AR = "نما حجم التجارة بين روسيا والصين ب�
 
 
 @pytest.mark.parametrize(
-    "forged",
+    ("joiner", "invented"),
     [
-        f"{TRADE_TRUE_AR}، وأعلن بوتين استقالته من الرئاسة [1].",
-        f"{TRADE_TRUE_AR}، وقرر البلدان قطع العلاقات التجارية نهائيا [1].",
+        ("، ", "وأعلن بوتين استقالته من الرئاسة"),
+        ("، ", "وقرر البلدان قطع العلاقات التجارية نهائيا"),
+        (" ", "وأعلن بوتين استقالته من الرئاسة"),  # no comma: the check cuts before و too
+        (" ثم ", "قرر البلدان قطع العلاقات التجارية نهائيا"),
+        (" بسبب ", "انهيار أسعار النفط في الأسواق العالمية"),
     ],
 )
-def test_a_true_sentence_with_an_invented_clause_appended_is_not_kept(sample_assistant, forged):
+def test_a_true_sentence_with_an_invented_clause_appended_is_not_kept(sample_assistant, joiner, invented):
+    forged = f"{TRADE_TRUE_AR}{joiner}{invented} [1]."
     qa, _ = generative(sample_assistant, [forged])
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.mode == "extractive", "the only sentence was dropped: the answer quotes the article"
     assert answer.unsupported_sentences == [forged.replace(" [1]", "")]
-    invented = forged.split("، ", 1)[1].replace(" [1]", "")
-    assert any(f"states “{invented}”" in n for n in answer.notes)
+    assert any("states “" in n and invented.split()[1] in n for n in answer.notes)
 
 
 def test_the_same_sentence_without_the_invented_clause_is_kept(sample_assistant):
@@ -338,10 +363,11 @@ def test_the_same_sentence_without_the_invented_clause_is_kept(sample_assistant)
     assert answer.mode == "generative" and answer.unsupported_sentences == []
 
 
-def test_an_invented_purchase_is_neither_kept_nor_recited_in_english(sample_assistant):
+@pytest.mark.parametrize("joiner", [", and ", " and ", " because it "])
+def test_an_invented_purchase_is_neither_kept_nor_recited_in_english(sample_assistant, joiner):
     question = "What did China buy from Russia?"
     true = "China bought large amounts of coal and other fuels from Russia [1]."
-    qa, _ = generative(sample_assistant, [true.replace(" [1].", ", and agreed to buy twenty Russian fighter jets [1].")])
+    qa, _ = generative(sample_assistant, [true.replace(" [1].", f"{joiner}agreed to buy twenty Russian fighter jets [1].")])
     answer = qa.ask(question)
     assert answer.mode == "extractive" and any("twenty Russian fighter jets" in s for s in answer.unsupported_sentences)
     qa, _ = generative(sample_assistant, ["China agreed to buy twenty Russian fighter jets to modernise its air force [2]."])
@@ -351,8 +377,17 @@ def test_an_invented_purchase_is_neither_kept_nor_recited_in_english(sample_assi
     assert qa.ask(question).mode == "generative", "the true sentence alone is kept"
 
 
-def test_markup_in_a_reply_never_reaches_the_answer_text(sample_assistant):
-    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("بنسبة", "<img src=x onerror=alert(1)>بنسبة")])
+@pytest.mark.parametrize(
+    ("markup", "pieces"),
+    [
+        ("<img src=x onerror=alert(1)>", 1),
+        ("<<script>script>alert(1)<</script>/script>", 2),  # nested: a tag appears once the inner one is gone
+        ("<!DOCTYPE html><![CDATA[x]]>--><!-- ", 4),
+        ("\x1b]0;pwned\x07\x1b[2J\u202e\x00", 4),  # terminal escapes, a bidi override, NUL
+    ],
+)
+def test_markup_in_a_reply_never_reaches_the_answer_text(sample_assistant, markup, pieces):
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("بنسبة", f"{markup}بنسبة")])
     answer = qa.ask(TRADE_QUESTION_AR)
-    assert answer.mode == "generative" and "<" not in answer.text and "onerror" not in answer.text
-    assert "removed 1 piece of HTML from the chat model's reply" in answer.notes
+    assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR
+    assert f"removed {pieces} piece{'s' if pieces > 1 else ''} of markup or control characters from the chat model's reply" in answer.notes

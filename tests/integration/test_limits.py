@@ -57,7 +57,7 @@ def test_a_store_path_that_cannot_be_a_directory_is_a_clear_error(e5, tmp_path, 
 
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    assert main(["list", "--store", str(blocker / "store")]) == 1
+    assert main(["ask", "When did Putin and Xi last meet?", "--store", str(blocker / "store")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("article-qa: cannot open the store at") and "Traceback" not in err
 

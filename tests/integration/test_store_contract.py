@@ -109,7 +109,7 @@ def test_the_assistant_answers_the_same_from_either_client(client, name, e5, sam
 def test_no_server_is_a_clear_error():
     from tests.e2e.conftest import free_port
 
-    with pytest.raises(StoreError, match=r"no Chroma server answers at 127.0.0.1:\d+ .*chroma run --path DIR"):
+    with pytest.raises(StoreError, match=r"no Chroma server answers at 127.0.0.1:\d+: start one with .chroma run --path DIR"):
         open_http_client("127.0.0.1", free_port())
 
 

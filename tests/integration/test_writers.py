@@ -384,3 +384,77 @@ def test_a_writer_waiting_for_another_says_so_once_and_then_writes(tmp_path):
     assert ingest.returncode == 0 and "waits — Report wait 4: added" in out
     assert err.count("waiting for another writer") == 1
     assert f"article-qa: waiting for another writer of the store at {store.resolve()} (pid {os.getpid()} on " in err
+
+
+def test_two_sources_ingested_under_one_id_at_once_one_is_refused_none_lost(e5, where, tmp_path, monkeypatch):
+    """Both writers find the id free before either writes (a barrier makes sure): the second to take the
+    lock finds the first's article and is refused, as it would be one after the other."""
+    from assistant import IngestError
+
+    qa = Assistant(e5, **where)
+    qa.store.count()
+    real_check, both_checked = Assistant._stored_version, threading.Barrier(2, timeout=30)
+
+    def stored_version(self, article):
+        found = real_check(self, article)
+        both_checked.wait()
+        return found
+
+    monkeypatch.setattr(Assistant, "_stored_version", stored_version)
+    results: dict[str, object] = {}
+    paths = []
+    for tag in ("left", "right"):
+        paths.append(tmp_path / f"{tag}.txt")
+        paths[-1].write_text(news(8, tag), encoding="utf-8")
+
+    def ingest(path: Path) -> None:
+        try:
+            results[path.stem] = qa.ingest(path, article_id="shared")[0].status
+        except IngestError as exc:
+            results[path.stem] = exc
+
+    threads = [threading.Thread(target=ingest, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refused = [r for r in results.values() if isinstance(r, IngestError)]
+    assert len(refused) == 1 and "already holds" in str(refused[0]) and "--article-id" in str(refused[0])
+    assert [r for r in results.values() if not isinstance(r, IngestError)] == ["added"]
+    winner = next(stem for stem, r in results.items() if r == "added")
+    assert f"district {winner}-8" in qa.article_text("shared") and qa.check().consistent
+
+
+def test_a_writer_paused_during_its_switch_leaves_the_article_whole(e5, chroma_server, tmp_path, monkeypatch):
+    """Writer 1 is paused between its last look at its lease and the switch of the article record; writer 2
+    (another process) takes the lease over and writes another version. When writer 1 resumes its switch wins,
+    and the passages it switches to are there: writer 2 spared what the writer it took over from had written."""
+    import vectorstore.chroma as chroma
+    import vectorstore.locking as locking
+
+    host, port = chroma_server
+    collection = f"c{uuid.uuid4().hex[:12]}"
+    where = ["--chroma-host", host, "--chroma-port", str(port), "--collection", collection]
+    path = tmp_path / "ver.txt"
+    path.write_text(news(1, "v1"), encoding="utf-8")
+    qa = Assistant(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
+    qa.store._lock.ttl = 1.0  # writer 2 takes over one second after writer 1's last renewal
+    real_upsert, paused = chroma.PassageStore._upsert, []
+
+    def upsert(self, collection, ids, *args):
+        if collection is self._articles and not paused:
+            paused.append(True)
+            path.write_text(news(2, "v2"), encoding="utf-8")
+            second = run("ingest", str(path), *where)
+            assert second.returncode == 0 and ": added" in second.stdout, second.stderr
+            assert "took over the write lease" in second.stderr
+        return real_upsert(self, collection, ids, *args)
+
+    monkeypatch.setattr(chroma.PassageStore, "_upsert", upsert)
+    monkeypatch.setattr(locking, "LEASE_POLL_S", 0.05)
+    path.write_text(news(1, "v1"), encoding="utf-8")
+    assert qa.ingest(path)[0].status == "added"
+    monkeypatch.setattr(chroma.PassageStore, "_upsert", real_upsert)
+    assert "district v1-1" in qa.article_text("ver"), "the last switch wins"
+    assert check(*where)["found"]["problems"] == {}
+    assert any("101 new homes" in c.quote for c in qa.ask("How many new homes did the council approve?").citations)

@@ -48,20 +48,20 @@ def test_ground_reply_renumbers_by_first_appearance_and_drops_the_unsupported():
 
 
 def test_a_true_sentence_with_an_invented_clause_is_dropped_and_not_recited():
-    passages = [_passage(0, "Prices rose 5% in May after a cold spring."), _passage(1, "Exports fell 3% in June.")]
+    passages = [_passage(0, "Prices rose 5% in May during a cold spring."), _passage(1, "Exports fell 3% in June.")]
     e = np.eye(4, dtype=np.float32)
-    sentences = [PassageSentences([(0, 42)], [passages[0].passage.text], e[:1]),
+    sentences = [PassageSentences([(0, 43)], [passages[0].passage.text], e[:1]),
                  PassageSentences([(100, 124)], [passages[1].passage.text], e[1:2])]  # fmt: skip
-    reply = "Prices rose 5% in May after a cold spring, and the minister of trade resigned [2]."
+    reply = "Prices rose 5% in May during a cold spring and the minister of trade resigned [2]."  # no comma
     assert claim_texts(reply) == [
-        "Prices rose 5% in May after a cold spring, and the minister of trade resigned.",
-        "Prices rose 5% in May after a cold spring",
-        "and the minister of trade resigned.",
+        "Prices rose 5% in May during a cold spring and the minister of trade resigned.",
+        "Prices rose 5% in May during a cold spring",
+        "the minister of trade resigned.",
     ]
     # The sentence and its first clause are close to passage 1; its second clause to nothing given.
     out = ground_reply(reply, passages, sentences, np.stack([e[0], e[0], e[3]]))
     assert out.text == "" and out.unsupported_sentences == [reply.replace(" [2]", "")]
-    assert any("states “and the minister of trade resigned.”" in n for n in out.notes)
+    assert any("states “the minister of trade resigned.”" in n for n in out.notes)
     assert not any("marked [1]" in n for n in out.notes), "a re-citation meets the same bar as a citation"
     with pytest.raises(ValueError, match="claim_texts"):
         ground_reply(reply, passages, sentences, np.stack([e[0]]))
