@@ -11,6 +11,7 @@ or a writer's report that does not match the store), and runs where a
 process crashed (died by a signal, or printed a traceback)::
 
     python benchmarks/chaos.py [--kills 20] [--writers 20] [--questions 1000] [--window-questions 200] [--seed 0]
+        [--modes embedded server] [--scenarios kill writers rewritten uploads bulk fuzz window]
 
 Scenarios:
 
@@ -25,6 +26,10 @@ Scenarios:
   the same article; both write (or one is refused because the other stored
   it first, which is no loss), and the article must end whole, holding one
   of the two texts.
+* **rewritten**: the issue's own case: `article-qa ingest report.txt` started,
+  the file rewritten 0-1.5 s later and a second `article-qa ingest
+  report.txt` started; both must succeed and the article end whole, holding
+  one of the two texts.
 * **uploads**: two uploads of ``report.txt`` with other texts at once,
   through the window's own add-article function in two threads of one
   process (as two people using one window); the article must end whole,
@@ -150,6 +155,38 @@ def writer_runs(runs: int, where: list[str], work: Path, rng: random.Random) -> 
                             for out, _ in outputs)  # fmt: skip
         holds = f"writer {winner}'s text" if winner else "NEITHER text"
         print(f"  writers {run + 1}/{runs}: {statuses}; {'consistent' if report.get('consistent') else 'INCONSISTENT'}; "
+              f"holds {holds}", flush=True)  # fmt: skip
+    return counts
+
+
+def rewritten_runs(runs: int, where: list[str], work: Path, rng: random.Random) -> dict[str, int]:
+    """``runs`` pairs of ingests of one file rewritten between their starts; returns the counts."""
+    counts = {"tried": 0, "inconsistent": 0, "lost": 0, "crashed": 0}
+    path = work / "report.txt"
+    for run in range(runs):
+        size = rng.randint(10, 30)
+        texts = [news(run, "r", 2000 + 2 * run + side, paragraphs=size) for side in (0, 1)]
+        writers = []
+        for text in texts:
+            path.write_text(text, encoding="utf-8")
+            writers.append(subprocess.Popen([*CLI, "ingest", str(path), *where], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                            text=True, env=WRITERS_ENV, cwd=WRITERS_CWD))  # fmt: skip
+            time.sleep(rng.uniform(0.0, 1.5))
+        outputs = [w.communicate(timeout=600) for w in writers]
+        report, broke = check(where)
+        held = subprocess.run([sys.executable, "-c", "import sys; from assistant import Assistant; "
+                               "print(Assistant.from_settings(**dict(a.split('=', 1) for a in sys.argv[1:])).article_text('report') or '')",
+                               *(f"{k}={v}" for k, v in settings_of(where).items())],
+                              capture_output=True, text=True, timeout=300).stdout  # fmt: skip
+        winner = next((i for i, text in enumerate(texts) if text.strip() in held), None)
+        counts["tried"] += 1
+        counts["crashed"] += broke or any(crashed(w, err) for w, (_, err) in zip(writers, outputs))
+        counts["inconsistent"] += not report.get("consistent", False)
+        counts["lost"] += winner is None or any(w.returncode != 0 for w in writers) or not report.get("consistent", False)
+        statuses = "/".join(next((x.split(": ", 1)[1].split(",")[0] for x in out.splitlines() if ": " in x), "failed")
+                            for out, _ in outputs)  # fmt: skip
+        holds = f"text {'ab'[winner]}" if winner is not None else "NEITHER text"
+        print(f"  rewritten {run + 1}/{runs}: {statuses}; {'consistent' if report.get('consistent') else 'INCONSISTENT'}; "
               f"holds {holds}", flush=True)  # fmt: skip
     return counts
 
@@ -371,6 +408,9 @@ def fuzz_window(n: int, work: Path, rng: random.Random) -> dict[str, int]:
     return counts
 
 
+SCENARIOS = ["kill", "writers", "rewritten", "uploads", "bulk", "fuzz", "window"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20, help="kill -9 runs per store mode")
@@ -379,6 +419,7 @@ def main() -> None:
     parser.add_argument("--window-questions", type=int, default=200, help="fuzzed questions through the window's /chat")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modes", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
+    parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS, help="which scenarios to run")
     parser.add_argument("--code", type=Path, help="run the writers from another checkout (an older version, to compare)")
     args = parser.parse_args()
     if args.code:
@@ -401,29 +442,34 @@ def main() -> None:
                     store = lambda: [*base, "--collection", f"c{uuid.uuid4().hex[:12]}"]  # noqa: E731
                 else:
                     store = lambda: ["--store", str(work / f"store-{uuid.uuid4().hex[:8]}")]  # noqa: E731
-                if args.kills:
+                if args.kills and "kill" in args.scenarios:
                     print(f"kill -9 during ingest, {mode}", flush=True)
                     rows.append((f"kill -9 during ingest, {mode}", kill_runs(args.kills, store(), work, rng)))
-                if args.writers:
+                if args.writers and "writers" in args.scenarios:
                     print(f"two writers of one article, {mode}", flush=True)
                     rows.append((f"two writers of one article, {mode}", writer_runs(args.writers, store(), work, rng)))
+                if args.writers and "rewritten" in args.scenarios:
+                    print(f"one file rewritten between two ingests, {mode}", flush=True)
+                    rows.append((f"one file rewritten, two ingests, {mode}", rewritten_runs(args.writers, store(), work, rng)))
+                if args.writers and "uploads" in args.scenarios:
                     print(f"two uploads of one name at once, {mode}", flush=True)
                     rows.append((f"two uploads of one name, {mode}", upload_runs(args.writers, store(), work, rng)))
+                if args.writers and "bulk" in args.scenarios:
                     runs = max(1, args.writers // 4)
                     print(f"two processes writing 60 articles each, {mode}", flush=True)
                     rows.append((f"two bulk writers, {mode}", store_writer_runs(runs, store(), work)))
         finally:
             if server is not None:
                 stop_chroma_server(server)
-        if args.questions:
+        if args.questions and "fuzz" in args.scenarios:
             print("question fuzzer", flush=True)
             rows.append(("fuzzed questions (API)", fuzz(args.questions, work, rng)))
-        if args.window_questions:
+        if args.window_questions and "window" in args.scenarios:
             print("question fuzzer through the window", flush=True)
             rows.append(("fuzzed questions (window /chat)", fuzz_window(args.window_questions, work, rng)))
-    print(f"\n{'scenario':<36} {'tried':>6} {'inconsistent':>13} {'lost':>5} {'crashed':>8}")
+    print(f"\n{'scenario':<44} {'tried':>6} {'inconsistent':>13} {'lost':>5} {'crashed':>8}")
     for name, c in rows:
-        print(f"{name:<36} {c['tried']:>6} {c['inconsistent']:>13} {c['lost']:>5} {c['crashed']:>8}")
+        print(f"{name:<44} {c['tried']:>6} {c['inconsistent']:>13} {c['lost']:>5} {c['crashed']:>8}")
 
 
 if __name__ == "__main__":

@@ -178,19 +178,26 @@ def _store_failed(exc: Exception, remote: bool) -> StoreError:
 
 
 class _Guarded:
-    """A Chroma collection whose calls raise :class:`StoreError` (with what to do) instead of client errors."""
+    """A Chroma collection whose calls raise :class:`StoreError` (with what to do) instead of client errors.
 
-    def __init__(self, collection: Any, remote: bool) -> None:
-        self._collection, self._remote = collection, remote
+    Args:
+        resolve: Gives the collection object to call (on an embedded store, the
+            one of this process's current copy, known only once the lock is held).
+        remote: Whether it lives on a Chroma server (for messages).
+        guard: Held around each call (an embedded store's :meth:`EmbeddedStore.reading`).
+    """
+
+    def __init__(self, resolve: Callable[[], Any], remote: bool, guard: Callable[[], Any] = nullcontext) -> None:
+        self._resolve, self._remote, self._guard = resolve, remote, guard
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._collection, name)
-        if not callable(attr):
-            return attr
+        if not callable(getattr(self._resolve(), name)):
+            return getattr(self._resolve(), name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return attr(*args, **kwargs)
+                with self._guard():
+                    return getattr(self._resolve(), name)(*args, **kwargs)
             except StoreError:
                 raise
             except Exception as exc:
@@ -353,11 +360,17 @@ class PassageStore:
         self._handed = client
         self._epoch = -1
         names = {collection + suffix for suffix in ("", ARTICLES_SUFFIX, SENTENCES_SUFFIX)}
+        self._collections = tuple(
+            _Guarded(lambda i=i: self._current_raw()[i], self._remote, self._reading) for i in range(3)
+        )
         try:
-            missing = not names <= {c.name for c in client.list_collections()}
+            with self._reading():
+                missing = not names <= {c.name for c in self._client.list_collections()}
+        except StoreError:
+            raise
         except Exception as exc:
             raise _store_failed(exc, self._remote) from exc
-        with self._local.lock.held() if self._local and missing else nullcontext():  # created by one process
+        with self._local.writing() if self._local and missing else self._reading():  # created by one process
             self._bind(create=True)
         if self._remote:
             try:
@@ -367,7 +380,7 @@ class PassageStore:
             except Exception as exc:
                 raise StoreError(f"cannot open collection {collection + LOCKS_SUFFIX!r}: {exc}") from exc
             where = f"{getattr(settings, 'chroma_server_host', '')}:{getattr(settings, 'chroma_server_http_port', '')}"
-            self._lock: Any = LeaseWriterLock(_Guarded(locks, True), f"chroma://{where}/{collection}", lock_timeout)
+            self._lock: Any = LeaseWriterLock(_Guarded(lambda: locks, True), f"chroma://{where}/{collection}", lock_timeout)
         else:
             self._lock = self._local.lock if self._local else ThreadWriterLock(lock_timeout)
         stored = self._passages.metadata or {}
@@ -408,13 +421,21 @@ class PassageStore:
                 found = [client.get_collection(n, embedding_function=None) for n in names]
         except Exception as exc:
             raise StoreError(f"cannot open collection {self.collection_name!r}: {exc}") from exc
-        self._collections = tuple(_Guarded(c, self._remote) for c in found)
+        self._raw = tuple(found)
         self._epoch = epoch
 
-    def _current(self) -> tuple[Any, Any, Any]:
-        """The passage, article and sentence collections, re-read if this process reopened the store."""
+    def _current_raw(self) -> tuple[Any, Any, Any]:
+        """The Chroma collection objects, re-read if this process reopened the store (the caller holds :meth:`_reading`)."""
         if self._local is not None and self._epoch != self._local.epoch:
             self._bind(create=False)
+        return self._raw
+
+    def _reading(self) -> Any:
+        """Held around each call to Chroma: an embedded store's lock (:meth:`EmbeddedStore.reading`), else nothing."""
+        return self._local.reading() if self._local is not None else nullcontext()
+
+    def _current(self) -> tuple[Any, Any, Any]:
+        """The passage, article and sentence collections (each call to them holds :meth:`_reading`)."""
         return self._collections
 
     @property
@@ -842,7 +863,10 @@ class PassageStore:
         Cost: one small read (the article collection's metadata).
         """
         try:
-            return (self._client.get_collection(self._articles.name).metadata or {}).get(_GENERATION)
+            with self._reading():
+                return (self._client.get_collection(self._articles.name).metadata or {}).get(_GENERATION)
+        except StoreError:
+            raise
         except Exception as exc:
             raise _store_failed(exc, self._remote) from exc
 
@@ -857,12 +881,10 @@ class PassageStore:
         Cost: one small read (:meth:`generation`); the article records are read
         again only after a write (by any process or client) changed it. On an
         embedded store another process wrote to, this process first loads a
-        new copy of the store (:meth:`vectorstore.embedded.EmbeddedStore.refresh`).
+        new copy of the store (:meth:`vectorstore.embedded.EmbeddedStore.reading`).
         """
         if article_ids is not None and not article_ids:  # an empty selection selects nothing
             return []
-        if self._local is not None:  # another process wrote: load its copy of the store first
-            self._local.refresh()
         generation = self.generation()
         if self._versions is None or generation is None or self._versions[0] != generation:
             articles = self._articles.get(include=["metadatas"])

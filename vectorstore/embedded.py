@@ -11,6 +11,14 @@ store's write token (:data:`WRITES_FILE`, which every writer changes before it
 writes) with the token its copy was loaded at, and opens a new copy (a new
 Chroma client on a fresh Chroma system) when they differ.
 
+Readers take the same lock, for each call to Chroma (:meth:`EmbeddedStore.reading`):
+Chroma writes to an embedded store even to answer a query (it applies its
+write-ahead log to the vector index), so a process querying while another
+writes can corrupt the store (seen: both processes killed by SIGSEGV, then
+every later open failing with "Error in compaction: Failed to apply logs to
+the hnsw segment writer"). A reader waits for a writer's article at most
+:data:`READ_WAIT_S`.
+
 One :class:`EmbeddedStore` per store directory per process
 (:meth:`EmbeddedStore.at`), shared by every :class:`vectorstore.PassageStore`
 on that directory, as Chroma shares one system per directory.
@@ -37,9 +45,9 @@ CHROMA_DATABASE = "chroma.sqlite3"
 
 #: The file, in the store directory, holding the token of the store's latest write.
 WRITES_FILE = "article-qa.writes"
-#: Most seconds a reader waits for a writer before it reads without the lock: to open an existing store,
-#: or to load a newer copy of it (the copy it has is then used meanwhile).
-READ_WAIT_S = 2.0
+#: Most seconds a reader (a question, a listing) waits for a writer, which holds the lock while it
+#: writes one article (measured: an article of 800 passages and their sentences, about 6 s).
+READ_WAIT_S = 30.0
 #: What a copy of unknown age is loaded at: a client handed in, not opened here.
 _UNKNOWN = "unknown"
 
@@ -91,6 +99,7 @@ class EmbeddedStore:
         self._client: Any = None
         self._loaded_at: str | None = None  # the write token the client's copy of the index reflects
         self._mutex = threading.RLock()
+        self._held = threading.local()  # depth: 1 in reading(), 2 in writing()
 
     @classmethod
     def at(cls, path: str | Path) -> EmbeddedStore:
@@ -149,8 +158,10 @@ class EmbeddedStore:
 
         A new store is created under the writer lock (a second process
         creating it waits, then opens it); an existing one is opened under the
-        lock if it can be had within :data:`READ_WAIT_S`, else without it (a
-        reader does not wait for a long write).
+        lock too, waiting at most :data:`READ_WAIT_S`.
+
+        Raises:
+            StoreError: If the directory cannot be created or opened, or a writer holds the lock too long.
         """
         with self._mutex:
             if self._client is None:
@@ -165,36 +176,46 @@ class EmbeddedStore:
                     with self.lock.held():
                         self._reopen()
                 else:
-                    try:
-                        with self.lock.held(READ_WAIT_S, quiet=True):
-                            self._reopen()
-                    except StoreError as exc:
-                        if "read-only" in str(exc):
-                            raise
-                        log.info("%s: opening the store without the writer lock", exc)
-                        self._reopen()
+                    with self.reading():
+                        pass
             return self._client
 
     def is_stale(self) -> bool:
         """Whether another process wrote to the store since this process's copy of it was loaded (one small file read)."""
         return self._loaded_at != self._read_token()
 
-    def refresh(self) -> None:
-        """Load a newer copy of the store if another process wrote to it since this one was loaded.
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the store's lock for one read, with a copy of the store that is up to date.
 
-        Readers call it before each question (its cost, when nothing changed:
-        one small file read). It waits at most :data:`READ_WAIT_S` for a writer;
-        past that, the copy it has is used meanwhile.
+        Threads of this process take turns too (a read costs milliseconds).
+        Nested in :meth:`reading` or :meth:`writing` of the same thread, it
+        holds nothing more. When nothing changed, its cost beyond the lock is
+        one small file read; after another process wrote, a new copy of the
+        store is loaded first.
+
+        Raises:
+            StoreError: If a writer holds the lock over :data:`READ_WAIT_S`, or the store is read-only.
         """
-        if self._client is None or not self.is_stale():
+        if getattr(self._held, "depth", 0):
+            yield
             return
-        with self._mutex:
-            try:
-                with self.lock.held(READ_WAIT_S, quiet=True):
-                    if self.is_stale():
+        if not self._mutex.acquire(timeout=READ_WAIT_S):
+            raise StoreError(
+                f"another thread has been writing to the store at {self.path} for over {READ_WAIT_S:g} s: "
+                "ask again in a moment"
+            )
+        try:
+            with self.lock.held(READ_WAIT_S, quiet=True):
+                self._held.depth = 1
+                try:
+                    if self._client is None or self.is_stale():
                         self._reopen()
-            except StoreError as exc:
-                log.info("%s: answering from this process's copy of the store meanwhile", exc)
+                    yield
+                finally:
+                    self._held.depth = 0
+        finally:
+            self._mutex.release()
 
     @contextmanager
     def writing(self) -> Iterator[float]:
@@ -206,13 +227,19 @@ class EmbeddedStore:
         Raises:
             StoreError: If the lock cannot be had (see :meth:`FileWriterLock.held`).
         """
+        if getattr(self._held, "depth", 0) == 1:
+            raise RuntimeError("a write cannot start inside a read: take writing() first")  # a bug, not a user's error
         with self._mutex, self.lock.held() as since:
-            if self._client is None or self._loaded_at != self._read_token():
-                self._reopen()  # another process wrote since this copy was loaded
-            token = uuid.uuid4().hex
-            target = self.path / WRITES_FILE
-            partial = target.with_name(f"{WRITES_FILE}.{os.getpid()}")
-            partial.write_text(token, encoding="ascii")
-            os.replace(partial, target)  # readers never see half a token
-            self._loaded_at = token
-            yield since
+            self._held.depth = 2
+            try:
+                if self._client is None or self._loaded_at != self._read_token():
+                    self._reopen()  # another process wrote since this copy was loaded
+                token = uuid.uuid4().hex
+                target = self.path / WRITES_FILE
+                partial = target.with_name(f"{WRITES_FILE}.{os.getpid()}")
+                partial.write_text(token, encoding="ascii")
+                os.replace(partial, target)  # readers never see half a token
+                self._loaded_at = token
+                yield since
+            finally:
+                self._held.depth = 0

@@ -187,6 +187,41 @@ def test_two_writing_processes_on_one_embedded_store_lose_no_vector(tmp_path):
     assert found.problems == {} and found.orphans == []
 
 
+#: A process asking N questions of a store (as `article-qa ask` does: current versions, dense passages and
+#: sentences) with 4-d vectors; its first argument is a store directory.
+STORE_READER = """
+import sys
+import numpy as np
+from vectorstore import PassageStore, open_client
+store = PassageStore(open_client(sys.argv[1]), "toy", 4)
+rng = np.random.default_rng(int(sys.argv[3]))
+for _ in range(int(sys.argv[2])):
+    vector = rng.random(4).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    versions = store.current_versions()
+    store.query(vector, 5, versions=versions)  # none found if a writer switched since: no error either
+    store.query_sentences(vector, 5, versions)
+"""
+
+
+def test_processes_asking_while_another_writes_large_articles_leave_the_store_whole(tmp_path):
+    """Chroma writes to an embedded store even to answer a query (it applies its log to the vector index): readers
+    that took no lock, querying while a process rewrote articles of 800 passages, crashed (SIGSEGV) and left a
+    store that no process could open again ("Error in compaction"). Readers take the lock for each call."""
+    store = tmp_path / "store"
+    subprocess.run([sys.executable, "-c", STORE_WRITER, str(store), "big", "2", "800"], check=True, timeout=300)
+    for round in range(3):
+        writer = subprocess.Popen([sys.executable, "-c", STORE_WRITER.replace("-v1-", f"-v{round + 2}-").replace('"v1"', f'"v{round + 2}"'),
+                                   str(store), "big", "2", "800"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+        readers = [subprocess.run([sys.executable, "-c", STORE_READER, str(store), "40", str(i)], capture_output=True, text=True, timeout=300)
+                   for i in range(2)]  # fmt: skip
+        assert [r.returncode for r in readers] == [0, 0], [r.stderr[-600:] for r in readers]
+        assert writer.wait(timeout=300) == 0, writer.stderr.read()[-600:]
+    found = PassageStore(open_client(store), "toy", 4).check()
+    assert (found.articles, found.passages, found.sentences) == (2, 1600, 1600)
+    assert found.problems == {} and found.orphans == []
+
+
 def test_two_processes_creating_one_store_at_once_both_succeed(tmp_path):
     store = tmp_path / "new-store"
     paths = []
@@ -346,17 +381,19 @@ def test_check_repair_deletes_leftovers_and_rewrites_unreadable_vectors(tmp_path
     assert "103 new homes" in qa.ask("How many new homes did the council of district r-3 approve?").citations[0].quote
 
 
-def test_a_handed_in_client_is_reopened_before_it_first_writes(e5, tmp_path):
-    """A PersistentClient made outside article-qa may hold an old copy of the store: its first write reopens it."""
+def test_a_handed_in_client_is_reopened_before_it_is_first_used(e5, tmp_path):
+    """A PersistentClient made outside article-qa may hold an old copy of the store: the first call under the lock
+    loads the store as it is on disk, and the handed-in client is used no more."""
     import chromadb
 
     from vectorstore.embedded import EmbeddedStore
 
     path = tmp_path / "handed"
-    store = PassageStore(chromadb.PersistentClient(path=str(path)), e5.model_name, 384)
-    epoch = EmbeddedStore.at(path).epoch
+    handed = chromadb.PersistentClient(path=str(path))
+    store = PassageStore(handed, e5.model_name, 384)
+    assert EmbeddedStore.at(path).client is not handed
     Assistant(e5, path).ingest_text(news(2, "h"), "h")
-    assert EmbeddedStore.at(path).epoch > epoch and store.article_ids() == ["h"]
+    assert store.article_ids() == ["h"]
     assert open_client(path) is EmbeddedStore.at(path).client
 
 
