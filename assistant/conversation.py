@@ -11,6 +11,7 @@ in kind, with no retrieval.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,11 @@ from ingest.normalize import lexical_tokens, normalize
 
 #: A question with at most this many lexical tokens is taken as a follow-up when there is a previous question.
 FOLLOW_UP_MAX_TOKENS = 3
+#: Most characters of one earlier turn that are read (a question is at most as long: ``api.MAX_QUESTION_CHARS``),
+#: counted in NFKC as the embedding model reads them; and most earlier turns read, the latest.
+#: A history is the caller's to send: without bounds, one turn of a million characters kept an answer busy for minutes.
+MAX_TURN_CHARS = 2000
+MAX_TURNS = 40
 
 # Words that point back to something said before (normalised: ة → ه, ى → ي).
 _REFERS_BACK = re.compile(
@@ -67,24 +73,35 @@ def message_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, Sequence):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+        return " ".join(
+            p["text"] for p in content if isinstance(p, dict) and p.get("type", "text") == "text" and isinstance(p.get("text"), str)
+        )
     return ""
 
 
+def _bounded(text: str) -> str:
+    """``text`` cut to :data:`MAX_TURN_CHARS`, counted in NFKC (ﷺ spells 18 code points)."""
+    text = text[:MAX_TURN_CHARS]
+    while len(unicodedata.normalize("NFKC", text)) > MAX_TURN_CHARS:
+        text = text[: len(text) // 2]
+    return text
+
+
 def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
-    """``(role, text)`` of each message in ``history``, oldest first; empty messages left out.
+    """``(role, text)`` of the last :data:`MAX_TURNS` messages in ``history``, oldest first; empty messages left out,
+    each text cut to its first :data:`MAX_TURN_CHARS` characters.
 
     Args:
         history: ``{"role", "content"}`` dicts (Gradio, OpenAI style; content a
             string or a list of text parts), or ``(user, assistant)`` pairs.
     """
     out: list[tuple[str, str]] = []
-    for item in history or []:
+    for item in list(history or [])[-MAX_TURNS:]:
         if isinstance(item, dict):
             out.append((str(item.get("role")), message_text(item.get("content"))))
         elif isinstance(item, (list, tuple)):
             out.extend((role, message_text(text)) for role, text in zip(("user", "assistant"), item))
-    return [(role, text.strip()) for role, text in out if text and text.strip()]
+    return [(role, _bounded(text.strip())) for role, text in out[-MAX_TURNS:] if text and text.strip()]
 
 
 def user_turns(history: Sequence[Any] | None) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 import numpy as np
 import pytest
@@ -105,6 +106,22 @@ def test_follow_ups_are_retrieved_with_the_previous_question():
     assert resolve_follow_up("why?", [("كم بلغت التجارة؟", "…")]) == "كم بلغت التجارة؟ why?"  # (user, assistant) pairs
     chain = [("كم بلغت التجارة؟", "…"), ("وبأي نسبة نمت؟", "…")]
     assert resolve_follow_up("and last year?", chain) == "كم بلغت التجارة؟ and last year?"  # the chain's first question
+
+
+def test_a_history_is_read_within_bounds_whatever_its_size():
+    """A million-character turn, a turn of ﷺ (18 code points each in NFKC), 100,000 turns, text parts that are not
+    text: what the follow-up rewrite reads is bounded like a question (measured before: 38 s for a 40,000-character
+    turn, minutes for a million)."""
+    from assistant.conversation import MAX_TURN_CHARS, MAX_TURNS, turns
+
+    huge = [{"role": "user", "content": "trade " * 200_000}, {"role": "assistant", "content": "ok"}]
+    assert [len(t) for _, t in turns(huge)] == [MAX_TURN_CHARS, 2]
+    (_, fdfa), = turns([{"role": "user", "content": "ﷺ" * 600}])
+    assert 0 < len(unicodedata.normalize("NFKC", fdfa)) <= MAX_TURN_CHARS
+    many = [("q", "a")] * 100_000 + [("كم بلغت التجارة؟", "…")]
+    assert len(turns(many)) == MAX_TURNS and turns(many)[-2:] == [("user", "كم بلغت التجارة؟"), ("assistant", "…")]
+    assert resolve_follow_up("why?", many) == "كم بلغت التجارة؟ why?"
+    assert turns([{"role": "user", "content": [{"type": "text", "text": 5}, {"type": "text", "text": "hi"}]}]) == [("user", "hi")]
 
 
 def test_the_best_quote_comes_first_even_when_it_stands_later_in_the_article():
