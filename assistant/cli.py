@@ -206,7 +206,7 @@ def _listen_error(host: str, port: int, exc: OSError) -> str:
     if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EINVAL):
         return (f"cannot listen on {_shown(host)}:{port}{reason}: {_shown(host)} is not an address of this machine; "
                 "choose another with --host or ARTICLE_QA_HOST (127.0.0.1 for this machine only)")  # fmt: skip
-    return f"cannot listen on {host}:{port}{reason}: choose another port with --port or ARTICLE_QA_PORT"
+    return f"cannot listen on {_shown(host)}:{port}{reason}: choose another port with --port or ARTICLE_QA_PORT"
 
 
 class _StderrHandler(logging.Handler):
@@ -214,7 +214,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            print(f"article-qa: {record.getMessage()}", file=sys.stderr, flush=True)
+            print(f"article-qa: {_shown(record.getMessage())}", file=sys.stderr, flush=True)
         except Exception:  # pragma: no cover - as logging.Handler does
             self.handleError(record)
 
@@ -295,14 +295,14 @@ def _check(qa: Any, args: argparse.Namespace) -> int:
     print(f"store {qa.store_location}: {_plural(found.articles, 'article')}, {_plural(found.passages, 'passage')}, "
           f"{_plural(found.sentences, 'sentence')}")  # fmt: skip
     for article_id, problems in found.problems.items():
-        print(f"{article_id}: {'; '.join(problems)}")
+        print(f"{article_id}: {_shown('; '.join(problems))}")
     if found.orphans:
         done = f": {found.removed_orphans} deleted" if found.removed_orphans else ", which no answer sees (--repair deletes them)"
         print(f"{_plural(len(found.orphans), 'record')} of no current version, leftovers of interrupted writes{done}")
     for r in report.repaired:
         print(f"{r.article_id}: {r.status}, {_plural(r.passages, 'passage')}")
     for article_id, why in report.unrepairable.items():
-        print(f"{article_id}: not repaired: {why}")
+        print(f"{article_id}: not repaired: {_shown(why)}")
     if report.consistent:
         print("consistent" if found.consistent else "consistent after the repair")
         return 0
@@ -428,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("list", "remove", "check") and not settings.chroma_host:
             found = Path(settings.store).expanduser() / "chroma.sqlite3"
             if not found.is_file():  # not created by a mistyped --store
-                print(f"article-qa: there is no store at {settings.store}: check --store or ARTICLE_QA_STORE "
+                print(f"article-qa: there is no store at {_shown(settings.store)}: check --store or ARTICLE_QA_STORE "
                       "(`article-qa ingest` creates one)", file=sys.stderr)  # fmt: skip
                 return 1
         if args.command == "ui" and getattr(args, "auth", None) == "":
@@ -481,10 +481,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"article-qa: {_listen_error(settings.host, settings.port, exc)}", file=sys.stderr)
                 return 1
     except ValidationError as exc:
-        print(f"article-qa: invalid setting: {describe_errors(exc, OPTIONS)}", file=sys.stderr)
+        print(f"article-qa: invalid setting: {_shown(describe_errors(exc, OPTIONS))}", file=sys.stderr)
         return 1
     except USER_ERRORS as exc:
-        print(f"article-qa: {exc}", file=sys.stderr)
+        print(f"article-qa: {_shown(exc)}", file=sys.stderr)  # file names found in a folder are anyone's
         return 1
     except KeyboardInterrupt:
         if args.command != "ingest":

@@ -632,10 +632,14 @@ class PassageStore:
             self._upsert(self._passages, p_ids, p_texts, p_meta, np.concatenate(p_vecs))
             self._upsert(self._sentences, s_ids, s_texts, s_meta, np.concatenate(s_vecs))
             self._lock.confirm()  # a writer that lost its lease must not switch
+            # Chroma merges a record's metadata on upsert: a key the new version lacks (a title, a date) is
+            # given as None, which removes it, else the old version's would stay.
+            before = self._articles.get(ids=[r.article_id for r in todo], include=["metadatas"])
+            keys = {i: list(m or {}) for i, m in zip(before["ids"], before["metadatas"])}
             self._upsert(
                 self._articles, [r.article_id for r in todo], [r.text for r in todo],
-                [{**r.metadata, "version": r.version, "passages": len(r.passage_ids), "sentences": len(r.sentence_ids)}
-                 for r in todo],
+                [{**dict.fromkeys(keys.get(r.article_id, ())), **r.metadata, "version": r.version,
+                  "passages": len(r.passage_ids), "sentences": len(r.sentence_ids)} for r in todo],
                 article_vectors,
             )  # fmt: skip
             self._touch()

@@ -172,6 +172,16 @@ def test_terminal_escapes_in_an_article_are_printed_as_escapes(tmp_path):
     assert done.returncode == 0 and "\x1b" not in done.stdout and "\\x1b[2J" in done.stdout
 
 
+def test_terminal_escapes_in_file_names_are_printed_as_escapes_in_messages(tmp_path):
+    """Names of files found in a folder are anyone's: an error naming one must not retitle or clear the terminal."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "x\x1b]0;PWNED\x07.txt").write_bytes(b"\xff\xfe\x00")
+    done = subprocess.run([*CLI, "ingest", str(folder), "--store", str(tmp_path / "store")], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1 and "\x1b" not in done.stderr and "\\x1b]0;PWNED\\x07.txt" in done.stderr, done.stderr
+
+
 def test_output_the_terminal_cannot_encode_or_store_is_a_message_not_a_traceback(sample_assistant):
     store = ["--store", str(sample_assistant.store_path)]
     ascii_only = subprocess.run([*CLI, "ask", TRADE_QUESTION_AR, *store], capture_output=True, timeout=300,

@@ -46,6 +46,17 @@ def test_edited_sentence_replaces_only_that_article(assistant, sample_copy, tmp_
     assert "102.5" not in stored, "the old text is no longer retrievable"
 
 
+def test_a_new_version_without_a_title_does_not_keep_the_old_one(assistant, tmp_path):
+    """Chroma merges metadata on upsert: what the old version had and the new one lacks must go."""
+    path = tmp_path / "ferry.txt"
+    path.write_text("Old Headline Here\n\nThe ferry company carried eighty thousand passengers in July.\n", encoding="utf-8")
+    assistant.ingest(path)
+    assert assistant.store.article_metadata("ferry").get("title") == "Old Headline Here"
+    path.write_text("the ferry company carried ninety thousand passengers in august, a record for the line.\n", encoding="utf-8")
+    assert assistant.ingest(path)[0].status == "replaced"
+    assert assistant.store.article_metadata("ferry").get("title") != "Old Headline Here"
+
+
 def test_failure_half_way_leaves_the_old_version_whole(assistant, sample_copy, monkeypatch):
     assistant.ingest(sample_copy)
     before = assistant.ask(TRADE_QUESTION)
