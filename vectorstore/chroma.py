@@ -191,8 +191,10 @@ class _Guarded:
         self._resolve, self._remote, self._guard = resolve, remote, guard
 
     def __getattr__(self, name: str) -> Any:
-        if not callable(getattr(self._resolve(), name)):
-            return getattr(self._resolve(), name)
+        with self._guard():  # resolving may re-read the collection from a copy just reopened
+            attr = getattr(self._resolve(), name)
+        if not callable(attr):
+            return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
