@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import logging
 import threading
-import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -819,7 +818,7 @@ class Assistant:
             raise AssistantError(
                 f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}"
             )
-        spelt = len(unicodedata.normalize("NFKC", question))  # what the embedding model reads: ﷺ is 18
+        spelt = spelt_length(question)  # what the embedding model reads: ﷺ is 18
         if spelt > MAX_QUESTION_CHARS:
             raise AssistantError(
                 f"the question is {spelt:,} characters long once its compatibility characters (such as ﷺ) are "

@@ -11,12 +11,11 @@ in kind, with no retrieval.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from ingest.language import Language
-from ingest.normalize import lexical_tokens, normalize
+from ingest.normalize import lexical_tokens, normalize, spelt_length
 
 #: A question with at most this many lexical tokens is taken as a follow-up when there is a previous question.
 FOLLOW_UP_MAX_TOKENS = 3
@@ -82,7 +81,7 @@ def message_text(content: Any) -> str:
 def _bounded(text: str) -> str:
     """``text`` cut to :data:`MAX_TURN_CHARS`, counted in NFKC (ﷺ spells 18 code points)."""
     text = text[:MAX_TURN_CHARS]
-    while len(unicodedata.normalize("NFKC", text)) > MAX_TURN_CHARS:
+    while spelt_length(text) > MAX_TURN_CHARS:
         text = text[: len(text) // 2]
     return text
 

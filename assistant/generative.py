@@ -15,13 +15,13 @@ import queue
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import turns
 from assistant.types import RetrievedPassage
 from ingest.language import Language
+from ingest.normalize import spelt_length
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -171,7 +171,7 @@ def stream_reply(
             piece = _text(item.content)
             if piece:
                 text += piece
-                spelt += len(unicodedata.normalize("NFKC", piece))
+                spelt += spelt_length(piece)
                 yield text
                 if spelt >= max_chars:
                     return
@@ -179,11 +179,6 @@ def stream_reply(
         stop.set()
     if not text:
         yield ""
-
-
-def spelt_length(text: str) -> int:
-    """Length of ``text`` in NFKC, as the embedding model reads it (what :data:`MAX_REPLY_CHARS` counts)."""
-    return len(unicodedata.normalize("NFKC", text))
 
 
 # HTML a chat model may write (or copy from a hostile article): whole script and style elements, comments

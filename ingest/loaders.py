@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from ingest.cleaning import clean_article_text
 from ingest.errors import IngestError
 from ingest.language import detect_language
-from ingest.normalize import replace_surrogates
+from ingest.normalize import replace_surrogates, spelt_length
 from ingest.splitting import DEFAULT_MIN_WORDS, heading_text, split_paragraphs
 from ingest.types import Article
 
@@ -100,7 +100,7 @@ def article_from_text(
         raise IngestError(f"the article{where} has no text left after cleaning (only boilerplate?)")
     text = cleaned.text
     # Counted as the embedding model reads it: a compatibility character such as U+FDFA is 18 in NFKC.
-    size = max(len(text), len(unicodedata.normalize("NFKC", text)))
+    size = max(len(text), spelt_length(text))
     if size > MAX_ARTICLE_CHARS:
         spelt = "" if size == len(text) else ", its compatibility characters (such as ﷺ) spelt out,"
         raise IngestError(

@@ -60,6 +60,14 @@ _FOLD = str.maketrans(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def spelt_length(text: str) -> int:
+    """Length of ``text`` in code points once in NFKC, as the embedding model reads it (ﷺ spells 18).
+
+    Every length limit on text that reaches the model counts this way (questions, history turns, articles, replies).
+    """
+    return len(unicodedata.normalize("NFKC", text))
+
+
 def replace_surrogates(text: str) -> str:
     r"""Replace lone surrogates (U+D800-U+DFFF), which UTF-8 cannot encode, by U+FFFD REPLACEMENT CHARACTER.
 

@@ -184,6 +184,11 @@ class EmbeddedStore:
         """Whether another process wrote to the store since this process's copy of it was loaded (one small file read)."""
         return self._loaded_at != self._read_token()
 
+    def _load_current(self) -> None:
+        """Open the store, or a new copy of it if another process wrote since this one was loaded (the caller holds the lock)."""
+        if self._client is None or self.is_stale():
+            self._reopen()
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Hold the store's lock for one read, with a copy of the store that is up to date.
@@ -209,8 +214,7 @@ class EmbeddedStore:
             with self.lock.held(READ_WAIT_S, quiet=True):
                 self._held.depth = 1
                 try:
-                    if self._client is None or self.is_stale():
-                        self._reopen()
+                    self._load_current()
                     yield
                 finally:
                     self._held.depth = 0
@@ -232,8 +236,7 @@ class EmbeddedStore:
         with self._mutex, self.lock.held() as since:
             self._held.depth = 2
             try:
-                if self._client is None or self._loaded_at != self._read_token():
-                    self._reopen()  # another process wrote since this copy was loaded
+                self._load_current()
                 token = uuid.uuid4().hex
                 target = self.path / WRITES_FILE
                 partial = target.with_name(f"{WRITES_FILE}.{os.getpid()}")
