@@ -1,6 +1,8 @@
 # Two commands, each setting up from nothing:
 #   make run    virtual environment + install, then the chat UI on the sample article
-#   make test   virtual environment + install (+ Debian's chromium), then the whole test suite
+#   make test   virtual environment + install (+ Debian's chromium), then lint, format and type checks
+#               (ruff, mypy) and the whole test suite, slow tests included
+#   make check  the lint, format and type checks alone
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,7 +12,7 @@ CHROMIUM_PACKAGE ?= chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test chromium clean
+.PHONY: setup run check test chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +36,12 @@ chromium:
 	      || echo "could not install $(CHROMIUM_PACKAGE) with apt-get: the browser test will be skipped"; \
 	  else echo "chromium is missing: sudo apt-get install chromium (the browser test will be skipped)"; fi; }
 
-test: setup chromium
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: check chromium
 	$(BIN)/pytest
 
 clean:

@@ -18,15 +18,15 @@ from __future__ import annotations
 import html
 import logging
 import re
-from pathlib import Path
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant import Answer, Assistant, Draft
 from assistant.conversation import message_text
-from assistant.errors import USER_ERRORS, AssistantError
+from assistant.errors import USER_ERRORS, AssistantError, user_message
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
 from ingest.loaders import MAX_FILE_BYTES
 from ingest.normalize import remove_invisible, replace_surrogates
@@ -132,7 +132,9 @@ ADD_FAILED = {
 
 SOURCES_PENDING = "<p class='no-sources'>…</p>"
 NO_ARTICLE = "<p class='no-sources'>The cited article appears here, its quoted sentences highlighted; click a marker [n] to go to one. · يظهر هنا المقال مع تظليل الجمل المقتبسة.</p>"
-NO_SOURCES = "<p class='no-sources'>The passages each answer cites appear here. · تظهر هنا المقاطع التي يستشهد بها كل جواب.</p>"
+NO_SOURCES = (
+    "<p class='no-sources'>The passages each answer cites appear here. · تظهر هنا المقاطع التي يستشهد بها كل جواب.</p>"
+)
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
@@ -181,7 +183,9 @@ def sources_html(answer: Answer) -> str:
             body = html.escape(c.passage_text)
         # Each field isolated, so an id such as 000_f09… keeps its order in an RTL line.
         head = " · ".join(
-            f"<bdi>{html.escape(x)}</bdi>" for x in (f"[{c.n}]", c.section or "", c.article_id, f"score {c.score:.3f}") if x
+            f"<bdi>{html.escape(x)}</bdi>"
+            for x in (f"[{c.n}]", c.section or "", c.article_id, f"score {c.score:.3f}")
+            if x
         )
         parts.append(
             f"<div class='source' id='source-{c.n}' data-passage-id='{html.escape(c.passage_id, quote=True)}'>"
@@ -218,7 +222,9 @@ def article_html(answer: dict[str, Any], article_text: Any) -> str:
         out.append(html.escape(text[at:]))
         body = "".join(out)
         paragraphs = "".join(f"<p dir='auto'>{p}</p>" for p in body.split("\n\n") if p.strip())
-        blocks.append(f"<div class='article' data-article-id='{html.escape(article_id, quote=True)}'>{paragraphs}</div>")
+        blocks.append(
+            f"<div class='article' data-article-id='{html.escape(article_id, quote=True)}'>{paragraphs}</div>"
+        )
     return f"<div class='article-scroll'>{''.join(blocks)}</div>" if blocks else NO_ARTICLE
 
 
@@ -265,7 +271,15 @@ def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
     return choices
 
 
-_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^\s/\\]+)+[/\\]([^\s/\\]+)")
+#: How to fix a user error in the window, by the setting it names (``exc.setting``); settings of the
+#: server (its store, model, chat model) are not the reader's to change.
+FIXES = {
+    "article_id": "In the window: rename the file to add it beside the other one. · أعد تسمية الملف لإضافته بجانب الآخر.",
+    "article_ids": "Choose articles from the list. · اختر مقالات من القائمة.",
+    "llm": "This window has no chat model: choose quoted answers. · لا نموذج محادثة هنا: اختر الإجابات المقتبسة.",
+    "store": "The server's store cannot be used: tell whoever runs it. · مخزن الخادم غير صالح: أبلغ من يديره.",
+}
+FIXES["collection"] = FIXES["embedding_model"] = FIXES["chroma_host"] = FIXES["store"]
 
 
 def add_article(assistant: Assistant, path: str | None, text: str | None, progress: Any = None) -> str:
@@ -286,10 +300,7 @@ def add_article(assistant: Assistant, path: str | None, text: str | None, progre
             reports = [assistant.ingest_text(text or "", progress=show)]
     except USER_ERRORS as exc:
         # File names only: the server's paths (its temporary uploads, files ingested from its disk) stay on it.
-        message = _SERVER_PATH.sub(r"\1", str(exc))
-        if "already holds" in message:
-            message += " · In the window: rename the file to add it beside the other one."
-        return as_plain_text(f"⚠ {message}")
+        return as_plain_text(f"⚠ {user_message(exc, FIXES, show_path=False)}")
     except Exception:  # a bug: the details go to the server's log; nothing stored is lost
         log.exception("adding an article failed")
         return as_plain_text(f"⚠ {ADD_FAILED['en']} · {ADD_FAILED['ar']}")
@@ -332,7 +343,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             events = assistant.stream(
                 message,
                 _turns(earlier),
-                article_ids=article_ids or None,  # none chosen: all (the assistant checks the type)
+                article_ids=article_ids,  # none chosen ([] or None): all, as in the API (the assistant checks the type)
                 top_k=_top_k(top_k),
                 mode=_mode(mode),
             )
@@ -343,17 +354,23 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 else:
                     answer = event
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
+            said = user_message(exc, FIXES, show_path=False)
             yield (
-                [*earlier, _message("user", shown), _message("assistant", f"⚠ {exc}")],
+                [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")],
                 NO_SOURCES,
-                {"error": str(exc)},
+                {"error": said},
                 "",
             )
             return
         except Exception:  # a bug: the details go to the server's log, a plain sentence to the chat
             log.exception("answering %r failed", message)
             said = UNEXPECTED_ERROR[detect_language(message)]
-            yield [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")], NO_SOURCES, {"error": said}, ""
+            yield (
+                [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")],
+                NO_SOURCES,
+                {"error": said},
+                "",
+            )
             return
         # answer.question is the message without invisible controls (an RLO would reverse it on screen).
         history = [*earlier, _message("user", answer.question), _message("assistant", answer.text)]
@@ -361,7 +378,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         yield history, sources_html(answer), answer.to_dict(), ""  # then its sources
 
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
-        gr.Markdown("## article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes.")
+        gr.Markdown(
+            "## article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes."
+        )
         with gr.Row():
             with gr.Column(scale=3):
                 selected = gr.Dropdown(
@@ -385,7 +404,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 gr.Examples(EXAMPLES, inputs=question, label="Examples · أمثلة")
                 clear = gr.Button("New chat · محادثة جديدة", variant="secondary")
                 with gr.Accordion("Add an article · أضف مقالاً", open=False):
-                    upload = gr.File(label=".txt / .md / .html", file_types=[".txt", ".md", ".html", ".htm"], type="filepath")
+                    upload = gr.File(
+                        label=".txt / .md / .html", file_types=[".txt", ".md", ".html", ".htm"], type="filepath"
+                    )
                     pasted = gr.Textbox(label="…or paste its text · أو الصق نصه", lines=5, elem_id="pasted", rtl=False)
                     add = gr.Button("Add · أضف", variant="secondary")
                     added = gr.Markdown(elem_id="added")
@@ -399,12 +420,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         1, 10, value=assistant.top_k, step=1, elem_id="top-k",
                         label="Passages to answer from · عدد المقاطع",
                     )  # fmt: skip
-                    generative = assistant.chat_model is not None
+                    generative = assistant.generative is not None
                     mode = gr.Radio(
                         [("Quote the article · اقتباس", "extractive"), ("Write an answer · صياغة", "generative")],
                         value="generative" if generative else "extractive",
                         label="Answer mode · نوع الجواب",
-                        info=(f"Written by {assistant.chat_model_name}, every sentence checked against the passages it cites."
+                        info=(f"Written by {assistant.generative.name if assistant.generative else None}, every sentence checked against the passages it cites."
                               if generative else "Writing answers needs a chat model: article-qa ui --llm ... (see README)."),
                         interactive=generative,
                         elem_id="mode",
@@ -412,21 +433,32 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Accordion("Answer as JSON", open=False):
                     answer_json = gr.JSON(label="answer")
         question.submit(
-            chat, [question, chatbot, selected, passages, mode], [chatbot, sources, answer_json, question], api_name="chat"
-        ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_name=False)
-        def add_clicked(path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> str:
+            chat,
+            [question, chatbot, selected, passages, mode],
+            [chatbot, sources, answer_json, question],
+            api_name="chat",
+        ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_visibility="private")
+
+        def add_clicked(
+            path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)
+        ) -> str:
             return add_article(assistant, path, text, progress)
 
         def refresh_choices() -> Any:
             return gr.Dropdown(choices=article_choices(assistant))
-        add.click(add_clicked, [upload, pasted], added, api_name=False).then(refresh_choices, None, selected, api_name=False)
-        app.load(refresh_choices, None, selected, api_name=False)  # articles ingested meanwhile from the command line
-        selected.focus(refresh_choices, None, selected, api_name=False)  # and while the page is open
+
+        add.click(add_clicked, [upload, pasted], added, api_visibility="private").then(
+            refresh_choices, None, selected, api_visibility="private"
+        )
+        app.load(
+            refresh_choices, None, selected, api_visibility="private"
+        )  # articles ingested meanwhile from the command line
+        selected.focus(refresh_choices, None, selected, api_visibility="private")  # and while the page is open
         clear.click(
             lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
             None,
             [chatbot, sources, answer_json, question, article_view],
-            api_name=False,
+            api_visibility="private",
         )
     return app
 
@@ -505,16 +537,3 @@ def launch(
         **launch_kwargs,
     )
     return app
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``article-qa ui``: start the chat window (see ``article-qa ui --help``)."""
-    import sys
-
-    from assistant.cli import main as cli_main
-
-    return cli_main(["ui", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

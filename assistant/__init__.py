@@ -1,7 +1,15 @@
 """article-qa: answer Arabic or English questions about news articles, with citations."""
 
 from assistant.api import Assistant, CheckReport, IngestReport
-from assistant.errors import AssistantError, EvalDataError, IngestError, ModelMismatchError, StoreError
+from assistant.chain import answer_of
+from assistant.errors import (
+    AssistantError,
+    EvalDataError,
+    IngestError,
+    ModelMismatchError,
+    StoreError,
+    UnknownArticleError,
+)
 from assistant.types import Answer, AnswerTrace, Citation, Draft, RetrievedPassage
 
 __all__ = [
@@ -18,4 +26,6 @@ __all__ = [
     "ModelMismatchError",
     "RetrievedPassage",
     "StoreError",
+    "UnknownArticleError",
+    "answer_of",
 ]

@@ -8,8 +8,7 @@ one if it scores within :data:`QUOTE_MARGIN` of the best, up to
 ``max_quotes``, never a near-duplicate. Each quote is followed by a marker ``[n]`` bound, by
 construction, to the passage it came from.
 
-Whether to answer at all is decided first, by :func:`answer_probability`,
-from the retrieval evidence alone (a calibrated logistic regression).
+Whether to answer at all is decided before, by :mod:`assistant.abstention`.
 """
 
 from __future__ import annotations
@@ -21,15 +20,12 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.retrieval import FEATURES
 from assistant.types import Answer, Citation, RetrievedPassage
-from ingest.embeddings import E5Embeddings, SentenceTransformerEmbeddings
+from ingest.embeddings import Embedder
 from ingest.language import Language
 from ingest.normalize import for_embedding, lexical_tokens, normalize
 from ingest.splitting import split_sentences
 from ingest.types import Passage
-
-Embedder = E5Embeddings | SentenceTransformerEmbeddings
 
 #: Framing text of replies, per question language.
 ANSWER_LEAD: dict[Language, str] = {
@@ -80,44 +76,6 @@ def _near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     """Whether two sentences share at least ``threshold`` of their lexical tokens (Jaccard)."""
     x, y = set(lexical_tokens(a)), set(lexical_tokens(b))
     return bool(x and y) and len(x & y) / len(x | y) >= threshold
-
-
-#: The abstention model: logistic-regression weights of each feature of
-#: :func:`assistant.retrieval.answerability_features` and the intercept,
-#: fitted by benchmarks/calibrate_abstention.py for multilingual-e5-small on
-#: XQuAD dev questions asked against their own articles (answerable) and
-#: against other articles (unanswerable), with the sample article's gold and
-#: tuning sets weighted 5 times.
-ABSTENTION_MODEL: tuple[dict[str, float], float] = (
-    {
-        "dense_top": 32.7854,
-        "dense_margin": 49.6531,
-        "sentence_top": 41.8565,
-        "sentence_margin": 34.5968,
-        "lexical_top": 5.2858,
-        "coverage": 1.2454,
-        "agree": 0.3039,
-        "cross_lingual": 7.5243,
-    },
-    -67.7632,
-)
-#: Default lowest probability of "the article answers" to answer at all:
-#: chosen from the calibration table (benchmarks/calibrate_abstention.py) as
-#: the one that abstains on few answerable XQuAD questions (4% Arabic, 9%
-#: English) while abstaining on 95% / 87% of questions from other articles
-#: and on the sample article's Arabic unanswerable questions (93%).
-MIN_CONFIDENCE = 0.3
-
-
-def answer_probability(features: np.ndarray) -> float:
-    """Probability, by :data:`ABSTENTION_MODEL`, that the articles answer a question with these features.
-
-    Args:
-        features: ``(len(FEATURES),)`` from :func:`assistant.retrieval.answerability_features`.
-    """
-    weights, intercept = ABSTENTION_MODEL
-    z = float(np.dot(features, [weights[name] for name in FEATURES])) + intercept
-    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
 
 def abstain(question: str, language: Language) -> Answer:
@@ -266,7 +224,7 @@ def extractive_answer(
         language: Its language; picks the framing text.
         question_embedding: ``(dimension,)`` float32, L2-normalised ``query:`` embedding.
         hits: Retrieved passages, best first; the caller has decided that they
-            answer the question (:func:`answer_probability`).
+            answer the question (:mod:`assistant.abstention`).
         embeddings: The backend that embedded the passages (for sentences not in ``stored``).
         max_quotes: Most sentences quoted.
         quote_margin: A further sentence is quoted only if its score is
@@ -311,3 +269,29 @@ def extractive_answer(
             )
         )
     return Answer(question=question, language=language, text="\n\n".join(lines), abstained=False, citations=citations)
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting the retrieved sentences that best answer the question (:func:`extractive_answer`).
+
+    Args:
+        embeddings: The store's embedding model (for sentences whose embedding is not stored).
+        max_quotes: Most sentences quoted in one answer.
+    """
+
+    def __init__(self, embeddings: Embedder, *, max_quotes: int = 2) -> None:
+        self.embeddings = embeddings
+        self.max_quotes = max_quotes
+
+    def answer(
+        self,
+        question: str,
+        language: Language,
+        question_embedding: np.ndarray,
+        top: Sequence[RetrievedPassage],
+        stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
+    ) -> Answer:
+        """The quoted answer (see :func:`extractive_answer`; ``question`` as embedded)."""
+        return extractive_answer(
+            question, language, question_embedding, top, self.embeddings, max_quotes=self.max_quotes, stored=stored
+        )

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import USER_ERRORS
+from assistant.errors import USER_ERRORS, user_message
 
 log = logging.getLogger("article-qa")
 
@@ -30,9 +30,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="store directory (env ARTICLE_QA_STORE; default: per-user data dir)")
     parser.add_argument("--collection", help="Chroma collection (env ARTICLE_QA_COLLECTION; default: articles)")
     parser.add_argument(
-        "--chroma-host", metavar="HOST", help="use the Chroma server at HOST (`chroma run`) instead of --store (env ARTICLE_QA_CHROMA_HOST)"
+        "--chroma-host",
+        metavar="HOST",
+        help="use the Chroma server at HOST (`chroma run`) instead of --store (env ARTICLE_QA_CHROMA_HOST)",
     )
-    parser.add_argument("--chroma-port", type=int, metavar="PORT", help="port of that server (env ARTICLE_QA_CHROMA_PORT; default 8000)")
+    parser.add_argument(
+        "--chroma-port", type=int, metavar="PORT", help="port of that server (env ARTICLE_QA_CHROMA_PORT; default 8000)"
+    )
     parser.add_argument(
         "--embedding-model",
         help="'multilingual-e5-small' (bundled default) or a sentence-transformers name or local path "
@@ -46,7 +50,9 @@ def _llm(parser: argparse.ArgumentParser) -> None:
         choices=["none", "openai-compatible", "ollama"],
         help="chat model endpoint for generative answers (env ARTICLE_QA_LLM; default none: extractive)",
     )
-    parser.add_argument("--llm-model", metavar="NAME", help="model name as the endpoint knows it (env ARTICLE_QA_LLM_MODEL)")
+    parser.add_argument(
+        "--llm-model", metavar="NAME", help="model name as the endpoint knows it (env ARTICLE_QA_LLM_MODEL)"
+    )
     parser.add_argument(
         "--llm-base-url",
         metavar="URL",
@@ -147,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (env ARTICLE_QA_HOST; default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (env ARTICLE_QA_PORT; default 7860)")
     p.add_argument(
-        "--auth", metavar="USER:PASSWORD", help="require this login to use the window (env ARTICLE_QA_AUTH; default: none)"
+        "--auth",
+        metavar="USER:PASSWORD",
+        help="require this login to use the window (env ARTICLE_QA_AUTH; default: none)",
     )
     _llm(p)
     _common(p)
@@ -168,6 +176,20 @@ OPTIONS = {
     "llm": "--llm",
     "llm_model": "--llm-model",
     "llm_base_url": "--llm-base-url",
+}
+
+
+#: How to fix a user error on the command line, by the setting it names (``exc.setting``).
+FIXES = {
+    "store": "choose another store with --store DIR or ARTICLE_QA_STORE",
+    "collection": "use a new store (--store) or collection (--collection, ARTICLE_QA_COLLECTION)",
+    "embedding_model": "use the model the store was built with (--embedding-model, ARTICLE_QA_EMBEDDING_MODEL), "
+    "or another --collection",
+    "chroma_host": "check --chroma-host/--chroma-port (ARTICLE_QA_CHROMA_HOST), or drop --chroma-host for the embedded store",
+    "article_id": "give another id with --article-id, or `article-qa remove ID` first",
+    "article_ids": "`article-qa list` shows the stored ids",
+    "llm": "start with --llm openai-compatible|ollama --llm-model NAME (ARTICLE_QA_LLM)",
+    "llm_model": "name it with --llm-model NAME (ARTICLE_QA_LLM_MODEL)",
 }
 
 
@@ -297,7 +319,11 @@ def _check(qa: Any, args: argparse.Namespace) -> int:
     for article_id, problems in found.problems.items():
         print(f"{article_id}: {_shown('; '.join(problems))}")
     if found.orphans:
-        done = f": {found.removed_orphans} deleted" if found.removed_orphans else ", which no answer sees (--repair deletes them)"
+        done = (
+            f": {found.removed_orphans} deleted"
+            if found.removed_orphans
+            else ", which no answer sees (--repair deletes them)"
+        )
         print(f"{_plural(len(found.orphans), 'record')} of no current version, leftovers of interrupted writes{done}")
     for r in report.repaired:
         print(f"{r.article_id}: {r.status}, {_plural(r.passages, 'passage')}")
@@ -368,7 +394,9 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise EvalDataError(f"cannot use {out} for the report ({exc.strerror or exc}): choose another --out") from None
+            raise EvalDataError(
+                f"cannot use {out} for the report ({exc.strerror or exc}): choose another --out"
+            ) from None
         if not os.access(out, os.W_OK):
             raise EvalDataError(f"cannot write into {out}: choose another --out")
     if args.limit:
@@ -396,7 +424,9 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
         try:
             paths = write_report(run, args.out)
         except OSError as exc:
-            raise EvalDataError(f"cannot write the report into {args.out} ({exc.strerror or exc}): choose another --out") from exc
+            raise EvalDataError(
+                f"cannot write the report into {args.out} ({exc.strerror or exc}): choose another --out"
+            ) from exc
         print(f"wrote {', '.join(str(p) for p in paths)}", file=sys.stderr)
     return 0
 
@@ -420,7 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = _settings(args)
-        if settings.llm == "none" and (settings.llm_model or settings.llm_base_url) and args.command in ("ask", "eval", "ui"):
+        if (
+            settings.llm == "none"
+            and (settings.llm_model or settings.llm_base_url)
+            and args.command in ("ask", "eval", "ui")
+        ):
             print("article-qa: note: a chat model's name or URL is set (--llm-model/--llm-base-url or ARTICLE_QA_LLM_MODEL/"
                   "_BASE_URL) but no --llm (ARTICLE_QA_LLM): answers stay extractive", file=sys.stderr)  # fmt: skip
         if args.command == "eval":
@@ -435,6 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("article-qa: note: --auth is empty: the window asks for no login", file=sys.stderr)
         qa = Assistant.from_settings(settings)
         if args.command == "ingest":
+
             def report(r: Any) -> None:
                 title = f" — {_shown(r.title)}" if r.title else ""
                 removed = f", {r.removed} old removed" if r.removed else ""
@@ -474,9 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 _check_port_free(settings.host, settings.port)
                 _ensure_sample(qa)
-                qa.lexical_index()  # built now, not at the first question (about 24 s per 100,000 passages)
-                extra = {"auth": tuple(settings.auth.split(":", 1))} if settings.auth else {}
-                launch(qa, host=settings.host, port=settings.port, **extra)
+                qa.retriever.lexical_index()  # built now, not at the first question (about 24 s per 100,000 passages)
+                user, _, password = (settings.auth or "").partition(":")
+                launch(qa, host=settings.host, port=settings.port, auth=(user, password) if settings.auth else None)
             except OSError as exc:  # from the early check, or from Gradio itself
                 print(f"article-qa: {_listen_error(settings.host, settings.port, exc)}", file=sys.stderr)
                 return 1
@@ -484,7 +519,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"article-qa: invalid setting: {_shown(describe_errors(exc, OPTIONS))}", file=sys.stderr)
         return 1
     except USER_ERRORS as exc:
-        print(f"article-qa: {_shown(exc)}", file=sys.stderr)  # file names found in a folder are anyone's
+        print(
+            f"article-qa: {_shown(user_message(exc, FIXES))}", file=sys.stderr
+        )  # file names found in a folder are anyone's
         return 1
     except KeyboardInterrupt:
         if args.command != "ingest":

@@ -14,12 +14,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import BaseMessage
+
 from ingest.language import Language
 from ingest.normalize import lexical_tokens, normalize, spelt_length
 
 #: A question with at most this many lexical tokens is taken as a follow-up when there is a previous question.
 FOLLOW_UP_MAX_TOKENS = 3
-#: Most characters of one earlier turn that are read (a question is at most as long: ``api.MAX_QUESTION_CHARS``),
+#: Most characters of one earlier turn that are read (a question is at most as long: ``request.MAX_QUESTION_CHARS``),
 #: counted in NFKC as the embedding model reads them; and most earlier turns read, the latest.
 #: A history is the caller's to send: without bounds, one turn of a million characters kept an answer busy for minutes.
 MAX_TURN_CHARS = 2000
@@ -67,13 +69,19 @@ def small_talk(message: str) -> str | None:
     return None
 
 
+#: LangChain message types by the role names of the other history forms.
+_LANGCHAIN_ROLES = {"human": "user", "ai": "assistant"}
+
+
 def message_text(content: Any) -> str:
     """Text of a message's content: a string, or Gradio 6 parts ``[{"type": "text", "text": ...}]``; ``""`` otherwise."""
     if isinstance(content, str):
         return content
     if isinstance(content, Sequence):
         return " ".join(
-            p["text"] for p in content if isinstance(p, dict) and p.get("type", "text") == "text" and isinstance(p.get("text"), str)
+            p["text"]
+            for p in content
+            if isinstance(p, dict) and p.get("type", "text") == "text" and isinstance(p.get("text"), str)
         )
     return ""
 
@@ -92,11 +100,14 @@ def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
 
     Args:
         history: ``{"role", "content"}`` dicts (Gradio, OpenAI style; content a
-            string or a list of text parts), or ``(user, assistant)`` pairs.
+            string or a list of text parts), ``(user, assistant)`` pairs, or
+            LangChain messages (``HumanMessage`` is the user, ``AIMessage`` the assistant).
     """
     out: list[tuple[str, str]] = []
     for item in list(history or [])[-MAX_TURNS:]:
-        if isinstance(item, dict):
+        if isinstance(item, BaseMessage):  # LangChain: HumanMessage, AIMessage...
+            out.append((_LANGCHAIN_ROLES.get(item.type, item.type), message_text(item.content)))
+        elif isinstance(item, dict):
             out.append((str(item.get("role")), message_text(item.get("content"))))
         elif isinstance(item, (list, tuple)):
             out.extend((role, message_text(text)) for role, text in zip(("user", "assistant"), item))

@@ -3,29 +3,52 @@
 The model gets the retrieved passages numbered ``[1]..[n]`` and is told to
 answer only from them, in the question's language, citing ``[n]`` after each
 sentence, and to reply :data:`NOT_IN_ARTICLE` when they do not answer. What
-it writes is then checked by code (:mod:`assistant.grounding`); the
-orchestration (retry on a wrong language, fallback to the extractive answer)
-is :meth:`assistant.Assistant.stream`.
+it writes is then checked by code (:mod:`assistant.grounding`).
+:class:`GenerativeAnswerer` does the calls: the standalone rewrite of a
+follow-up, the answer with one retry on a wrong language, and the checks; the
+fallback to the extractive answer is the assistant's (:mod:`assistant.api`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
+import logging
 import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation import turns
-from assistant.types import RetrievedPassage
-from ingest.language import Language
-from ingest.normalize import spelt_length
+import numpy as np
+
+from assistant.answer import abstain, quotable_spans, sentence_embeddings
+from assistant.conversation import small_talk, turns, user_turns
+from assistant.grounding import (
+    MARKER,
+    PassageSentences,
+    claim_texts,
+    claims_of,
+    clauses,
+    ground_reply,
+    has_letters,
+    reply_language,
+)
+from assistant.types import Answer, Draft, RetrievedPassage
+from ingest.embeddings import Embedder
+from ingest.language import Language, detect_language
+from ingest.normalize import for_embedding, has_words, spelt_length
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
+
+log = logging.getLogger(__name__)
+
+#: Longest standalone rewrite of a follow-up used, in characters (the longest question).
+MAX_STANDALONE_CHARS = 2000
 
 #: What the model replies when the passages do not answer; the assistant then abstains.
 NOT_IN_ARTICLE = "NOT_IN_ARTICLE"
@@ -117,7 +140,11 @@ MAX_REPLY_CHARS = 8000
 
 
 def stream_reply(
-    model: BaseChatModel, messages: Sequence[BaseMessage], deadline: float | None = None, *, max_chars: int = MAX_REPLY_CHARS
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    deadline: float | None = None,
+    *,
+    max_chars: int = MAX_REPLY_CHARS,
 ) -> Iterator[str]:
     """Call ``model`` and yield its reply as it grows: the whole text so far after each chunk.
 
@@ -135,7 +162,8 @@ def stream_reply(
         TimeoutError: When the reply takes longer than ``deadline``.
         Whatever the model raises (see :func:`assistant.llm.describe_llm_error`).
     """
-    start, chunks, stop, done = time.monotonic(), queue.Queue(), threading.Event(), object()
+    chunks: queue.Queue[Any] = queue.Queue()
+    start, stop, done = time.monotonic(), threading.Event(), object()
 
     def produce() -> None:
         stream = model.stream(list(messages))
@@ -240,7 +268,10 @@ def without_sentinel(reply: str) -> str:
     return _NOT_IN_ARTICLE.sub("", reply).strip()
 
 
-_SENTINEL_START = re.compile(r"[`*_\s]*N(?:O(?:T(?:[ _](?:I(?:N(?:[ _](?:A(?:R(?:T(?:I(?:C(?:L(?:E)?)?)?)?)?)?)?)?)?)?)?)?)?[`*_]*$", re.IGNORECASE)
+_SENTINEL_START = re.compile(
+    r"[`*_\s]*N(?:O(?:T(?:[ _](?:I(?:N(?:[ _](?:A(?:R(?:T(?:I(?:C(?:L(?:E)?)?)?)?)?)?)?)?)?)?)?)?)?[`*_]*$",
+    re.IGNORECASE,
+)
 
 
 def shown_draft(reply: str) -> str:
@@ -250,3 +281,186 @@ def shown_draft(reply: str) -> str:
     if end and len(text) - end.start() >= 3:  # "…. NOT_IN": held back until it proves to be something else
         text = text[: end.start()]
     return text.rstrip("`* ")
+
+
+@dataclass(frozen=True)
+class Condensed:
+    """The chat model's standalone rewrite of a follow-up.
+
+    Attributes:
+        question: The rewrite, or ``None`` when none usable came (the notes say why).
+        notes: What happened, one line each (for ``Answer.notes``).
+    """
+
+    question: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What the generative answerer produced.
+
+    Attributes:
+        answer: The checked answer (or an abstention the chat model chose);
+            ``None`` means fall back to quoting (the notes say why).
+        notes: What the call and the checks did, one line each.
+        unsupported: Sentences of the reply that no passage supports (dropped).
+    """
+
+    answer: Answer | None
+    notes: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+
+
+class GenerativeAnswerer:
+    """Answers from the retrieved passages with a LangChain chat model, then checks the reply.
+
+    Args:
+        chat_model: Any LangChain ``BaseChatModel``.
+        embeddings: The store's embedding model (claims and clauses are
+            embedded with it to be checked against the passages' sentences).
+        name: How messages name the endpoint (``"ollama qwen2.5 at http://..."``).
+        timeout: Most seconds one streamed reply may take; ``None``: the client's own timeouts only.
+    """
+
+    def __init__(
+        self, chat_model: BaseChatModel, embeddings: Embedder, *, name: str | None = None, timeout: float | None = None
+    ) -> None:
+        self.chat_model = chat_model
+        self.embeddings = embeddings
+        self.name = (
+            name
+            or (
+                f"{type(chat_model).__name__} "
+                f"{getattr(chat_model, 'model_name', None) or getattr(chat_model, 'model', '')}"
+            ).strip()
+        )
+        self.timeout = timeout
+
+    def _failure(self, exc: Exception) -> str:
+        from assistant.llm import describe_llm_error
+
+        return describe_llm_error(exc, self.name)
+
+    def condense(self, question: str, language: Language, history: Sequence[Any]) -> Condensed:
+        """The chat model's standalone rewrite of a follow-up, in ``language``.
+
+        No call is made when the history has no user question but small talk.
+        """
+        if not [t for t in user_turns(history) if small_talk(t) is None]:
+            return Condensed(None)
+        try:
+            reply = self.chat_model.invoke(condense_messages(question, language, history))
+        except Exception as exc:  # any failure of the endpoint: the heuristic rewrite instead
+            log.debug("condensing failed", exc_info=True)
+            return Condensed(None, [f"follow-up not condensed: {self._failure(exc)}"])
+        standalone = " ".join(str(reply.content if isinstance(reply.content, str) else "").split())
+        if (
+            not has_words(standalone)
+            or len(standalone) > MAX_STANDALONE_CHARS
+            or detect_language(standalone) != language
+        ):
+            return Condensed(
+                None, ["follow-up not condensed: the chat model's rewrite was empty, too long or in another language"]
+            )
+        return Condensed(standalone, [f"follow-up condensed to: {standalone}"])
+
+    def answer(
+        self,
+        question: str,
+        standalone: str,
+        language: Language,
+        top: Sequence[RetrievedPassage],
+        stored: Mapping[tuple[str, int, int], np.ndarray],
+    ) -> Generator[Draft, None, Generated]:
+        """Ask the chat model ``standalone`` over the passages ``top``, yielding drafts; return the checked result.
+
+        A reply in another language than the question's is asked for once
+        more, with a firmer instruction; a second one falls back.
+
+        Args:
+            question: The question as asked (the answer's ``question``).
+            standalone: The question the model is asked (a follow-up's rewrite, or ``question``).
+            language: The question's language: the reply's.
+            top: The passages the model is given, numbered ``[1]..[n]``.
+            stored: Sentence embeddings stored at ingestion, by ``(passage_id, char_start, char_end)``.
+
+        Yields:
+            :class:`Draft` items: the whole unchecked text so far; ``Draft("", 2)`` when the retry starts.
+        """
+        notes: list[str] = []
+        reply = ""
+        for attempt in range(2):
+            if attempt:
+                yield Draft("", attempt + 1)
+            messages = answer_messages(standalone, language, top, firmer=attempt > 0)
+            try:
+                for reply in stream_reply(self.chat_model, messages, self.timeout):
+                    yield Draft(shown_draft(reply), attempt + 1)
+            except Exception as exc:  # any failure of the endpoint falls back to quoting, said in notes
+                log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                return Generated(None, [*notes, f"fell back to quoting: {self._failure(exc)}"])
+            if spelt_length(reply) >= MAX_REPLY_CHARS:
+                notes.append(f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on")
+            if declines(reply):
+                notes.append("the chat model found no answer in the passages")
+                return Generated(
+                    dataclasses.replace(abstain(question, language), mode="generative", notes=notes), notes
+                )
+            reply, tags = without_markup(without_sentinel(reply))
+            if tags:
+                notes.append(
+                    f"removed {tags} piece{'s' if tags > 1 else ''} of markup or control characters from the chat model's reply"
+                )
+            if not has_words(MARKER.sub(" ", reply)):
+                notes.append(
+                    "fell back to quoting: the chat model's reply was empty" + (" but for markers" if reply else "")
+                )
+                return Generated(None, notes)
+            other = {reply_language(c.text) for c in claims_of(reply) if has_letters(c.text)} - {language}
+            if not other:
+                break
+            how = "in" if reply_language(reply) != language else "partly in"
+            notes.append(
+                f"the chat model answered {how} {'/'.join(sorted(other))}, not {language}"
+                + ("; asked again" if not attempt else "")
+            )
+        else:
+            notes.append("fell back to quoting: the chat model twice answered in the wrong language")
+            return Generated(None, notes)
+        claims = claim_texts(reply)
+        claim_vectors = self.embeddings.encode_passages(claims) if claims else np.zeros((0, 1), np.float32)
+        grounded = ground_reply(reply, top, self._passage_sentences(top, stored), claim_vectors)
+        notes.extend(grounded.notes)
+        if not grounded.text:
+            notes.append("fell back to quoting: no sentence of the chat model's answer is supported by the passages")
+            return Generated(None, notes, grounded.unsupported_sentences)
+        answer = Answer(
+            question, language, grounded.text, False, grounded.citations,
+            mode="generative", unsupported_sentences=grounded.unsupported_sentences, notes=notes,
+        )  # fmt: skip
+        return Generated(answer, notes, grounded.unsupported_sentences)
+
+    def _passage_sentences(
+        self, top: Sequence[RetrievedPassage], stored: Mapping[tuple[str, int, int], np.ndarray]
+    ) -> list[PassageSentences]:
+        """What a generated sentence is checked against, per passage: its quotable sentences (embeddings
+        stored at ingestion) and their clauses (embedded now, all passages in one call)."""
+        spans = [quotable_spans(h.passage) or [(h.passage.char_start, h.passage.char_end)] for h in top]
+        texts = [
+            [h.passage.text[a - h.passage.char_start : b - h.passage.char_start] for a, b in sp]
+            for h, sp in zip(top, spans)
+        ]
+        keys = [(h.passage.passage_id, a, b) for h, sp in zip(top, spans) for a, b in sp]
+        vectors = sentence_embeddings(keys, [t for ts in texts for t in ts], self.embeddings, stored)
+        parts = [[c for t in ts for c in clauses(t)] for ts in texts]
+        every_part = [c for ps in parts for c in ps]
+        part_vectors = (
+            self.embeddings.encode_passages([for_embedding(c) for c in every_part]) if every_part else vectors[:0]
+        )
+        out, at, at_part = [], 0, 0
+        for sp, ts, ps in zip(spans, texts, parts):
+            units = np.concatenate([vectors[at : at + len(ts)], part_vectors[at_part : at_part + len(ps)]])
+            out.append(PassageSentences(sp, ts, units))
+            at, at_part = at + len(ts), at_part + len(ps)
+        return out

@@ -196,7 +196,11 @@ def _value(number: str) -> float:
     """``20,000`` → 20000; ``29,8`` and ``29.8`` → 29.8 (a comma before exactly three digits groups thousands)."""
     if _THOUSANDS.fullmatch(number):
         return float(number.replace(",", ""))
-    return float(number.replace(",", ".", 1).replace(",", "")) if number.count(".") == 0 else float(number.replace(",", ""))
+    return (
+        float(number.replace(",", ".", 1).replace(",", ""))
+        if number.count(".") == 0
+        else float(number.replace(",", ""))
+    )
 
 
 def _canonical(value: float) -> str:
@@ -379,7 +383,7 @@ def _insert_markers(text: str, markers: str) -> str:
     m = re.search(r"[.!?؟…]+[\"'»”’)]*$", text)
     if m is None:
         return f"{text} {markers}"
-    return f"{text[: m.start()].rstrip()} {markers}{text[m.start():]}"
+    return f"{text[: m.start()].rstrip()} {markers}{text[m.start() :]}"
 
 
 def ground_reply(
@@ -412,7 +416,9 @@ def ground_reply(
     removed = sorted({n for c in claims for n in c.cited if not 1 <= n <= len(passages)})
     if removed:
         listed = ", ".join(f"[{n}]" for n in removed)
-        notes.append(f"removed marker {listed}: only {len(passages)} passages were given (markers in notes are the prompt's numbers)")
+        notes.append(
+            f"removed marker {listed}: only {len(passages)} passages were given (markers in notes are the prompt's numbers)"
+        )
     passage_langs = [detect_language(p.passage.text) for p in passages]
     passage_tokens = [set(lexical_tokens(p.passage.text)) for p in passages]
     passage_anchors = [anchors(p.passage.text, source=True) for p in passages]
@@ -541,4 +547,3 @@ def claim_texts(reply: str) -> list[str]:
     the reply's claims (at most :data:`MAX_ANSWER_SENTENCES`), then the :func:`clauses` of each, in order."""
     claims = [c.text for c in claims_of(reply)[:MAX_ANSWER_SENTENCES]]
     return [for_embedding(t) for t in claims + [part for c in claims for part in claim_clauses(c)]]
-

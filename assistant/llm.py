@@ -65,13 +65,13 @@ def make_chat_model(
     if provider not in _EXTRA:
         raise AssistantError(f"unknown chat model provider {provider!r}: use 'openai-compatible' or 'ollama'")
     if not model or not model.strip():
-        raise AssistantError(f"name the model to use with --llm {provider}: --llm-model NAME (env ARTICLE_QA_LLM_MODEL)")
+        raise AssistantError(f"a {provider} chat model needs the name of the model to use", setting="llm_model")
     package, extra = _EXTRA[provider]
     try:
         module = importlib.import_module(package)
     except ImportError as exc:
         raise AssistantError(
-            f"--llm {provider} needs the {package.replace('_', '-')} package: pip install 'article-qa[{extra}]'"
+            f"{provider} chat models need the {package.replace('_', '-')} package: pip install 'article-qa[{extra}]'"
         ) from exc
     if provider == "openai-compatible":
         return module.ChatOpenAI(

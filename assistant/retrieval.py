@@ -13,24 +13,42 @@ k = 60 as in the paper.
 * lexical: BM25 (Robertson and Zaragoza 2009; the ``bm25s`` library, Lù
   2024) over :func:`ingest.normalize.lexical_tokens`, where numbers, dates
   and Latin-script names meet across languages.
+
+:class:`HybridRetriever` holds the three and the lexical index's cache;
+:func:`assistant.chain.as_retriever` shows the ranking to LangChain as a
+``BaseRetriever``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.errors import UnknownArticleError
+from assistant.records import passage_from_hit
 from assistant.types import RetrievedPassage
+from ingest.embeddings import Embedder
 from ingest.normalize import lexical_tokens
-from vectorstore.chroma import Hit
+from vectorstore.chroma import Hit, PassageStore
 
 log = logging.getLogger(__name__)
 
 #: The constant k of reciprocal rank fusion (Cormack et al. 2009).
 RRF_K = 60
+#: Depth of each ranking fused by :meth:`HybridRetriever.retrieve`: dense
+#: passages, dense sentences (each passage at its best sentence's rank), BM25.
+DENSE_K, SENTENCE_K, LEXICAL_K = 20, 40, 20
+#: Weights of those three rankings in reciprocal rank fusion.
+FUSION_WEIGHTS = (1.0, 1.0, 1.0)
+#: Passages kept after fusion.
+FUSION_DEPTH = 20
+
+#: A sentence's key: ``(passage_id, char_start, char_end)``, offsets in the article.
+SentenceKey = tuple[str, int, int]
 
 
 def reciprocal_rank_fusion(
@@ -114,7 +132,9 @@ class LexicalIndex:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(list(query_tokens)), dtype=np.float32)  # type: ignore[attr-defined]
 
-    def rank(self, query_tokens: Sequence[str], k: int, versions: Sequence[str] | None = None) -> list[tuple[Hit, float]]:
+    def rank(
+        self, query_tokens: Sequence[str], k: int, versions: Sequence[str] | None = None
+    ) -> list[tuple[Hit, float]]:
         """The ``k`` best passages with a positive BM25 score, best first.
 
         Args:
@@ -155,54 +175,122 @@ class Retrieval:
     agree: bool
 
 
-#: Names of the features :func:`answerability_features` computes, in order.
-FEATURES = (
-    "dense_top",
-    "dense_margin",
-    "sentence_top",
-    "sentence_margin",
-    "lexical_top",
-    "coverage",
-    "agree",
-    "cross_lingual",
-)
+class HybridRetriever:
+    """Ranks the stored passages for a question: dense passages, dense sentences and BM25, fused by rank.
 
+    Holds the lexical index of the store's current article versions (built
+    on first use, rebuilt when they change) and its lock.
 
-#: Dense and sentence margins used when a store has fewer than 3 passages or
-#: sentences: midway between the medians of answerable (0.058, 0.048) and
-#: unanswerable (0.019, 0.015) calibration questions
-#: (benchmarks/calibrate_abstention.py), so that they tip the decision neither way.
-NEUTRAL_MARGINS = (0.0385, 0.0317)
-
-
-def answerability_features(r: Retrieval, cross_lingual: bool, reference_k: int = 12) -> np.ndarray:
-    """The evidence that the article answers a question, as a ``(len(FEATURES),)`` float64 vector.
-
-    ``*_margin`` is the best score minus the median of the best
-    ``reference_k``: an off-topic question scores alike everywhere, an
-    answerable one peaks. ``lexical_top`` is the best BM25 score per query
-    token. ``cross_lingual`` is 1 when the question's language differs from
-    the best passage's (lexical evidence is then scarce by nature). With
-    fewer than 3 scores there is no median to stand out from, and a margin
-    takes its value from :data:`NEUTRAL_MARGINS`.
+    Args:
+        embeddings: The model the store was built with (``query:`` side here).
+        store: Gives the passage store; called at each use, so the store can
+            open lazily (:class:`vectorstore.LazyStore`) or be a fixed one (``lambda: store``).
     """
 
-    def margin(scores: list[float], neutral: float) -> float:
-        ref = scores[:reference_k]
-        return ref[0] - float(np.median(ref)) if len(ref) >= 3 else neutral
+    def __init__(self, embeddings: Embedder, store: Callable[[], PassageStore]) -> None:
+        self.embeddings = embeddings
+        self._store = store
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.Lock()
+        self._rewritten: set[str] = set()  # versions repaired since the lexical index read them
 
-    dense = r.dense_scores or [0.0]
-    sentences = r.sentence_scores or [0.0]
-    lexical_top = (r.lexical_scores[0] if r.lexical_scores else 0.0) / (1 + len(r.query_tokens))
-    return np.array(
-        [
-            dense[0],
-            margin(dense, NEUTRAL_MARGINS[0]),
-            sentences[0],
-            margin(sentences, NEUTRAL_MARGINS[1]),
-            lexical_top,
-            r.coverage,
-            float(r.agree),
-            float(cross_lingual),
+    @property
+    def store(self) -> PassageStore:
+        """The passage store (opened on first use)."""
+        return self._store()
+
+    def reread(self, article_id: str, version: str) -> None:
+        """Read this version's passages again at the next lexical index use (it was written again, same version)."""
+        with self._lock:
+            self._rewritten.add(f"{article_id}@{version}")
+
+    def lexical_index(self, versions: Sequence[str] | None = None) -> LexicalIndex:
+        """The BM25 index of these article versions (default: all current ones), rebuilt only when they change.
+
+        The first build reads and tokenises every passage (about 24 s for
+        100,000 passages on 2 cores, benchmarks/scale.py); a rebuild after a
+        change reads and tokenises only the new articles' passages and re-indexes
+        (about 6 s at 100,000). One build at a time: concurrent questions wait
+        for it rather than each building their own.
+        """
+        versions = tuple(self.store.current_versions() if versions is None else versions)
+        with self._lock:
+            old = self._lexical
+            if old is None or old.versions != versions or self._rewritten & set(versions):
+                # Passages of versions already indexed are reused (a version is immutable, unless
+                # repaired): only new versions are read from the store, and only their passages tokenised.
+                kept = set(versions) & set(old.versions) - self._rewritten if old else set()
+                passages = [h for h in old.passages if h.metadata.get("article_version") in kept] if old else []
+                passages += self.store.passages([v for v in versions if v not in kept])
+                old = self._lexical = LexicalIndex.build(versions, passages, previous=old)
+                self._rewritten.clear()
+            return old
+
+    def selected_versions(self, article_ids: Sequence[str] | None) -> tuple[list[str], list[str]]:
+        """``(all current versions, those of article_ids)``; ``None`` or ``[]`` selects every article.
+
+        Raises:
+            UnknownArticleError: If an id of ``article_ids`` is not stored (it names the stored ids).
+        """
+        every = self.store.current_versions()
+        if not article_ids:
+            return every, every
+        chosen = self.store.current_versions(list(article_ids))
+        if len(chosen) < len(set(article_ids)):
+            stored = self.store.article_ids()
+            raise UnknownArticleError(sorted(set(article_ids) - set(stored)), stored)
+        return every, chosen
+
+    def retrieve(self, question: str, article_ids: Sequence[str] | None = None) -> Retrieval:
+        """Rank passages by fusing dense passage, dense sentence and BM25 rankings.
+
+        Args:
+            question: The question, as embedded (:func:`ingest.normalize.for_embedding`).
+            article_ids: Search only these articles; ``None`` or ``[]`` for all.
+
+        Returns:
+            A :class:`Retrieval`: passages best fused rank first (up to
+            :data:`FUSION_DEPTH`), each with its dense cosine similarity (for a
+            passage outside the dense top :data:`DENSE_K`, the lowest similarity
+            seen there), and the evidence abstention uses.
+
+        Raises:
+            UnknownArticleError: If an id of ``article_ids`` is not stored.
+            StoreError: If the store cannot be read.
+        """
+        every, versions = self.selected_versions(article_ids)
+        vector = self.embeddings.encode_queries([question])[0]
+        tokens = lexical_tokens(question)
+        if not versions:
+            return Retrieval(vector, [], [], [], [], tokens, 0.0, False)
+        dense = self.store.query(vector, DENSE_K, versions=versions)
+        sentences = self.store.query_sentences(vector, SENTENCE_K, versions)
+        index = self.lexical_index(every)  # one index over all articles; a selection filters its ranking
+        lexical = index.rank(tokens, LEXICAL_K, versions if versions is not every else None)
+        by_sentence = list(dict.fromkeys(str(h.metadata["passage_id"]) for h in sentences))
+        fused = reciprocal_rank_fusion([[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS)
+        records = index.by_id  # every passage of these versions, so every dense hit too
+        dense_score = {h.id: h.score for h in dense}
+        floor = dense[-1].score if dense else 0.0
+        ranked = [
+            RetrievedPassage(passage_from_hit(records[pid]), dense_score.get(pid, floor))
+            for pid, _ in fused[:FUSION_DEPTH]
+            if pid in records
         ]
-    )
+        coverage = 0.0
+        if ranked and tokens:
+            best = set(index.tokens_of(ranked[0].passage.passage_id))
+            coverage = sum(t in best for t in tokens) / len(tokens)
+        agree = bool(dense and lexical and dense[0].id == lexical[0][0].id)
+        return Retrieval(
+            vector, ranked, [h.score for h in dense], [h.score for h in sentences], [x for _, x in lexical],
+            tokens, coverage, agree,
+        )  # fmt: skip
+
+    def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[SentenceKey, np.ndarray]:
+        """The embeddings stored at ingestion of these passages' quotable sentences, by :data:`SentenceKey`."""
+        records, vectors = self.store.sentences_of(list(passage_ids))
+        return {
+            (str(r.metadata["passage_id"]), int(r.metadata["char_start"]), int(r.metadata["char_end"])): v
+            for r, v in zip(records, vectors)
+        }

@@ -13,7 +13,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.answer import MIN_CONFIDENCE
+from assistant.abstention import MIN_CONFIDENCE
 from ingest.embeddings import DEFAULT_EMBEDDING_MODEL
 from vectorstore.chroma import DEFAULT_COLLECTION
 
@@ -72,7 +72,10 @@ class Settings(BaseSettings):
         None, description="API key of an OpenAI-compatible endpoint (default: OPENAI_API_KEY; local servers need none)."
     )
     llm_timeout: float = Field(
-        60.0, gt=0, le=3600, description="Seconds to wait for the chat model: the connection, each read, the whole reply."
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds to wait for the chat model: the connection, each read, the whole reply.",
     )
     llm_max_tokens: int = Field(512, ge=16, le=8192, description="Longest reply of the chat model, in its tokens.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed chat model request, with backoff.")
@@ -82,7 +85,7 @@ class Settings(BaseSettings):
     def _empty_means_default(cls, value: object, info: ValidationInfo) -> object:
         """An empty variable (``ARTICLE_QA_STORE=""``, ``ARTICLE_QA_TOP_K=""``) means the default."""
         if value is None or str(value).strip() == "":
-            return cls.model_fields[info.field_name].get_default(call_default_factory=True)
+            return cls.model_fields[str(info.field_name)].get_default(call_default_factory=True)
         return value
 
 

@@ -12,9 +12,9 @@ Data (every question asked through the default hybrid retrieval):
   weigh ``--sample-weight`` times an XQuAD question.
 
 A logistic regression (scikit-learn, balanced classes) on
-:data:`assistant.retrieval.FEATURES` gives the probability that a question is
+:data:`assistant.abstention.FEATURES` gives the probability that a question is
 answerable. The script prints the coefficients to put in
-``assistant/answer.py`` (``ABSTENTION_MODEL``), and, for a range of
+``assistant/abstention.py`` (``ABSTENTION_MODEL``), and, for a range of
 thresholds, the abstention rates on each group, including the held-out set
 benchmarks/data/sample_questions_heldout.jsonl, not used for fitting::
 
@@ -30,8 +30,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assistant import Assistant
+from assistant.abstention import FEATURES, answerability_features
 from assistant.evaluation import load_eval_set
-from assistant.retrieval import FEATURES, answerability_features
 from ingest import E5Embeddings, detect_language, for_embedding, sample_article_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ DATA = ROOT / "benchmarks" / "data"
 
 
 def features(qa: Assistant, question: str) -> np.ndarray:
-    r = qa.hybrid_retrieve(for_embedding(question))
+    r = qa.retriever.retrieve(for_embedding(question))
     cross = bool(r.passages) and detect_language(question) != detect_language(r.passages[0].passage.text)
     return answerability_features(r, cross)
 
@@ -54,7 +54,7 @@ def main() -> None:
 
     ar = load_eval_set(args.xquad / "xquad-dev.ar.json")
     en = load_eval_set(args.xquad / "xquad-dev.ar.json", questions=args.xquad / "xquad-dev.en.json")
-    halves = [Assistant(e5, args.store / f"half{h}") for h in (0, 1)]
+    halves = [Assistant.build(e5, args.store / f"half{h}") for h in (0, 1)]
     half_of = {a.article_id: i % 2 for i, a in enumerate(ar.articles)}
     for i, article in enumerate(ar.articles):
         halves[i % 2].ingest_article(article)
@@ -65,7 +65,7 @@ def main() -> None:
             for h, qa in enumerate(halves):
                 answerable = int(half_of[q.article_id] == h)
                 rows.append((f"xquad-{lang}", features(qa, q.question), answerable, 1.0))
-    sample = Assistant(e5, args.store / "sample")
+    sample = Assistant.build(e5, args.store / "sample")
     sample.ingest(sample_article_path())
     for name in ("sample_article_gold.jsonl", "sample_questions.jsonl"):
         for q in load_eval_set(DATA / name).questions:

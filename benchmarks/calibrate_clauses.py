@@ -35,7 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +69,7 @@ def main() -> None:
     print(f"split {args.split}: {len(ar_docs)} articles, {sum(len(d['paragraphs']) for d in ar_docs)} paragraphs")
     rng = random.Random(0)
 
-    @lru_cache(maxsize=None)
+    @cache
     def vector(text: str) -> np.ndarray:
         return e5.encode_passages([for_embedding(text)])[0]
 
@@ -99,7 +99,9 @@ def main() -> None:
             for s in par["sentences"]:
                 if anchors(s) <= ar[i]["anchors"]:
                     true_sentences.append(checks(s, "en", ar[i]))
-                    scores["en part vs own ar paragraph"] += [float((ar[i]["units"] @ vector(p)).max()) for p in claim_clauses(s)]
+                    scores["en part vs own ar paragraph"] += [
+                        float((ar[i]["units"] @ vector(p)).max()) for p in claim_clauses(s)
+                    ]
         for name, source, against, language in (("en forged vs ar", en, ar, "en"), ("ar forged vs ar", ar, ar, "ar"),
                                                 ("en forged vs en", en, en, "en")):  # fmt: skip
             for j, first in enumerate(source):
@@ -112,7 +114,9 @@ def main() -> None:
                     sentence = rng.choice(first["sentences"]).rstrip(".؟?!") + rng.choice(JOINERS[language]) + clause
                     forged[name].append(checks(sentence, language, against[j]))
                     if name == "en forged vs ar":
-                        scores["appended clause vs the other paragraph"].append(float((against[j]["units"] @ vector(clause)).max()))
+                        scores["appended clause vs the other paragraph"].append(
+                            float((against[j]["units"] @ vector(clause)).max())
+                        )
     for name, x in scores.items():
         x = np.array(x)
         print(f"{name}: n={len(x)} p05={np.percentile(x, 5):.3f} p50={np.median(x):.3f} p95={np.percentile(x, 95):.3f}")

@@ -71,7 +71,6 @@ WRITERS_ENV: dict[str, str] | None = None
 WRITERS_CWD: Path | None = None
 
 
-
 def news(i: int, tag: str, homes: int, paragraphs: int = 1) -> str:
     """A short English article whose numbers tell its versions apart."""
     body = "\n\n".join(
@@ -83,7 +82,7 @@ def news(i: int, tag: str, homes: int, paragraphs: int = 1) -> str:
 
 
 def crashed(done: subprocess.CompletedProcess | subprocess.Popen, stderr: str) -> bool:
-    return (done.returncode or 0) < 0 and done.returncode != -signal.SIGKILL or "Traceback" in stderr
+    return ((done.returncode or 0) < 0 and done.returncode != -signal.SIGKILL) or "Traceback" in stderr
 
 
 def check(where: list[str]) -> tuple[dict, bool]:
@@ -111,16 +110,27 @@ def kill_runs(runs: int, where: list[str], work: Path, rng: random.Random) -> di
         time.sleep(rng.uniform(0.0, 0.3))  # in the middle of embedding or of a write
         process.send_signal(signal.SIGKILL)
         out, err = process.communicate(timeout=60)
-        reported = [line.split(" ", 1)[0] for line in [*lines, *out.splitlines()] if ": added" in line or ": replaced" in line]
+        reported = [
+            line.split(" ", 1)[0] for line in [*lines, *out.splitlines()] if ": added" in line or ": replaced" in line
+        ]
         after_kill, broke = check(where)
         problems = after_kill.get("found", {}).get("problems", {})
         lost = [a for a in reported if a not in listed(where) or a in problems]
-        again = subprocess.run([*CLI, "ingest", str(folder), *where], capture_output=True, text=True, timeout=600, env=WRITERS_ENV, cwd=WRITERS_CWD)
+        again = subprocess.run(
+            [*CLI, "ingest", str(folder), *where],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=WRITERS_ENV,
+            cwd=WRITERS_CWD,
+        )
         after_rerun, broke_again = check(where)
         lost += [f"item-{i:02d}" for i in range(20) if f"item-{i:02d}" not in listed(where)]
         counts["tried"] += 1
         counts["crashed"] += broke or broke_again or crashed(process, err) or crashed(again, again.stderr)
-        counts["inconsistent"] += not (after_kill.get("consistent") and after_rerun.get("consistent")) or again.returncode != 0
+        counts["inconsistent"] += (
+            not (after_kill.get("consistent") and after_rerun.get("consistent")) or again.returncode != 0
+        )
         counts["lost"] += bool(lost)
         print(f"  kill {run + 1}/{runs}: {len(reported)} reported stored before the kill; after it "
               f"{'consistent' if after_kill.get('consistent') else 'INCONSISTENT'}; lost {len(lost)}", flush=True)  # fmt: skip
@@ -131,7 +141,9 @@ def writer_runs(runs: int, where: list[str], work: Path, rng: random.Random) -> 
     """``runs`` pairs of writers of one article at once; returns the counts."""
     counts = {"tried": 0, "inconsistent": 0, "lost": 0, "crashed": 0}
     for run in range(runs):
-        subprocess.run([*CLI, "remove", "shared", *where], capture_output=True, timeout=300, env=WRITERS_ENV, cwd=WRITERS_CWD)
+        subprocess.run(
+            [*CLI, "remove", "shared", *where], capture_output=True, timeout=300, env=WRITERS_ENV, cwd=WRITERS_CWD
+        )
         texts, size = {}, rng.randint(10, 30)  # the same size: both writers reach the store at about the same time
         for side, homes in (("a", 1000 + 2 * run), ("b", 1001 + 2 * run)):
             texts[side] = work / f"writer-{side}.txt"
@@ -182,7 +194,9 @@ def rewritten_runs(runs: int, where: list[str], work: Path, rng: random.Random) 
         counts["tried"] += 1
         counts["crashed"] += broke or any(crashed(w, err) for w, (_, err) in zip(writers, outputs))
         counts["inconsistent"] += not report.get("consistent", False)
-        counts["lost"] += winner is None or any(w.returncode != 0 for w in writers) or not report.get("consistent", False)
+        counts["lost"] += (
+            winner is None or any(w.returncode != 0 for w in writers) or not report.get("consistent", False)
+        )
         statuses = "/".join(next((x.split(": ", 1)[1].split(",")[0] for x in out.splitlines() if ": " in x), "failed")
                             for out, _ in outputs)  # fmt: skip
         holds = f"text {'ab'[winner]}" if winner is not None else "NEITHER text"
@@ -224,7 +238,9 @@ def upload_runs(runs: int, where: list[str], work: Path, rng: random.Random) -> 
                                "print(Assistant.from_settings(**dict(a.split('=', 1) for a in sys.argv[1:])).article_text('report') or '')",
                                *(f"{k}={v}" for k, v in settings_of(where).items())],
                               capture_output=True, text=True, timeout=300).stdout  # fmt: skip
-        winner = next((side for side, path in zip("ab", paths) if path.read_text(encoding="utf-8").strip() in held), None)
+        winner = next(
+            (side for side, path in zip("ab", paths) if path.read_text(encoding="utf-8").strip() in held), None
+        )
         counts["tried"] += 1
         counts["crashed"] += broke or crashed(done, done.stderr)
         counts["inconsistent"] += not report.get("consistent", False)
@@ -246,7 +262,13 @@ def store_writer_runs(runs: int, where: list[str], work: Path) -> dict[str, int]
             target = f"{settings['store']}-toy{run}"
         else:
             target = f"chroma://{settings['chroma_host']}:{settings['chroma_port']}/toy{run}{uuid.uuid4().hex[:8]}"
-        subprocess.run([sys.executable, "-c", STORE_WRITER, target, "seed", "1", "5"], check=True, timeout=300, env=WRITERS_ENV, cwd=WRITERS_CWD)
+        subprocess.run(
+            [sys.executable, "-c", STORE_WRITER, target, "seed", "1", "5"],
+            check=True,
+            timeout=300,
+            env=WRITERS_ENV,
+            cwd=WRITERS_CWD,
+        )
         writers = [subprocess.Popen([sys.executable, "-c", STORE_WRITER, target, tag, "60", "20"], stderr=subprocess.PIPE,
                                     text=True, env=WRITERS_ENV, cwd=WRITERS_CWD) for tag in ("east", "west")]  # fmt: skip
         errors = [w.communicate(timeout=600)[1] for w in writers]
@@ -267,7 +289,12 @@ def store_writer_runs(runs: int, where: list[str], work: Path) -> dict[str, int]
 
 def settings_of(where: list[str]) -> dict[str, str]:
     """The command line's store options as ``Assistant.from_settings`` keywords (``store=...``)."""
-    names = {"--store": "store", "--chroma-host": "chroma_host", "--chroma-port": "chroma_port", "--collection": "collection"}
+    names = {
+        "--store": "store",
+        "--chroma-host": "chroma_host",
+        "--chroma-port": "chroma_port",
+        "--collection": "collection",
+    }
     return {names[k]: v for k, v in zip(where[::2], where[1::2])}
 
 
@@ -282,7 +309,7 @@ import json, sys
 from assistant import Assistant
 from assistant.errors import USER_ERRORS
 from ingest import E5Embeddings
-qa = Assistant(E5Embeddings(), sys.argv[1])
+qa = Assistant.build(E5Embeddings(), sys.argv[1])
 qa.ingest_sample_if_empty()
 for line in sys.stdin:
     case = json.loads(line)
@@ -299,7 +326,9 @@ for line in sys.stdin:
 
 def fuzz_cases(n: int, rng: random.Random) -> list[dict]:
     """``n`` questions (with a history and a ``top_k``) mixing dangerous characters and ordinary words."""
-    expanding = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and len(unicodedata.normalize("NFKC", chr(c))) > 3]
+    expanding = [
+        chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and len(unicodedata.normalize("NFKC", chr(c))) > 3
+    ]
     pools = {
         "expanding": expanding,
         "surrogate": [chr(c) for c in range(0xD800, 0xE000, 97)],
@@ -318,7 +347,9 @@ def fuzz_cases(n: int, rng: random.Random) -> list[dict]:
         for _ in range(rng.randint(1, 12)):
             pool = rng.choice(list(pools))
             token = rng.choice(pools[pool])
-            parts.append(token * (rng.choice([1, 1, 1, 5, 50, 400]) if pool in ("expanding", "combining", "bidi") else 1))
+            parts.append(
+                token * (rng.choice([1, 1, 1, 5, 50, 400]) if pool in ("expanding", "combining", "bidi") else 1)
+            )
         question = rng.choice([" ", "", "؟ "]).join(parts)[: rng.choice([40, 300, 2000, 2100])]
         history = rng.choice([None, [], [{"role": "user", "content": rng.choice(pools["arabic"]) + "ﷺ" * 30}],
                               [("سؤال", "جواب")], [{"role": "assistant", "content": None}], "not a history"])  # fmt: skip
@@ -399,7 +430,10 @@ def fuzz_window(n: int, work: Path, rng: random.Random) -> dict[str, int]:
                 ok = False
             if not ok or window.poll() is not None:
                 counts["crashed"] += 1
-                print(f"  window: {'died' if window.poll() is not None else 'no reply'} on {case['question'][:60]!r}", flush=True)
+                print(
+                    f"  window: {'died' if window.poll() is not None else 'no reply'} on {case['question'][:60]!r}",
+                    flush=True,
+                )
                 if window.poll() is not None:
                     break
     finally:
@@ -420,7 +454,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modes", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
     parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS, help="which scenarios to run")
-    parser.add_argument("--code", type=Path, help="run the writers from another checkout (an older version, to compare)")
+    parser.add_argument(
+        "--code", type=Path, help="run the writers from another checkout (an older version, to compare)"
+    )
     args = parser.parse_args()
     if args.code:
         import os
@@ -450,7 +486,9 @@ def main() -> None:
                     rows.append((f"two writers of one article, {mode}", writer_runs(args.writers, store(), work, rng)))
                 if args.writers and "rewritten" in args.scenarios:
                     print(f"one file rewritten between two ingests, {mode}", flush=True)
-                    rows.append((f"one file rewritten, two ingests, {mode}", rewritten_runs(args.writers, store(), work, rng)))
+                    rows.append(
+                        (f"one file rewritten, two ingests, {mode}", rewritten_runs(args.writers, store(), work, rng))
+                    )
                 if args.writers and "uploads" in args.scenarios:
                     print(f"two uploads of one name at once, {mode}", flush=True)
                     rows.append((f"two uploads of one name, {mode}", upload_runs(args.writers, store(), work, rng)))

@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--questions", type=int, default=10, help="questions per session")
     args = parser.parse_args()
-    qa = Assistant(E5Embeddings(), Path(tempfile.mkdtemp(prefix="aq-load-")) / "store")
+    qa = Assistant.build(E5Embeddings(), Path(tempfile.mkdtemp(prefix="aq-load-")) / "store")
     qa.ingest_sample_if_empty()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -47,7 +47,7 @@ def main() -> None:
             path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
             files.append(path)
         for name, sources in (("sample article", [sample_article_path()]), (f"XQuAD {len(files)} articles", files)):
-            qa = Assistant(e5, tmp / f"store-{len(sources)}")
+            qa = Assistant.build(e5, tmp / f"store-{len(sources)}")
             seconds, passages, _ = timed_ingest(qa, sources)
             again, _, statuses = timed_ingest(qa, sources)
             print(

@@ -40,7 +40,9 @@ _SENTENCE = re.compile(r"(?<=[.!?؟])\s+|\n+")
 
 def baseline(e5: E5Embeddings, articles, questions, workdir: Path) -> dict[str, float]:
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    docs = splitter.create_documents([a.text for a in articles], metadatas=[{"article_id": a.article_id} for a in articles])
+    docs = splitter.create_documents(
+        [a.text for a in articles], metadatas=[{"article_id": a.article_id} for a in articles]
+    )
     store = Chroma(collection_name="baseline", embedding_function=e5, persist_directory=str(workdir))
     store.add_documents(docs)
     ranks, in_citation, latencies = [], [], []
@@ -66,10 +68,12 @@ def baseline(e5: E5Embeddings, articles, questions, workdir: Path) -> dict[str, 
 
 
 def ours(e5: E5Embeddings, articles, questions, workdir: Path) -> dict[str, float]:
-    qa = Assistant(e5, workdir)
+    qa = Assistant.build(e5, workdir)
     for a in articles:
         qa.ingest_article(a)
-    by_answer = [dataclasses.replace(q, paragraph=None) for q in questions if q.answerable]  # hit: contains a gold answer
+    by_answer = [
+        dataclasses.replace(q, paragraph=None) for q in questions if q.answerable
+    ]  # hit: contains a gold answer
     report = summarize(evaluate(qa, by_answer))
     return {
         "recall@1": report["retrieval"]["recall@1"],

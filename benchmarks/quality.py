@@ -8,7 +8,7 @@ settings quickly in one process::
 
     python benchmarks/quality.py [--xquad ../shared/data/xquad] [--store /tmp/aq-bench] [--set KEY=VALUE ...]
 
-``--set`` overrides a module constant for the run, e.g. ``--set assistant.api.FUSION_WEIGHTS=1,1,0``.
+``--set`` overrides a module constant for the run, e.g. ``--set assistant.retrieval.FUSION_WEIGHTS=1,1,0``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def main() -> None:
         _override(spec)
     e5 = E5Embeddings()
 
-    gold_qa = Assistant(e5, args.store / "gold")
+    gold_qa = Assistant.build(e5, args.store / "gold")
     gold_qa.ingest(sample_article_path())
     report = summarize(evaluate(gold_qa, load_eval_set(GOLD).questions))
     for lang, block in report["by_language"].items():
@@ -67,7 +67,7 @@ def main() -> None:
         return
     ar = load_eval_set(args.xquad / "xquad-dev.ar.json")
     en = load_eval_set(args.xquad / "xquad-dev.ar.json", questions=args.xquad / "xquad-dev.en.json")
-    qa = Assistant(e5, args.store / "xquad")
+    qa = Assistant.build(e5, args.store / "xquad")
     for article in ar.articles:
         qa.ingest_article(article)
     for name, s in (("xquad ar->ar", ar), ("xquad en->ar", en)):

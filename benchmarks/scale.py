@@ -10,7 +10,7 @@ Queries are XQuAD questions, Arabic and English, timed after a warm-up:
 
 * dense: one Chroma query of the passage collection (top 20), current versions only;
 * lexical: BM25 over every passage (bm25s), the index built once;
-* hybrid: :meth:`assistant.Assistant.hybrid_retrieve` (the question embedded,
+* hybrid: :meth:`assistant.retrieval.HybridRetriever.retrieve` (the question embedded,
   dense passages, dense sentences, BM25, fused);
 * ask: a whole extractive answer.
 
@@ -68,13 +68,16 @@ def main() -> None:
     e5.encode_queries(["warm up"])
 
     def assistant(path: Path, collection: str) -> Assistant:
-        return Assistant(e5, path, collection, chroma_host=args.chroma_host, chroma_port=args.chroma_port)
+        return Assistant.build(e5, path, collection, chroma_host=args.chroma_host, chroma_port=args.chroma_port)
 
     # 1. The unique articles, ingested for real.
     docs = []
     for lang in ("ar", "en"):
         data = json.loads((args.xquad / f"xquad-dev.{lang}.json").read_text(encoding="utf-8"))["data"]
-        docs += [(f"xq-{lang}-{i:02d}", "\n\n".join(p["context"].strip() for p in d["paragraphs"])) for i, d in enumerate(data)]
+        docs += [
+            (f"xq-{lang}-{i:02d}", "\n\n".join(p["context"].strip() for p in d["paragraphs"]))
+            for i, d in enumerate(data)
+        ]
     seed = assistant(store / "seed", "seed")
     start = time.perf_counter()
     unique = sum(seed.ingest_article(article_from_text(text, article_id)).passages for article_id, text in docs)
@@ -131,27 +134,34 @@ def main() -> None:
         target.put_articles(batch)
         written += sum(len(r.passage_ids) for r in batch)
         if c % 40 == 0:
-            print(f"  copy {c + 1}/{copies}: {written} passages, {written / (time.perf_counter() - start):.0f} passages/s", flush=True)
+            print(
+                f"  copy {c + 1}/{copies}: {written} passages, {written / (time.perf_counter() - start):.0f} passages/s",
+                flush=True,
+            )
     write_s = time.perf_counter() - start
     n_articles = len(target.article_ids())
     print(f"embedding excluded, {len(articles['ids'])} articles per write (put_articles): {written} passages "
           f"(and {len(sentences['ids']) * (copies - 2)} sentences) in {write_s:.1f} s = {written / write_s:.0f} passages/s; "
           f"store: {target.count()} passages of {n_articles} articles; peak memory {peak_mb():.0f} MiB")  # fmt: skip
-    print(f"embedding included, at the measured rates: {1 / (1 / (unique / embed_s) + 1 / (written / write_s)):.1f} passages/s")
+    print(
+        f"embedding included, at the measured rates: {1 / (1 / (unique / embed_s) + 1 / (written / write_s)):.1f} passages/s"
+    )
 
     # 3. Start-up: the BM25 index over every passage.
     start = time.perf_counter()
     versions = target.current_versions()
     versions_s = time.perf_counter() - start
-    index = qa.lexical_index(versions)
+    index = qa.retriever.lexical_index(versions)
     build_s = time.perf_counter() - start
     print(f"start-up: {len(versions)} article versions read in {versions_s:.2f} s; BM25 index of "
           f"{len(index.passages)} passages built in {build_s:.1f} s; peak memory {peak_mb():.0f} MiB")  # fmt: skip
     target.put_articles([copy(copies, 0)])  # one more article, as an ingestion in another process would add
     start = time.perf_counter()
-    index = qa.lexical_index()
-    print(f"after one more article: BM25 index rebuilt in {time.perf_counter() - start:.1f} s "
-          f"(the tokens of the {len(index.passages) - len(by_article[articles['ids'][0]]['p'])} known passages reused)")
+    index = qa.retriever.lexical_index()
+    print(
+        f"after one more article: BM25 index rebuilt in {time.perf_counter() - start:.1f} s "
+        f"(the tokens of the {len(index.passages) - len(by_article[articles['ids'][0]]['p'])} known passages reused)"
+    )
 
     # 4. Queries.
     questions = []
@@ -170,10 +180,10 @@ def main() -> None:
         target.query(v, 20)
         timings["dense"].append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        qa.lexical_index(target.current_versions()).rank(lexical_tokens(q), 20)
+        qa.retriever.lexical_index(target.current_versions()).rank(lexical_tokens(q), 20)
         timings["lexical"].append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        qa.hybrid_retrieve(for_embedding(q))
+        qa.retriever.retrieve(for_embedding(q))
         timings["hybrid"].append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         qa.ask(q)

@@ -1,12 +1,13 @@
 """Ingestion: load an article, split it into passages, embed them."""
 
+from ingest.cleaning import clean_article_text
 from ingest.embeddings import (
     DEFAULT_EMBEDDING_MODEL,
     E5Embeddings,
+    Embedder,
     SentenceTransformerEmbeddings,
     make_embeddings,
 )
-from ingest.cleaning import clean_article_text
 from ingest.errors import EmbeddingModelError, IngestError
 from ingest.language import detect_language
 from ingest.loaders import article_from_html, article_from_text, expand_sources, load_article, sample_article_path
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
     "Article",
     "E5Embeddings",
+    "Embedder",
     "EmbeddingModelError",
     "IngestError",
     "Passage",

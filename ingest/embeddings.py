@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -27,6 +27,37 @@ from ingest.normalize import replace_surrogates
 
 #: Name of the default model in settings and on the command line.
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the assistant needs of an embedding model; :class:`E5Embeddings`,
+    :class:`SentenceTransformerEmbeddings` or a test's small deterministic fake.
+
+    Attributes:
+        model_name: Identity recorded in the store; a store built with another model is refused.
+        dimension: Size of one embedding.
+        max_tokens: Longest input the model reads at once, in tokens of its tokenizer.
+    """
+
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def max_tokens(self) -> int: ...
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages: ``(len(texts), dimension)`` float32, L2-normalised."""
+        ...
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions: ``(len(texts), dimension)`` float32, L2-normalised."""
+        ...
+
+    def token_count(self, text: str) -> int:
+        """Tokens of ``text`` as the model reads it, its prefix included."""
+        ...
 
 
 class _LazyModelEmbeddings(Embeddings):
@@ -58,11 +89,13 @@ class _LazyModelEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embed passages; ``n`` lists of ``dimension`` floats."""
-        return self.encode_passages(list(texts)).tolist()
+        vectors: list[list[float]] = self.encode_passages(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """LangChain interface: embed one query; a list of ``dimension`` floats."""
-        return self.encode_queries([text])[0].tolist()
+        vector: list[float] = self.encode_queries([text])[0].tolist()
+        return vector
 
 
 def engine_text(text: str) -> str:
@@ -145,7 +178,8 @@ class E5Embeddings(_LazyModelEmbeddings):
         model = self._get_model()
         safe = engine_text(text)
         with self._lock:
-            return model.token_count(safe, is_query)
+            count: int = model.token_count(safe, is_query)
+        return count
 
 
 class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
@@ -185,9 +219,7 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - a dependency
-            raise EmbeddingModelError(
-                "sentence-transformers is missing: pip install sentence-transformers"
-            ) from exc
+            raise EmbeddingModelError("sentence-transformers is missing: pip install sentence-transformers") from exc
         try:
             return SentenceTransformer(self.model_name_or_path, device=self.device)
         except Exception as exc:
@@ -240,7 +272,7 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
         return self._encode(texts, is_query=True)
 
 
-def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> E5Embeddings | SentenceTransformerEmbeddings:
+def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
     """Build the embedding backend for a model name; nothing is loaded yet.
 
     Args:

@@ -16,7 +16,7 @@ LATIN_LETTER_PATTERN = r"[A-Za-z\u00C0-\u024F]"
 _ARABIC_WORD = re.compile(ARABIC_LETTER_PATTERN + "+")
 _LATIN_WORD = re.compile(LATIN_LETTER_PATTERN + "+")
 # Arabic punctuation (، ؛ ؟) and Arabic-Indic digits: the cue when a text has no letters.
-_ARABIC_MARK = re.compile("[\u060C\u061B\u061F\u0660-\u0669]")
+_ARABIC_MARK = re.compile("[\u060c\u061b\u061f\u0660-\u0669]")
 
 
 def detect_language(text: str) -> Language:

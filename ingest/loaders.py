@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ingest.cleaning import clean_article_text
@@ -22,6 +23,9 @@ from ingest.language import detect_language
 from ingest.normalize import replace_surrogates, spelt_length
 from ingest.splitting import DEFAULT_MIN_WORDS, heading_text, split_paragraphs
 from ingest.types import Article
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 #: File suffixes :func:`load_article` accepts.
 TEXT_SUFFIXES = (".txt", ".md")
@@ -58,7 +62,9 @@ def make_article_id(name: str) -> str:
     """
     article_id = _ID_UNSAFE.sub("-", name).strip("-.")[:120].strip("-.")
     if not article_id:
-        raise IngestError(f"cannot make an article id from {name!r}: rename the file or pass --article-id")
+        raise IngestError(
+            f"cannot make an article id from {name!r}: rename the file or give an id", setting="article_id"
+        )
     return article_id
 
 
@@ -90,14 +96,16 @@ def article_from_text(
     """
     where = f" ({source})" if source else ""
     if "\x00" in text:
-        raise IngestError(f"the article{where} holds binary data (a NUL byte): give a text file")
+        raise IngestError(f"the article{where} holds binary data (a NUL byte): give a text file", path=source or None)
     text = replace_surrogates(text)  # broken input UTF-8 cannot store; shown as U+FFFD
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
-        raise IngestError(f"the article{where} is empty: give a file with text in it")
+        raise IngestError(f"the article{where} is empty: give a file with text in it", path=source or None)
     cleaned = clean_article_text(text)
     if not cleaned.text.strip():
-        raise IngestError(f"the article{where} has no text left after cleaning (only boilerplate?)")
+        raise IngestError(
+            f"the article{where} has no text left after cleaning (only boilerplate?)", path=source or None
+        )
     text = cleaned.text
     # Counted as the embedding model reads it: a compatibility character such as U+FDFA is 18 in NFKC.
     size = max(len(text), spelt_length(text))
@@ -105,7 +113,8 @@ def article_from_text(
         spelt = "" if size == len(text) else ", its compatibility characters (such as ﷺ) spelt out,"
         raise IngestError(
             f"the article{where} has {size:,} characters of text{spelt} over the {MAX_ARTICLE_CHARS:,} one article may "
-            f"have (about 2,000 passages, minutes to embed): split it into several files"
+            f"have (about 2,000 passages, minutes to embed): split it into several files",
+            path=source or None,
         )
     if title is None:
         paragraphs = split_paragraphs(text)
@@ -147,12 +156,12 @@ def article_from_html(html: str, article_id: str, source: str | None = None) -> 
         include_images=False,
     )
     if not xml:
-        raise IngestError(f"found no article text in {where}: is it a news article page?")
+        raise IngestError(f"found no article text in {where}: is it a news article page?", path=source or None)
     doc = etree.fromstring(xml.encode("utf-8"))
     title = (doc.get("title") or "").strip() or None
     blocks = [f"# {title}"] if title else []
     main = doc.find("main")
-    if main is not None and (main.text or "").strip():
+    if main is not None and main.text and main.text.strip():
         blocks.append(_squash(main.text))
     for element in main if main is not None else []:
         content = _element_text(element)
@@ -163,11 +172,11 @@ def article_from_html(html: str, article_id: str, source: str | None = None) -> 
             blocks.append("\n".join(_element_text(item) for item in element.iterfind("item")))
         elif content:
             blocks.append(content)
-        if (element.tail or "").strip():  # text between blocks, e.g. a lead outside any <p>
+        if element.tail and element.tail.strip():  # text between blocks, e.g. a lead outside any <p>
             blocks.append(_squash(element.tail))
     body = blocks[1:] if title else blocks
     if sum(len(b.split()) for b in body) < DEFAULT_MIN_WORDS:  # e.g. only a "Home" link
-        raise IngestError(f"found no article text in {where}: is it a news article page?")
+        raise IngestError(f"found no article text in {where}: is it a news article page?", path=source or None)
     return article_from_text(
         "\n\n".join(blocks),
         article_id,
@@ -183,10 +192,10 @@ def _squash(text: str) -> str:
     return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
 
 
-def _element_text(element: object) -> str:
+def _element_text(element: etree._Element) -> str:
     """Text of a trafilatura XML element, ``<lb/>`` (an HTML ``<br>``) as a line break."""
-    parts = [element.text or ""]  # type: ignore[attr-defined]
-    for child in element:  # type: ignore[attr-defined]
+    parts = [element.text or ""]
+    for child in element:
         parts.append("\n" if child.tag == "lb" else _element_text(child))
         parts.append(child.tail or "")
     return _squash("".join(parts))
@@ -194,25 +203,28 @@ def _element_text(element: object) -> str:
 
 def _read(path: Path) -> str:
     if path.is_dir():
-        raise IngestError(f"{path} is a directory: give the article files in it")
+        raise IngestError(f"{path} is a directory: give the article files in it", path=path)
     if not path.exists():
-        raise IngestError(f"no such file: {path}")
+        raise IngestError(f"no such file: {path}", path=path)
     if not path.is_file():
-        raise IngestError(f"{path} is not a regular file (a pipe or a device?): give an article file")
+        raise IngestError(f"{path} is not a regular file (a pipe or a device?): give an article file", path=path)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise IngestError(
             f"unsupported file type {path.suffix or '(none)'!r} for {path}: "
-            f"give a UTF-8 {', '.join(SUPPORTED_SUFFIXES)} file"
+            f"give a UTF-8 {', '.join(SUPPORTED_SUFFIXES)} file",
+            path=path,
         )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise IngestError(f"{path} is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one article: split it")
+        raise IngestError(
+            f"{path} is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one article: split it", path=path
+        )
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IngestError(
-            f"{path} is not valid UTF-8 (byte offset {exc.start}): save it as UTF-8 and try again"
+            f"{path} is not valid UTF-8 (byte offset {exc.start}): save it as UTF-8 and try again", path=path
         ) from None
 
 
@@ -259,7 +271,7 @@ def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)  # .git, .cache...
             )
             if not files:
-                raise IngestError(f"{path} holds no {', '.join(SUPPORTED_SUFFIXES)} file")
+                raise IngestError(f"{path} holds no {', '.join(SUPPORTED_SUFFIXES)} file", path=path)
             out.update((str(f.resolve()), f) for f in files)
         else:
             out[str(path.resolve())] = path

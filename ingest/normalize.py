@@ -41,6 +41,7 @@ _TASHKEEL = re.compile("[\u064b-\u0652\u0670\u0640]")
 # joiner, BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 # Applied after NFC, so composed hamza forms (أ = U+0623) are seen whole.
+# fmt: off
 _FOLD = str.maketrans(
     {
         "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",  # alef with hamza/madda/wasla
@@ -51,6 +52,7 @@ _FOLD = str.maketrans(
         **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
     }
 )
+# fmt: on
 
 
 # Surrogate code points: never characters on their own. Python strings hold
@@ -131,8 +133,7 @@ _LIGHT10_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _ARABIC = re.compile("[\u0621-\u064a]")
 
-_STOPWORDS_AS_WRITTEN = (
-    """
+_STOPWORDS_AS_WRITTEN = """
     في من الي علي عن ان او ما ماذا لماذا هل كم متي اين كيف اي التي الذي الذين اللذين اللتين هذا هذه ذلك تلك
     هو هي هم هما نحن انت كان كانت يكون تكون قد لا لم لن مع بين ثم حتي اذا كل بعد قبل عند منذ لكن بل غير
     ايضا حيث وقد فقد انه انها الا
@@ -141,7 +142,6 @@ _STOPWORDS_AS_WRITTEN = (
     but not no yes into over under after before during between will would can could should may might has
     have had i you he she we his her our your
     """.split()
-)
 
 
 def strip_prefixes(text: str) -> str:

@@ -88,9 +88,13 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     spans: list[Span] = []
     begin = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        if match.group() != "\n" and text[match.start()] == "." and len(match.group()) == 1:
-            if _is_abbreviation(text, begin, match.start()):
-                continue
+        if (
+            match.group() != "\n"
+            and text[match.start()] == "."
+            and len(match.group()) == 1
+            and _is_abbreviation(text, begin, match.start())
+        ):
+            continue
         a, b = _trim(text, begin, match.end())
         if a < b:
             spans.append((a, b))
@@ -151,7 +155,7 @@ def article_version(article: Article, settings: str = "") -> str:
     splitting settings) gets passages of new ids, never overwriting the old
     ones in place.
     """
-    return hashlib.sha1(f"{article.text}\x00{settings}".encode("utf-8")).hexdigest()[:8]
+    return hashlib.sha1(f"{article.text}\x00{settings}".encode()).hexdigest()[:8]
 
 
 def version_of(passage: Passage) -> str:
@@ -179,9 +183,7 @@ def _cut_long(text: str, span: Span, max_size: int, measure: Measure) -> Iterato
     yield from _cut_long(text, (start + words[half][0], start + words[-1][1]), max_size, measure)
 
 
-def _pack(
-    text: str, sentences: list[Span], max_size: int, measure: Measure, overlap: int
-) -> Iterator[list[Span]]:
+def _pack(text: str, sentences: list[Span], max_size: int, measure: Measure, overlap: int) -> Iterator[list[Span]]:
     """Group consecutive sentences into runs measuring at most ``max_size``.
 
     A sentence over ``max_size`` is first cut in halves at whitespace until the

@@ -7,6 +7,16 @@ import pytest
 from assistant import Assistant
 from ingest import E5Embeddings, load_article, sample_article_path
 
+
+@pytest.fixture(autouse=True)
+def _no_article_qa_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's ``ARTICLE_QA_*`` variables (a store, a chat model) never change what a test sees."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("ARTICLE_QA_")]:
+        monkeypatch.delenv(name)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with the tier of its folder: unit, integration or e2e."""
     for item in items:
@@ -31,13 +41,13 @@ def sample_article():
 @pytest.fixture
 def assistant(tmp_path, e5) -> Assistant:
     """A fresh assistant over an empty store in tmp_path."""
-    return Assistant(e5, tmp_path / "store")
+    return Assistant.build(e5, tmp_path / "store")
 
 
 @pytest.fixture(scope="session")
 def sample_assistant(tmp_path_factory, e5) -> Assistant:
     """An assistant whose store holds the sample article (shared; do not write to it)."""
-    qa = Assistant(e5, tmp_path_factory.mktemp("sample") / "store")
+    qa = Assistant.build(e5, tmp_path_factory.mktemp("sample") / "store")
     qa.ingest_sample_if_empty()
     return qa
 

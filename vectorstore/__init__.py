@@ -9,13 +9,17 @@ from vectorstore.chroma import (
     has_collection,
     open_client,
     open_http_client,
+    open_store_client,
+    store_location,
 )
 from vectorstore.errors import ModelMismatchError, SourceConflictError, StoreError
+from vectorstore.lazy import LazyStore
 
 __all__ = [
     "DEFAULT_COLLECTION",
     "ArticleRecords",
     "Hit",
+    "LazyStore",
     "ModelMismatchError",
     "PassageStore",
     "SourceConflictError",
@@ -24,4 +28,6 @@ __all__ = [
     "has_collection",
     "open_client",
     "open_http_client",
+    "open_store_client",
+    "store_location",
 ]

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -144,27 +145,50 @@ def open_http_client(host: str, port: int = 8000) -> Any:
     except Exception as exc:
         raise StoreError(
             f"no Chroma server answers at {host}:{port}: start one with "
-            f"`chroma run --path DIR --host {host} --port {port}`, or drop --chroma-host to use the embedded store"
+            f"`chroma run --path DIR --host {host} --port {port}`, or use the embedded store",
+            setting="chroma_host",
         ) from exc
     return client
 
 
+def open_store_client(path: str | Path | None = None, host: str | None = None, port: int = 8000) -> Any:
+    """The Chroma client of a store: a server's (``host``, ``port``) when ``host`` is given, else the embedded store at ``path``.
 
-
-def has_collection(path: str | Path, collection: str) -> bool:
-    """Whether an embedded store exists at ``path`` and holds ``collection``, without creating either.
+    This is the one place that makes that choice (the assistant and the
+    evaluation harness both open stores through it).
 
     Raises:
-        StoreError: If the store exists but cannot be opened.
+        StoreError: If the directory cannot be created, opened or locked, or no
+            Chroma server answers at ``host:port``.
+        ValueError: If neither ``path`` nor ``host`` is given.
     """
-    if not (Path(path).expanduser() / CHROMA_DATABASE).is_file():
+    if host:
+        return open_http_client(host, port)
+    if path is None:
+        raise ValueError("open_store_client needs a store directory (path) or a Chroma server (host, port)")
+    return open_client(path)
+
+
+def store_location(path: str | Path | None = None, host: str | None = None, port: int = 8000) -> str:
+    """Where :func:`open_store_client` would open, for messages: the directory, or ``chroma://host:port``."""
+    return f"chroma://{host}:{port}" if host else str(path)
+
+
+def has_collection(path: str | Path | None, collection: str, *, host: str | None = None, port: int = 8000) -> bool:
+    """Whether the store (embedded at ``path``, or on a server when ``host`` is given) holds ``collection``,
+    without creating the store or the collection.
+
+    Raises:
+        StoreError: If the store exists but cannot be opened, or no server answers at ``host:port``.
+    """
+    if not host and (path is None or not (Path(path).expanduser() / CHROMA_DATABASE).is_file()):
         return False
     try:
-        return collection in {c.name for c in open_client(path).list_collections()}
+        return collection in {c.name for c in open_store_client(path, host, port).list_collections()}
     except StoreError:
         raise
     except Exception as exc:
-        raise StoreError(f"cannot read the store at {path} ({exc})") from exc
+        raise StoreError(f"cannot read the store at {store_location(path, host, port)} ({exc})", path=path) from exc
 
 
 def _store_failed(exc: Exception, remote: bool) -> StoreError:
@@ -286,7 +310,10 @@ def _article_problems(
     """What is wrong with one article: its record (``text``, ``metadata``) against the ``(id, text, metadata)``
     records of its current version; ``unreadable`` holds the ids (the article's own too) whose vector cannot be read."""
     problems = []
-    for kind, records, expected in (("passage", passages, metadata.get("passages")), ("sentence", sentences, metadata.get("sentences"))):
+    for kind, records, expected in (
+        ("passage", passages, metadata.get("passages")),
+        ("sentence", sentences, metadata.get("sentences")),
+    ):
         if expected is not None and len(records) != int(expected):
             problems.append(f"holds {len(records)} of its {int(expected)} {kind}s")
         elif kind == "passage" and not records:
@@ -297,7 +324,9 @@ def _article_problems(
             if not (isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(text)) or text[a:b] != document:
                 mismatched += 1
         if mismatched:
-            problems.append(f"{mismatched} {kind}{'s do' if mismatched > 1 else ' does'} not match the article text at their offsets")
+            problems.append(
+                f"{mismatched} {kind}{'s do' if mismatched > 1 else ' does'} not match the article text at their offsets"
+            )
         lost = sum(rid in unreadable for rid, _, _ in records)
         if lost:
             problems.append(f"{lost} {kind} vector{'s' if lost > 1 else ''} cannot be read")
@@ -363,7 +392,7 @@ class PassageStore:
         self._epoch = -1
         names = {collection + suffix for suffix in ("", ARTICLES_SUFFIX, SENTENCES_SUFFIX)}
         self._collections = tuple(
-            _Guarded(lambda i=i: self._current_raw()[i], self._remote, self._reading) for i in range(3)
+            _Guarded(partial(self._raw_collection, i), self._remote, self._reading) for i in range(3)
         )
         try:
             with self._reading():
@@ -382,7 +411,9 @@ class PassageStore:
             except Exception as exc:
                 raise StoreError(f"cannot open collection {collection + LOCKS_SUFFIX!r}: {exc}") from exc
             where = f"{getattr(settings, 'chroma_server_host', '')}:{getattr(settings, 'chroma_server_http_port', '')}"
-            self._lock: Any = LeaseWriterLock(_Guarded(lambda: locks, True), f"chroma://{where}/{collection}", lock_timeout)
+            self._lock: Any = LeaseWriterLock(
+                _Guarded(lambda: locks, True), f"chroma://{where}/{collection}", lock_timeout
+            )
         else:
             self._lock = self._local.lock if self._local else ThreadWriterLock(lock_timeout)
         stored = self._passages.metadata or {}
@@ -390,14 +421,15 @@ class PassageStore:
             raise StoreError(
                 f"collection {collection!r} was written by an older article-qa (schema "
                 f"{stored.get('schema', 1)}, this one reads {SCHEMA_VERSION}): ingest into a new store "
-                "(--store) or collection (--collection)"
+                "or collection",
+                setting="collection",
             )
         if (stored.get("embedding_model"), stored.get("embedding_dim")) != (embedding_model, dimension):
             raise ModelMismatchError(
                 f"collection {collection!r} was built with model {stored.get('embedding_model')} "
                 f"({stored.get('embedding_dim')}-d); this run uses {embedding_model} ({dimension}-d). "
-                f"Use the model it was built with (--embedding-model), or pick another collection "
-                f"(--collection NAME) and ingest again."
+                "Use the model it was built with, or pick another collection and ingest again.",
+                setting="embedding_model",
             )
 
     @property
@@ -432,11 +464,15 @@ class PassageStore:
             self._bind(create=False)
         return self._raw
 
+    def _raw_collection(self, i: int) -> Any:
+        """The ``i``-th Chroma collection object of :meth:`_current_raw` (passages, articles, sentences)."""
+        return self._current_raw()[i]
+
     def _reading(self) -> Any:
         """Held around each call to Chroma: an embedded store's lock (:meth:`EmbeddedStore.reading`), else nothing."""
         return self._local.reading() if self._local is not None else nullcontext()
 
-    def _current(self) -> tuple[Any, Any, Any]:
+    def _current(self) -> tuple[_Guarded, ...]:
         """The passage, article and sentence collections (each call to them holds :meth:`_reading`)."""
         return self._collections
 
@@ -460,7 +496,8 @@ class PassageStore:
 
     def count(self) -> int:
         """Number of passage records stored (an interrupted write may leave some not yet visible)."""
-        return self._passages.count()
+        count: int = self._passages.count()
+        return count
 
     def article_ids(self) -> list[str]:
         """Ids of the stored articles, sorted."""
@@ -475,9 +512,7 @@ class PassageStore:
     def _check(self, embeddings: np.ndarray, n: int) -> np.ndarray:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape != (n, self.dimension):
-            raise StoreError(
-                f"expected embeddings of shape ({n}, {self.dimension}), got {embeddings.shape}"
-            )
+            raise StoreError(f"expected embeddings of shape ({n}, {self.dimension}), got {embeddings.shape}")
         return embeddings
 
     def article_metadata(self, article_id: str) -> dict[str, Any] | None:
@@ -614,8 +649,14 @@ class PassageStore:
 
     def _write(self, todo: Sequence[ArticleRecords], since: float) -> dict[str, int]:
         """Write ``todo`` and switch to it (the caller holds the lock, taken at ``since``); old passages deleted per article."""
-        p_ids, p_texts, p_meta, p_vecs = [], [], [], []
-        s_ids, s_texts, s_meta, s_vecs = [], [], [], []
+        p_ids: list[str] = []
+        p_texts: list[str] = []
+        p_meta: list[dict[str, Any]] = []
+        p_vecs: list[np.ndarray] = []
+        s_ids: list[str] = []
+        s_texts: list[str] = []
+        s_meta: list[dict[str, Any]] = []
+        s_vecs: list[np.ndarray] = []
         for r in todo:
             tag = {"article_id": r.article_id, "article_version": f"{r.article_id}@{r.version}", "written_at": since,
                    "writer": self._lock.token or ""}  # fmt: skip
@@ -669,15 +710,19 @@ class PassageStore:
         self, collection: Any, ids: Sequence[str], texts: Sequence[str], metadatas: list[Any], vectors: np.ndarray
     ) -> None:
         batch = min(self._client.get_max_batch_size(), WRITE_BATCH)
-        for i in range(0, len(ids), batch):
-            if i:
-                self._lock.confirm()  # and renew a lease for the next batch
-            _retrying(lambda: collection.upsert(
+
+        def write(i: int) -> None:  # the batch at i; a retry writes the same batch
+            collection.upsert(
                 ids=list(ids[i : i + batch]),
                 documents=list(texts[i : i + batch]),
                 metadatas=metadatas[i : i + batch],
                 embeddings=vectors[i : i + batch],
-            ))  # fmt: skip
+            )
+
+        for i in range(0, len(ids), batch):
+            if i:
+                self._lock.confirm()  # and renew a lease for the next batch
+            _retrying(partial(write, i))
 
     @staticmethod
     def _delete(collection: Any, where: dict[str, Any]) -> int:
@@ -816,10 +861,14 @@ class PassageStore:
             removed = 0
             if delete_orphans and orphans:
                 doomed = set(orphans)
+
+                def delete_page(collection: Any, ids: list[str], start: int) -> None:
+                    collection.delete(ids=ids[start : start + READ_PAGE])
+
                 for collection in (self._passages, self._sentences):
                     ids = [i for i, _, _ in (passages if collection is self._passages else sentences) if i in doomed]
                     for start in range(0, len(ids), READ_PAGE):
-                        _retrying(lambda: collection.delete(ids=ids[start : start + READ_PAGE]))
+                        _retrying(partial(delete_page, collection, ids, start))
                 removed = len(orphans)
         return StoreCheck(len(articles), len(passages), len(sentences), problems, orphans, removed)
 
@@ -913,7 +962,11 @@ class PassageStore:
         wanted = set(versions)
         pages = []
         if len(wanted) <= IN_FILTER_MAX:
-            pages.append(self._passages.get(where={"article_version": {"$in": sorted(wanted)}}, include=["documents", "metadatas"]))
+            pages.append(
+                self._passages.get(
+                    where={"article_version": {"$in": sorted(wanted)}}, include=["documents", "metadatas"]
+                )
+            )
         else:
             offset = 0
             while True:
@@ -942,7 +995,10 @@ class PassageStore:
         got = self._sentences.get(
             where={"passage_id": {"$in": list(passage_ids)}}, include=["documents", "metadatas", "embeddings"]
         )
-        hits = [Hit(id=i, text=d, metadata=dict(m), score=0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        hits = [
+            Hit(id=i, text=d, metadata=dict(m), score=0.0)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+        ]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(hits), self.dimension)
         return hits, vectors
 

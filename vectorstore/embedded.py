@@ -71,10 +71,12 @@ def _new_client(path: Path) -> Any:
         if "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
             raise StoreError(
                 f"the store at {path} is read-only (Chroma must write to it even to read): make it writable for this "
-                "user, or copy it to a writable place and pass that with --store"
+                "user, or use a copy in a writable place",
+                path=path,
+                setting="store",
             ) from exc
         raise StoreError(
-            f"cannot open the store at {path} ({exc}): choose another directory with --store or ARTICLE_QA_STORE"
+            f"cannot open the store at {path} ({exc}): choose another directory", path=path, setting="store"
         ) from exc
 
 
@@ -134,7 +136,9 @@ class EmbeddedStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StoreError(f"cannot read {self.path / WRITES_FILE} ({exc.strerror or exc}): check the store's permissions") from exc
+            raise StoreError(
+                f"cannot read {self.path / WRITES_FILE} ({exc.strerror or exc}): check the store's permissions"
+            ) from exc
 
     def _reopen(self) -> None:
         """Open a new client, loading the store as it is on disk now (the caller holds the lock).
@@ -169,8 +173,9 @@ class EmbeddedStore:
                     self.path.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise StoreError(
-                        f"cannot open the store at {self.path} ({exc.strerror or exc}): choose another directory "
-                        "with --store or ARTICLE_QA_STORE"
+                        f"cannot open the store at {self.path} ({exc.strerror or exc}): choose another directory",
+                        path=self.path,
+                        setting="store",
                     ) from exc
                 if not (self.path / CHROMA_DATABASE).is_file():
                     with self.lock.held():

@@ -189,7 +189,9 @@ class FileWriterLock:
             except OSError as exc:
                 raise StoreError(
                     f"the store at {self.directory} is read-only or cannot be locked for writing ({exc.strerror or exc}): "
-                    "make it writable for this user, or copy it to a writable place and pass that with --store"
+                    "make it writable for this user, or use a copy in a writable place",
+                    path=self.directory,
+                    setting="store",
                 ) from exc
             try:
                 yield time.time()
@@ -260,7 +262,9 @@ class LeaseWriterLock:
                                 self.where, lease.get("holder", "unknown"), now - float(lease.get("expires", now)))  # fmt: skip
                     break
             if owner is not None and not warned:
-                log.warning("waiting for another writer of the store at %s (%s)", self.where, lease.get("holder", "unknown"))
+                log.warning(
+                    "waiting for another writer of the store at %s (%s)", self.where, lease.get("holder", "unknown")
+                )
                 warned = True
             if time.monotonic() - start > self.timeout:
                 raise StoreError(

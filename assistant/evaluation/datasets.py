@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.api import MAX_QUESTION_CHARS
 from assistant.errors import EvalDataError
+from assistant.request import MAX_QUESTION_CHARS
 from ingest.language import detect_language
 from ingest.loaders import make_article_id
 from ingest.normalize import remove_invisible
@@ -120,7 +120,9 @@ def load_eval_set(path: str | Path, questions: str | Path | None = None) -> Eval
             f"{path}: unknown test-set type {path.suffix or '(no suffix)'!r}: give a SQuAD .json, a .jsonl or a .csv file"
         )
     if questions is not None and kind != "squad":
-        raise EvalDataError(f"--questions takes a parallel SQuAD file and works with a SQuAD .json set, not {path.name}")
+        raise EvalDataError(
+            f"--questions takes a parallel SQuAD file and works with a SQuAD .json set, not {path.name}"
+        )
     if kind == "squad":
         return load_squad(path, questions)
     records = _jsonl_records(path) if kind == "jsonl" else _csv_records(path)
@@ -236,7 +238,7 @@ def _question_from_record(record: Any, where: str, strict_types: bool) -> EvalQu
     if answerable and not answers:
         raise EvalDataError(
             f"{where} (id {qid}): an answerable question needs at least one gold answer; "
-            "for a question the article does not answer write \"answerable\": false"
+            'for a question the article does not answer write "answerable": false'
         )
     if not answerable and answers:
         raise EvalDataError(f"{where} (id {qid}): marked not answerable but lists answers: drop one or the other")
@@ -274,9 +276,9 @@ def _squad_entries(path: Path) -> list[Any]:
 def _squad_questions(path: Path) -> dict[str, str]:
     """Question texts of a SQuAD file by id (for ``--questions``)."""
     texts = {}
-    for i, entry in enumerate(_squad_entries(path)):
-        for j, paragraph in enumerate(entry.get("paragraphs", []) if isinstance(entry, dict) else []):
-            for k, qa in enumerate(paragraph.get("qas", []) if isinstance(paragraph, dict) else []):
+    for entry in _squad_entries(path):
+        for paragraph in entry.get("paragraphs", []) if isinstance(entry, dict) else []:
+            for qa in paragraph.get("qas", []) if isinstance(paragraph, dict) else []:
                 if isinstance(qa, dict) and isinstance(qa.get("question"), str) and "id" in qa:
                     texts[str(qa["id"])] = qa["question"]
     return texts

@@ -76,9 +76,7 @@ def normalize_answer(text: str) -> str:
         'اربعاء بنسبه 298'
     """
     text = normalize(text)
-    text = "".join(
-        ch for ch in text if ch not in _ASCII_PUNCTUATION and not unicodedata.category(ch).startswith("P")
-    )
+    text = "".join(ch for ch in text if ch not in _ASCII_PUNCTUATION and not unicodedata.category(ch).startswith("P"))
     text = strip_prefixes(_EN_ARTICLES.sub(" ", text))
     return " ".join(text.split())
 

@@ -206,8 +206,13 @@ def _plot_recall(results: Sequence[QuestionResult], path: Path) -> None:
     drawn = 0
     for name, subset in scopes if len(scopes) > 2 else scopes[:1]:
         values = [recall_at(subset, k) for k in CHART_KS]
-        if values[0] is not None:
-            ax.plot(CHART_KS, values, marker="o", label=f"{name} ({sum(r.answerable for r in subset)} answerable)")
+        if values[0] is not None:  # else the subset has no answerable question
+            ax.plot(
+                CHART_KS,
+                [v for v in values if v is not None],
+                marker="o",
+                label=f"{name} ({sum(r.answerable for r in subset)} answerable)",
+            )
             drawn += 1
     ax.set_xlabel("k (passages retrieved)")
     ax.set_ylabel("recall@k")
@@ -302,7 +307,9 @@ def _question_list(title: str, rows: Sequence[QuestionResult], total: int, limit
     lines = [
         f"## {title}",
         "",
-        f"{len(rows)} of {total}" + (f"; the first {limit} (all in `{QUESTIONS_CSV}`)" if len(rows) > limit else "") + ".",
+        f"{len(rows)} of {total}"
+        + (f"; the first {limit} (all in `{QUESTIONS_CSV}`)" if len(rows) > limit else "")
+        + ".",
         "",
         "| id | lang | question | gold | hit rank | answer |",
         "|---|---|---|---|---:|---|",

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from assistant.api import Assistant
 from assistant.errors import EvalDataError
 from assistant.evaluation.datasets import EvalQuestion, EvalSet
 from assistant.evaluation.metrics import QuestionResult, contains_answer, score_question, summarize
-from vectorstore.chroma import has_collection, open_http_client
+from vectorstore.chroma import has_collection, store_location
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -98,8 +98,8 @@ def _run(qa: Assistant, eval_set: EvalSet, info: dict[str, Any], progress: bool)
     start = time.perf_counter()
     results = evaluate(qa, eval_set.questions, progress=progress)
     info["questions_s"] = round(time.perf_counter() - start, 2)
-    info["chat_model"] = qa.chat_model_name  # None: extractive answers only
-    if qa.chat_model is not None:
+    info["chat_model"] = qa.generative.name if qa.generative else None  # None: extractive answers only
+    if qa.generative is not None:
         info["generated_answers"] = sum(r.mode == "generative" for r in results)
         info["fell_back_to_quoting"] = sum(r.fell_back for r in results)
     return EvalRun(results, summarize(results), info, missing)
@@ -136,7 +136,7 @@ def run_evaluation(
         "corpus": [str(c) for c in corpus] if corpus else None,
         "embedding_model": settings.embedding_model,
         **{k: getattr(settings, k) for k in ("top_k", "min_confidence", "max_quotes", "passage_tokens")},
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
     }
     if eval_set.articles and corpus:
@@ -160,24 +160,18 @@ def run_evaluation(
 
 
 def _run_on_user_store(eval_set: EvalSet, settings: Settings, info: dict[str, Any], progress: bool) -> EvalRun:
-    if settings.chroma_host:
-        store: Any = f"chroma://{settings.chroma_host}:{settings.chroma_port}"
-        client = open_http_client(settings.chroma_host, settings.chroma_port)
-        found = settings.collection in {c.name for c in client.list_collections()}
-    else:
-        store = Path(settings.store)
-        # Checked without opening it for writing: eval never creates a store or a collection.
-        found = has_collection(store, settings.collection)
-    if not found:
+    store = store_location(settings.store, settings.chroma_host, settings.chroma_port)
+    # Checked without opening it for writing: eval never creates a store or a collection.
+    if not has_collection(settings.store, settings.collection, host=settings.chroma_host, port=settings.chroma_port):
         where = (
             f"there is no store at {store}"
-            if isinstance(store, Path) and not store.is_dir()
+            if not settings.chroma_host and not Path(settings.store).is_dir()
             else f"the store {store} has no collection {settings.collection!r}"
         )
         raise EvalDataError(f"{where} to evaluate against: give the articles with --corpus PATH, or ingest them first")
     qa = Assistant.from_settings(settings)
     if not qa.store.article_ids():
         raise EvalDataError(f"the store {store} holds no article: give the articles with --corpus PATH")
-    info["store"] = str(store)
+    info["store"] = store
     info["ingest_s"] = 0.0
     return _run(qa, eval_set, info, progress)

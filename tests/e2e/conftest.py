@@ -25,7 +25,9 @@ def app_url(sample_assistant):
 
 
 #: What the scripted chat model of ``generative_app_url`` says to every question.
-GENERATED_REPLY_AR = "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى ليصل إلى 102.5 مليار دولار [1]."
+GENERATED_REPLY_AR = (
+    "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى ليصل إلى 102.5 مليار دولار [1]."
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,10 +37,8 @@ def generative_app_url(sample_assistant):
 
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-    from assistant import Assistant
-
     model = GenericFakeChatModel(messages=itertools.cycle([GENERATED_REPLY_AR]))
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_model_name="fake")
+    qa = sample_assistant.with_chat_model(model, name="fake")
     app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
         yield app.local_url

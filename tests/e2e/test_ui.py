@@ -22,8 +22,15 @@ def test_build_app_builds_without_launching(sample_assistant):
 
 def test_sources_panel_escapes_article_text_and_marks_the_quote():
     citation = Citation(
-        n=1, passage_id="a-0000-x", article_id="a", passage_text="قبل <script>alert(1)</script> الجملة. بعد",
-        quote="الجملة.", char_start=30, char_end=37, score=0.8, section="قسم",
+        n=1,
+        passage_id="a-0000-x",
+        article_id="a",
+        passage_text="قبل <script>alert(1)</script> الجملة. بعد",
+        quote="الجملة.",
+        char_start=30,
+        char_end=37,
+        score=0.8,
+        section="قسم",
     )
     answer = Answer(question="q", language="ar", text="«الجملة.» [1]", abstained=False, citations=[citation])
     panel = ui.sources_html(answer)
@@ -100,7 +107,9 @@ def test_the_answer_mode_can_be_chosen_per_question(generative_app_url):
     assert answer["mode"] == "extractive" and answer["text"].startswith("بحسب المقال")
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)"
+)
 def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
@@ -109,14 +118,23 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
         browser = p.chromium.launch(
             executable_path=shutil.which("chromium"),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app_url)
             box = page.locator("#question textarea")
-            page.wait_for_function("(document.querySelector('#question textarea') || {}).dir === 'auto'", timeout=10_000)
+            page.wait_for_function(
+                "(document.querySelector('#question textarea') || {}).dir === 'auto'", timeout=10_000
+            )
+
             def click_first_marker_and_check(expected: str) -> None:
                 """Clicking [1] of the latest answer scrolls the article view to its sentence, highlighted."""
                 mark = page.locator("#article-view mark#cite-1")
@@ -133,7 +151,9 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
                 )
                 assert inside, "the cited sentence is scrolled into the article view"
 
-            for n, (question, expected) in enumerate([(TRADE_QUESTION_AR, "102.5"), (MET_QUESTION_EN, "نوفمبر 2019")], 1):
+            for n, (question, expected) in enumerate(
+                [(TRADE_QUESTION_AR, "102.5"), (MET_QUESTION_EN, "نوفمبر 2019")], 1
+            ):
                 box.fill(question)
                 box.press("Enter")
                 page.locator("#chat .message-content").nth(2 * n - 1).wait_for(timeout=30_000)
@@ -159,7 +179,9 @@ def test_auth_keeps_the_window_and_its_api_behind_a_login(sample_assistant):
 
     from tests.e2e.conftest import free_port
 
-    app = ui.launch(sample_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True, auth=("reader", "s3cret"))
+    app = ui.launch(
+        sample_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True, auth=("reader", "s3cret")
+    )
     try:
         import httpx
 
@@ -197,7 +219,9 @@ def test_article_view_marks_each_cited_sentence_and_escapes_the_article():
     assert ui.article_html(answer, {}.get) == ui.NO_ARTICLE  # the article was removed meanwhile
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)"
+)
 def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -211,7 +235,7 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
         "The treaty was signed by twelve countries <img src=x onerror=alert(2)> after long talks.\n",
         encoding="utf-8",
     )
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     qa.ingest(article)
     app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     dialogs: list[str] = []
@@ -230,7 +254,9 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
                 page.wait_for_timeout(500)  # time for anything injected to run
                 shown = page.locator("#article-view").inner_text() + page.locator("#sources").inner_text()
                 assert "<script>alert(1)</script>" in shown and "<img src=x onerror=alert(2)>" in shown
-                assert page.locator("#article-view script, #article-view img, #sources script, #sources img").count() == 0
+                assert (
+                    page.locator("#article-view script, #article-view img, #sources script, #sources img").count() == 0
+                )
             finally:
                 browser.close()
     finally:
@@ -241,7 +267,7 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
 def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, tmp_path):
     from assistant import Assistant
 
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     upload = tmp_path / "bridge.txt"
     upload.write_text(
         "New bridge opens\n\nThe new bridge over the river opened on Monday after three years of work.\n\n"
@@ -277,11 +303,15 @@ def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, t
     # An id already taken by a file ingested from the server's disk: refused, naming no server path.
     elsewhere = tmp_path / "server-disk" / "harbour.txt"
     elsewhere.parent.mkdir()
-    elsewhere.write_text("The harbour of the town was rebuilt last year with new piers and cranes for ships.", encoding="utf-8")
+    elsewhere.write_text(
+        "The harbour of the town was rebuilt last year with new piers and cranes for ships.", encoding="utf-8"
+    )
     qa.ingest(elsewhere)
     clash = tmp_path / "third-upload" / "harbour.txt"
     clash.parent.mkdir()
-    clash.write_text("Another text about a harbour, its fishing boats and the market next to the quay.", encoding="utf-8")
+    clash.write_text(
+        "Another text about a harbour, its fishing boats and the market next to the quay.", encoding="utf-8"
+    )
     message = ui.from_plain_text(ui.add_article(qa, str(clash), None))
     assert message.startswith("⚠") and "rename the file" in message and str(tmp_path) not in message
 
@@ -292,7 +322,7 @@ def test_a_question_can_be_limited_to_chosen_articles_through_the_api(e5, tmp_pa
     from assistant import Assistant
     from tests.e2e.conftest import free_port
 
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     qa.ingest_sample_if_empty()
     ui.add_article(
         qa, None, "Bridge news\n\nThe new bridge over the river opened on Monday after three years of work.\n\n"
@@ -308,14 +338,21 @@ def test_a_question_can_be_limited_to_chosen_articles_through_the_api(e5, tmp_pa
         client = Client(app.local_url, verbose=False)
         question = "Who designed the steel arches of the bridge?"
         _, _, everywhere, _ = client.predict(question, [], api_name="/chat")  # the picker is optional
+        _, _, none_chosen, _ = client.predict(question, [], [], api_name="/chat")
+        history, _, unknown, _ = client.predict(question, [], ["no-such-article"], api_name="/chat")
         _, _, on_bridge, _ = client.predict(question, [], [bridge], api_name="/chat")
         _, _, on_sample, _ = client.predict(question, [], [sample_article.article_id], api_name="/chat")
-        qa.ingest_text("Harbour news\n\nThe old harbour got four new cranes for container ships this spring.", "harbour")
+        qa.ingest_text(
+            "Harbour news\n\nThe old harbour got four new cranes for container ships this spring.", "harbour"
+        )
         _, _, on_new, _ = client.predict("How many new cranes did the harbour get?", [], ["harbour"], api_name="/chat")
     finally:
         app.close()
     assert {c["article_id"] for c in on_new["citations"]} == {"harbour"}, "an article stored after the page loaded"
     assert {c["article_id"] for c in everywhere["citations"]} == {bridge}
+    assert none_chosen == everywhere == qa.ask(question, article_ids=[]).to_dict(), "[] is every article, as in the API"
+    assert "no article 'no-such-article' is stored" in unknown["error"] and "Choose articles" in unknown["error"]
+    assert "is stored" in str(history[-1]), "said in the chat too, never a silent abstention"
     assert {c["article_id"] for c in on_bridge["citations"]} == {bridge}
     assert on_sample["abstained"] or bridge not in {c["article_id"] for c in on_sample["citations"]}
 
@@ -341,7 +378,9 @@ def test_the_number_of_passages_is_a_setting_of_the_window_and_the_api(app_url, 
         sample_assistant.ask("متى؟", top_k=0)
 
 
-def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_process(chroma_server, e5, tmp_path, sample_article):
+def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_process(
+    chroma_server, e5, tmp_path, sample_article
+):
     import subprocess
     import sys
 
@@ -351,7 +390,7 @@ def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_proce
     from tests.e2e.conftest import free_port
 
     host, port = chroma_server
-    qa = Assistant(e5, tmp_path / "unused", "ui-server", chroma_host=host, chroma_port=port)
+    qa = Assistant.build(e5, tmp_path / "unused", "ui-server", chroma_host=host, chroma_port=port)
     qa.ingest_article(sample_article)
     app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
@@ -433,7 +472,9 @@ def _queue_call(url: str, fn_index: int, data: list) -> dict:
 
     session = uuid.uuid4().hex[:10]
     base = url.rstrip("/") + "/gradio_api"
-    httpx.post(f"{base}/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session}).raise_for_status()
+    httpx.post(
+        f"{base}/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session}
+    ).raise_for_status()
     with httpx.stream("GET", f"{base}/queue/data", params={"session_hash": session}, timeout=60) as stream:
         for line in stream.iter_lines():
             if line.startswith("data:") and '"process_completed"' in line:
@@ -445,11 +486,15 @@ def test_the_upload_event_takes_only_files_uploaded_to_it_never_a_server_path(e5
     from tests.e2e.conftest import free_port
 
     secret = tmp_path / "secret-plans.txt"
-    secret.write_text("The board discussed secret merger plans in Cairo on Monday, with three banks.\n", encoding="utf-8")
+    secret.write_text(
+        "The board discussed secret merger plans in Cairo on Monday, with three banks.\n", encoding="utf-8"
+    )
     qa = empty_assistant(e5, tmp_path)
     app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
-        add = next(i for i, d in enumerate(app.config["dependencies"]) if len(d["inputs"]) == 2 and len(d["outputs"]) == 1)
+        add = next(
+            i for i, d in enumerate(app.config["dependencies"]) if len(d["inputs"]) == 2 and len(d["outputs"]) == 1
+        )
         file_data = {"path": str(secret), "orig_name": "secret-plans.txt", "meta": {"_type": "gradio.FileData"}}
         reply = _queue_call(app.local_url, add, [file_data, None])
         assert reply["success"] is False
@@ -467,9 +512,13 @@ def test_an_upload_over_the_size_limit_is_refused_by_the_server(e5, tmp_path):
     app = ui.launch(empty_assistant(e5, tmp_path), host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
         big = b"x" * (MAX_FILE_BYTES + 1)
-        response = httpx.post(app.local_url.rstrip("/") + "/gradio_api/upload", files={"files": ("big.txt", big)}, timeout=60)
+        response = httpx.post(
+            app.local_url.rstrip("/") + "/gradio_api/upload", files={"files": ("big.txt", big)}, timeout=60
+        )
         assert response.status_code in (400, 413), response.text[:200]
-        small = httpx.post(app.local_url.rstrip("/") + "/gradio_api/upload", files={"files": ("ok.txt", b"hello")}, timeout=60)
+        small = httpx.post(
+            app.local_url.rstrip("/") + "/gradio_api/upload", files={"files": ("ok.txt", b"hello")}, timeout=60
+        )
         assert small.status_code == 200
     finally:
         app.close()
@@ -478,9 +527,10 @@ def test_an_upload_over_the_size_limit_is_refused_by_the_server(e5, tmp_path):
 def empty_assistant(e5, tmp_path):
     from assistant import Assistant
 
-    return Assistant(e5, tmp_path / "store")
+    return Assistant.build(e5, tmp_path / "store")
 
 
+@pytest.mark.slow
 def test_messages_that_used_to_kill_the_window_get_a_reply_and_it_stays_up(tmp_path):
     """`article-qa ui` in its own process: an abort of the embedding engine would end it for everyone."""
     import subprocess
@@ -503,7 +553,9 @@ def test_messages_that_used_to_kill_the_window_get_a_reply_and_it_stays_up(tmp_p
                     break
             except httpx.HTTPError:
                 pass
-            assert window.poll() is None and time.monotonic() < deadline, window.stderr.read() if window.poll() is not None else "no answer"
+            assert window.poll() is None and time.monotonic() < deadline, (
+                window.stderr.read() if window.poll() is not None else "no answer"
+            )
             time.sleep(0.5)
         client = Client(url, verbose=False)
         for message in ("ﷺ" * 12, "\u3300" * 300, "ﷺ" * 1000):
@@ -511,8 +563,12 @@ def test_messages_that_used_to_kill_the_window_get_a_reply_and_it_stays_up(tmp_p
             assert history[-1]["role"] == "assistant" and ("error" in answer or "abstained" in answer)
             assert window.poll() is None, "the window is still up"
         # A lone surrogate, as JSON can carry it ("\\ud83d") and a JavaScript string can hold it.
-        body = json.dumps({"data": ["abc\ud83dxyz", [], [], 3, "extractive"]})  # ASCII escapes: httpx would refuse to encode it
-        event = httpx.post(f"{url}gradio_api/call/chat", content=body, headers={"Content-Type": "application/json"}).json()
+        body = json.dumps(
+            {"data": ["abc\ud83dxyz", [], [], 3, "extractive"]}
+        )  # ASCII escapes: httpx would refuse to encode it
+        event = httpx.post(
+            f"{url}gradio_api/call/chat", content=body, headers={"Content-Type": "application/json"}
+        ).json()
         events = httpx.get(f"{url}gradio_api/call/chat/{event['event_id']}", timeout=60).text
         assert "event: complete" in events and "abc\ufffdxyz" in json.loads(events.split("data: ")[-1])[2]["question"]
         assert window.poll() is None
@@ -523,7 +579,9 @@ def test_messages_that_used_to_kill_the_window_get_a_reply_and_it_stays_up(tmp_p
         window.wait(timeout=30)
 
 
-def test_a_failure_inside_the_assistant_is_a_plain_sentence_in_the_chat_and_a_traceback_in_the_log(sample_assistant, caplog):
+def test_a_failure_inside_the_assistant_is_a_plain_sentence_in_the_chat_and_a_traceback_in_the_log(
+    sample_assistant, caplog
+):
     from gradio_client import Client
 
     from assistant import Assistant
@@ -533,11 +591,13 @@ def test_a_failure_inside_the_assistant_is_a_plain_sentence_in_the_chat_and_a_tr
         def stream(self, *args, **kwargs):
             raise RuntimeError("internal detail: segment reader failed")
 
-    app = ui.launch(Broken(sample_assistant.embeddings, sample_assistant.store_path), host="127.0.0.1", port=free_port(),
+    app = ui.launch(Broken.build(sample_assistant.embeddings, sample_assistant.store_path), host="127.0.0.1", port=free_port(),
                     block=False, quiet=True)  # fmt: skip
     try:
         with caplog.at_level("ERROR", logger="ui"):
-            history, _, answer, _ = Client(app.local_url, verbose=False).predict("متى التقى بوتين وشي؟", [], api_name="/chat")
+            history, _, answer, _ = Client(app.local_url, verbose=False).predict(
+                "متى التقى بوتين وشي؟", [], api_name="/chat"
+            )
     finally:
         app.close()
     reply = history[-1]["content"][0]["text"]
@@ -556,5 +616,7 @@ def test_the_number_of_passages_a_program_sends_must_be_whole():
 
 def test_pasted_text_with_a_lone_surrogate_is_added(e5, tmp_path):
     qa = empty_assistant(e5, tmp_path)
-    message = ui.add_article(qa, None, "Rail news\n\nThe new line \ud83dcarries 30,000 passengers a day between the two cities.")
+    message = ui.add_article(
+        qa, None, "Rail news\n\nThe new line \ud83dcarries 30,000 passengers a day between the two cities."
+    )
     assert ": added" in ui.from_plain_text(message) and qa.store.article_ids()[0].startswith("pasted-")

@@ -50,7 +50,9 @@ def test_environment_settings_are_read(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ARTICLE_QA_TOP_K", "3")
     monkeypatch.setenv("ARTICLE_QA_MIN_CONFIDENCE", "2")
     assert main(["ask", TRADE_QUESTION_AR]) == 1
-    assert "min_confidence (ARTICLE_QA_MIN_CONFIDENCE) = '2'" in capsys.readouterr().err, "no option that does not exist"
+    assert "min_confidence (ARTICLE_QA_MIN_CONFIDENCE) = '2'" in capsys.readouterr().err, (
+        "no option that does not exist"
+    )
 
 
 def test_busy_port_is_reported_before_any_work(tmp_path, capsys):
@@ -71,4 +73,6 @@ def test_a_login_without_a_password_is_refused(tmp_path, capsys):
 
     assert main(["ui", "--auth", "reader", "--store", str(tmp_path / "s")]) == 1
     err = capsys.readouterr().err
-    assert "auth (--auth, ARTICLE_QA_AUTH)" in err and "reader" not in err, "what was typed for a password is not echoed"
+    assert "auth (--auth, ARTICLE_QA_AUTH)" in err and "reader" not in err, (
+        "what was typed for a password is not echoed"
+    )

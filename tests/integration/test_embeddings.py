@@ -84,9 +84,9 @@ class TestSentenceTransformerEmbeddings(EmbeddingsContract):
         from ingest import load_article, sample_article_path
 
         assert minilm.max_tokens == 256 and minilm.token_count("hello world") == 4  # [CLS] hello world [SEP]
-        qa = Assistant(minilm, tmp_path / "store", passage_tokens=64)
+        qa = Assistant.build(minilm, tmp_path / "store", passage_tokens=64)
         assert qa.ingest(sample_article_path())[0].passages > 14, "64-token passages cut longer paragraphs"
-        assert all(minilm.token_count(p.text) <= 64 for p in qa.split(load_article(sample_article_path())))
+        assert all(minilm.token_count(p.text) <= 64 for p in qa.indexer.split(load_article(sample_article_path())))
 
     def test_records_model_identity(self, minilm):
         assert minilm.model_name.startswith("sentence-transformers:/") and minilm.dimension == 384

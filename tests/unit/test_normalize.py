@@ -1,6 +1,6 @@
 import pytest
 
-from ingest.normalize import has_words, normalize, for_embedding, remove_invisible, remove_tashkeel
+from ingest.normalize import for_embedding, has_words, normalize, remove_invisible, remove_tashkeel
 
 
 def test_remove_tashkeel_and_tatweel():

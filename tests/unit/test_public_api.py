@@ -19,6 +19,8 @@ def test_public_surface_is_pinned():
         "ModelMismatchError",
         "RetrievedPassage",
         "StoreError",
+        "UnknownArticleError",
+        "answer_of",
     ]
     assert sorted(assistant.evaluation.__all__) == [
         "EvalQuestion",

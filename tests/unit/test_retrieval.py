@@ -8,9 +8,10 @@ import unicodedata
 import numpy as np
 import pytest
 
-from assistant.answer import answer_probability, answer_type
+from assistant.abstention import FEATURES, answer_probability
+from assistant.answer import answer_type
 from assistant.conversation import is_follow_up, resolve_follow_up, small_talk, user_turns
-from assistant.retrieval import FEATURES, LexicalIndex, reciprocal_rank_fusion
+from assistant.retrieval import LexicalIndex, reciprocal_rank_fusion
 from ingest.normalize import lexical_tokens
 from vectorstore.chroma import Hit
 
@@ -96,7 +97,11 @@ def test_follow_ups_are_retrieved_with_the_previous_question():
         {"role": "assistant", "content": "…"},
     ]
     assert user_turns(history) == ["مرحباً", "ما حجم التبادل التجاري بين البلدين؟"]
-    assert is_follow_up("ومتى حدث ذلك؟") and is_follow_up("what about the trade figures?") and is_follow_up("And last year?")
+    assert (
+        is_follow_up("ومتى حدث ذلك؟")
+        and is_follow_up("what about the trade figures?")
+        and is_follow_up("And last year?")
+    )
     assert is_follow_up("وبأي نسبة نما؟") and is_follow_up("why?")
     assert not is_follow_up("When did Putin and Xi last meet in person?")
     assert not is_follow_up("كم عدد الجنود؟") and not is_follow_up("ما عاصمة فرنسا؟")  # short, but standing alone
@@ -116,12 +121,14 @@ def test_a_history_is_read_within_bounds_whatever_its_size():
 
     huge = [{"role": "user", "content": "trade " * 200_000}, {"role": "assistant", "content": "ok"}]
     assert [len(t) for _, t in turns(huge)] == [MAX_TURN_CHARS, 2]
-    (_, fdfa), = turns([{"role": "user", "content": "ﷺ" * 600}])
+    ((_, fdfa),) = turns([{"role": "user", "content": "ﷺ" * 600}])
     assert 0 < len(unicodedata.normalize("NFKC", fdfa)) <= MAX_TURN_CHARS
     many = [("q", "a")] * 100_000 + [("كم بلغت التجارة؟", "…")]
     assert len(turns(many)) == MAX_TURNS and turns(many)[-2:] == [("user", "كم بلغت التجارة؟"), ("assistant", "…")]
     assert resolve_follow_up("why?", many) == "كم بلغت التجارة؟ why?"
-    assert turns([{"role": "user", "content": [{"type": "text", "text": 5}, {"type": "text", "text": "hi"}]}]) == [("user", "hi")]
+    assert turns([{"role": "user", "content": [{"type": "text", "text": 5}, {"type": "text", "text": "hi"}]}]) == [
+        ("user", "hi")
+    ]
 
 
 def test_the_best_quote_comes_first_even_when_it_stands_later_in_the_article():
@@ -154,6 +161,8 @@ def test_one_lexical_index_ranks_a_selection_and_reuses_tokens_when_rebuilt(monk
     seen: list[str] = []
     real = retrieval.lexical_tokens
     monkeypatch.setattr(retrieval, "lexical_tokens", lambda text: seen.append(text) or real(text))
-    grown = LexicalIndex.build(["a@1", "b@1", "c@1", "d@1"], [*passages, _versioned("d1", "d@1", "trade talks")], previous=index)
+    grown = LexicalIndex.build(
+        ["a@1", "b@1", "c@1", "d@1"], [*passages, _versioned("d1", "d@1", "trade talks")], previous=index
+    )
     assert seen == ["trade talks"], "only the new passage is tokenised"
     assert [h.id for h, _ in grown.rank(["trade"], 2)] == ["b1", "d1"]

@@ -1,7 +1,7 @@
 import pytest
 
 from ingest.loaders import article_from_text
-from ingest.splitting import heading_text, split_passages, split_paragraphs, split_sentences, version_of
+from ingest.splitting import heading_text, split_paragraphs, split_passages, split_sentences, version_of
 
 
 def sentences(text: str) -> list[str]:
