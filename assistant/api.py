@@ -30,7 +30,7 @@ from assistant.errors import AssistantError
 from assistant.followup import choose_retrieval
 from assistant.generative import GenerativeAnswerer
 from assistant.indexer import CheckReport, Indexer, IngestReport
-from assistant.request import AskOptions, Request
+from assistant.request import AskOptions, Request, article_ids_of, passages_count
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, AnswerTrace, Draft
 from assistant.wiring import components, settings_components
@@ -72,6 +72,9 @@ class Assistant:
         top_k: Best passages whose sentences may be quoted, or that the chat model is given.
         store_location: Where the store is, for messages (``chroma://host:port`` for a server).
         store_path: Directory of the embedded store, or ``None`` (a server's, or a store handed in).
+
+    Raises:
+        AssistantError: If ``top_k`` is not a whole number from 1 to 50.
     """
 
     def __init__(
@@ -89,7 +92,7 @@ class Assistant:
         self.indexer, self.retriever, self.extractive = indexer, retriever, extractive
         self.abstention = abstention or AbstentionModel()
         self.generative = generative
-        self.top_k = top_k
+        self.top_k = passages_count(top_k, "top_k")
         self.store_location, self.store_path = store_location, store_path
 
     @classmethod
@@ -255,9 +258,9 @@ class Assistant:
             answer yields the :class:`Answer` only.
 
         Raises:
-            Same as :meth:`ask`, before anything is yielded.
+            Same as :meth:`ask`: the request's errors at this call, the store's at the first ``next()``.
         """
-        events = self._answer(self._request(question, history, options))  # checked now, not at the first next()
+        events = self._answer(self._request(question, history, options))  # the request is checked now
 
         def run() -> Iterator[Draft | Answer]:
             trace = yield from events
@@ -265,14 +268,14 @@ class Assistant:
 
         return run()
 
-    @staticmethod
-    def _request(question: str | Request, history: Sequence[Any] | None, options: AskOptions) -> Request:
-        return question if isinstance(question, Request) else Request.of(question, history, **options)
+    def _request(self, question: str | Request, history: Sequence[Any] | None, options: AskOptions) -> Request:
+        request = question if isinstance(question, Request) else Request.of(question, history, **options)
+        if request.mode == "generative" and self.generative is None:
+            raise AssistantError("generative answers need a chat model", setting="llm")
+        return request
 
     def _answer(self, request: Request) -> Generator[Draft, None, AnswerTrace]:
         """The pipeline of :meth:`ask`: yields drafts of a generated answer, returns the trace."""
-        if request.mode == "generative" and self.generative is None:
-            raise AssistantError("generative answers need a chat model", setting="llm")
         generative = self.generative if request.mode != "extractive" else None
         question, language = request.question, request.language
         if not has_words(question):  # only punctuation or emoji: nothing to look up
@@ -309,14 +312,17 @@ class Assistant:
         """The hybrid ranking as a LangChain ``BaseRetriever`` (:class:`assistant.chain.ArticleRetriever`).
 
         Args:
-            k: Passages per query (default: this assistant's ``top_k``).
-            article_ids: Search only these articles; ``None`` for all.
+            k: Passages per query, 1 to 50 (default: this assistant's ``top_k``).
+            article_ids: Search only these articles (a list of ids); ``None`` or ``[]`` for all.
+
+        Raises:
+            AssistantError: If ``k`` or ``article_ids`` is not usable.
         """
         from assistant.chain import ArticleRetriever
 
-        return ArticleRetriever(
-            retriever=self.retriever, k=k or self.top_k, article_ids=None if article_ids is None else list(article_ids)
-        )
+        k = self.top_k if k is None else passages_count(k, "k")
+        ids = article_ids_of(article_ids)
+        return ArticleRetriever(retriever=self.retriever, k=k, article_ids=None if ids is None else list(ids))
 
     def as_runnable(self) -> Runnable[Any, Any]:
         """This assistant as a LangChain Runnable: a question in, an ``AIMessage`` carrying the ``Answer`` out

@@ -20,12 +20,18 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config, run_in_executor
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from langchain_core.runnables.config import (
+    ensure_config,
+    get_callback_manager_for_config,
+    patch_config,
+    run_in_executor,
+    set_config_context,
+)
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 from typing_extensions import Unpack
 
 from assistant.errors import AssistantError
-from assistant.request import MAX_TOP_K, AskOptions
+from assistant.request import MAX_TOP_K, AskOptions, passages_count
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Draft
 from ingest.normalize import for_embedding, remove_invisible, replace_surrogates
@@ -63,8 +69,7 @@ class ArticleRetriever(BaseRetriever):
     ) -> list[Document]:
         if not isinstance(query, str):
             raise AssistantError(f"the retriever's query must be text, not {type(query).__name__}")
-        if k is not None and not (isinstance(k, int) and 1 <= k <= MAX_TOP_K):
-            raise AssistantError(f"k is {k!r}: choose between 1 and {MAX_TOP_K} passages")
+        k = None if k is None else passages_count(k, "k")
         text = for_embedding(replace_surrogates(remove_invisible(query)).strip())
         if not text:
             return []
@@ -98,10 +103,10 @@ class QuestionInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    question: str
+    question: StrictStr
     history: list[BaseMessage | dict[str, Any] | tuple[str, str]] | None = None
-    article_ids: list[str] | None = None
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    article_ids: list[StrictStr] | None = None
+    top_k: StrictInt | None = Field(default=None, ge=1, le=MAX_TOP_K)
     mode: Literal["extractive", "generative"] | None = None
 
 
@@ -125,10 +130,22 @@ def answer_of(message: BaseMessage) -> Answer:
     return answer
 
 
-def _message(event: Draft | Answer) -> AIMessage:
+class AnswerMessage(AIMessage):
+    """An output message of :class:`AssistantRunnable`: a draft or the answer, each the whole text so far.
+
+    Adding a later one replaces the earlier (``a + b`` is ``b``), so that
+    LangChain steps that gather a stream by adding its pieces (a lambda, a
+    ``RunnableParallel`` after the runnable) get the answer, as with ``invoke``.
+    """
+
+    def __add__(self, other: Any) -> Any:
+        return other if isinstance(other, AnswerMessage) else super().__add__(other)
+
+
+def _message(event: Draft | Answer) -> AnswerMessage:
     if isinstance(event, Draft):
-        return AIMessage(content=event.text, response_metadata={"draft": True, "attempt": event.attempt})
-    return AIMessage(content=event.text, response_metadata={"answer": event, "draft": False})
+        return AnswerMessage(content=event.text, response_metadata={"draft": True, "attempt": event.attempt})
+    return AnswerMessage(content=event.text, response_metadata={"answer": event, "draft": False})
 
 
 def _parse(inputs: Any) -> QuestionInput:
@@ -163,7 +180,11 @@ class AssistantRunnable(Runnable[Any, AIMessage]):
     answer's text. ``stream``/``astream`` yield, while a chat model writes, a
     message per draft (``response_metadata["draft"]`` true; each the whole
     text so far, not a delta: a retry or the checks may change it), then the
-    answer's message, last.
+    answer's message, last; they are :class:`AnswerMessage` s, of which a later
+    one added to an earlier one replaces it, so a step after the runnable that
+    gathers the stream gets the answer. (``| StrOutputParser()`` streams whole
+    texts too: a step after the parser would join them; end a streamed chain
+    with the parser, or invoke it.)
 
     Raises:
         AssistantError: On invoke, for an unknown input key or a bad value (and as ``Assistant.ask``).
@@ -196,20 +217,28 @@ class AssistantRunnable(Runnable[Any, AIMessage]):
         return answer
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[AIMessage]:
-        """Drafts of a generated answer, then the answer, each as an ``AIMessage``."""
+        """Drafts of a generated answer, then the answer, each as an ``AIMessage``.
+
+        The chat model's calls run as children of this run (callbacks and tracing see them).
+        """
         config = ensure_config(config)
         run = get_callback_manager_for_config(config).on_chain_start(
             None, input if isinstance(input, dict) else {"input": input}, name=config.get("run_name") or self.get_name(),
             run_id=config.pop("run_id", None),
         )  # fmt: skip
         message = None
-        try:
-            for event in self._events(input):
-                message = _message(event)
-                yield message
-        except BaseException as exc:
-            run.on_chain_error(exc)
-            raise
+        with set_config_context(patch_config(config, callbacks=run.get_child())) as context:
+            try:
+                events = context.run(self._events, input)
+                while (event := context.run(next, events, None)) is not None:
+                    message = _message(event)
+                    yield message
+            except GeneratorExit:  # the caller stopped reading: not a failure
+                run.on_chain_end({"output": message})
+                raise
+            except BaseException as exc:
+                run.on_chain_error(exc)
+                raise
         run.on_chain_end({"output": message})
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:

@@ -65,7 +65,7 @@ def make_chat_model(
     if provider not in _EXTRA:
         raise AssistantError(f"unknown chat model provider {provider!r}: use 'openai-compatible' or 'ollama'")
     if not model or not model.strip():
-        raise AssistantError(f"a {provider} chat model needs the name of the model to use", setting="llm_model")
+        raise AssistantError(f"the {provider} chat model needs the name of a model to use", setting="llm_model")
     package, extra = _EXTRA[provider]
     try:
         module = importlib.import_module(package)

@@ -37,6 +37,32 @@ class AskOptions(TypedDict, total=False):
     mode: AnswerMode | None
 
 
+def passages_count(value: Any, name: str) -> int:
+    """``value`` as a number of passages, 1 to :data:`MAX_TOP_K`.
+
+    Raises:
+        AssistantError: If it is not a whole number (``True``, ``"3"`` and ``2.0`` are not) in that range.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise AssistantError(f"{name} is {value!r}: give a whole number of passages, between 1 and {MAX_TOP_K}")
+    if not 1 <= value <= MAX_TOP_K:
+        raise AssistantError(f"{name} is {value}: choose between 1 and {MAX_TOP_K} passages")
+    return int(value)
+
+
+def article_ids_of(value: Any) -> tuple[str, ...] | None:
+    """Article ids as given to ``ask`` or ``as_retriever``, each once; ``None`` for all (``None`` or empty).
+
+    Raises:
+        AssistantError: If ``value`` is not a list, tuple or set of strings (a single id must be in a list).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple, set, frozenset)) or not all(isinstance(a, str) for a in value):
+        raise AssistantError(f"article_ids is {str(value)[:60]!r}: give a list of article ids", setting="article_ids")
+    return tuple(dict.fromkeys(value)) or None
+
+
 @dataclass(frozen=True)
 class Request:
     """A question and how to answer it, validated (:meth:`of`).
@@ -75,21 +101,13 @@ class Request:
             AssistantError: If the question is not text, empty or too long
                 (also counted in NFKC: ﷺ spells 18 characters), ``top_k`` is
                 not a whole number from 1 to 50, ``article_ids`` is not a list
-                of ids, ``history`` is not a list of turns, or ``mode`` is unknown.
+                of ids, ``history`` is not a list (its turns are read as
+                :func:`assistant.conversation.turns` reads them), or ``mode`` is unknown.
         """
         if not isinstance(question, str):
             raise AssistantError(f"the question must be text, not {type(question).__name__}")
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))):
-            raise AssistantError(f"top_k is {top_k!r}: give a whole number of passages, between 1 and {MAX_TOP_K}")
-        if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
-            raise AssistantError(f"top_k is {top_k}: choose between 1 and {MAX_TOP_K} passages")
-        if article_ids is not None and (
-            not isinstance(article_ids, (list, tuple, set, frozenset))
-            or not all(isinstance(a, str) for a in article_ids)
-        ):
-            raise AssistantError(
-                f"article_ids is {str(article_ids)[:60]!r}: give a list of article ids", setting="article_ids"
-            )
+        top_k = None if top_k is None else passages_count(top_k, "top_k")
+        ids = article_ids_of(article_ids)
         if history is not None and (isinstance(history, (str, bytes)) or not isinstance(history, Sequence)):
             raise AssistantError(
                 f"history is {type(history).__name__} {str(history)[:40]!r}: give a list of earlier turns, as "
@@ -108,5 +126,4 @@ class Request:
                 f"the question is {spelt:,} characters long once its compatibility characters (such as ﷺ) are "
                 f"spelt out; keep it under {MAX_QUESTION_CHARS:,}"
             )
-        ids = tuple(dict.fromkeys(article_ids)) if article_ids else None
         return cls(text, detect_language(text), history or (), ids, None if top_k is None else int(top_k), mode)

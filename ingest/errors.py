@@ -24,7 +24,7 @@ class IngestError(ValueError):
 
 
 class EmbeddingModelError(RuntimeError):
-    """An embedding model could not be loaded (``setting`` is ``"embedding_model"``)."""
+    """An embedding model could not be loaded (``setting`` is ``"embedding_model_name"``: another name or path fixes it)."""
 
-    setting = "embedding_model"
+    setting = "embedding_model_name"
     path: str | None = None

@@ -377,7 +377,8 @@ class PassageStore:
         if collection.endswith(_RESERVED):
             raise StoreError(
                 f"collection names ending in {', '.join(map(repr, _RESERVED))} are reserved for article, "
-                f"sentence and lock records: choose another name than {collection!r}"
+                f"sentence and lock records: choose another name than {collection!r}",
+                setting="collection",
             )
         self._versions: tuple[str | None, dict[str, str]] | None = None  # (generation, article id -> version)
         self.embedding_model = embedding_model
@@ -427,8 +428,7 @@ class PassageStore:
         if (stored.get("embedding_model"), stored.get("embedding_dim")) != (embedding_model, dimension):
             raise ModelMismatchError(
                 f"collection {collection!r} was built with model {stored.get('embedding_model')} "
-                f"({stored.get('embedding_dim')}-d); this run uses {embedding_model} ({dimension}-d). "
-                "Use the model it was built with, or pick another collection and ingest again.",
+                f"({stored.get('embedding_dim')}-d); this run uses {embedding_model} ({dimension}-d)",
                 setting="embedding_model",
             )
 

@@ -75,9 +75,7 @@ def _new_client(path: Path) -> Any:
                 path=path,
                 setting="store",
             ) from exc
-        raise StoreError(
-            f"cannot open the store at {path} ({exc}): choose another directory", path=path, setting="store"
-        ) from exc
+        raise StoreError(f"cannot open the store at {path} ({exc})", path=path, setting="store") from exc
 
 
 class EmbeddedStore:
@@ -173,7 +171,7 @@ class EmbeddedStore:
                     self.path.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise StoreError(
-                        f"cannot open the store at {self.path} ({exc.strerror or exc}): choose another directory",
+                        f"cannot open the store at {self.path} ({exc.strerror or exc})",
                         path=self.path,
                         setting="store",
                     ) from exc

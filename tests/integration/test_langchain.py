@@ -172,3 +172,57 @@ def test_the_runnable_input_is_typed_and_checked(sample_assistant):
     ):
         with pytest.raises(AssistantError, match=match):
             runnable.invoke(bad)
+
+
+def test_steps_after_the_runnable_get_the_answer_when_streamed_as_when_invoked(sample_assistant):
+    from langchain_core.runnables import RunnableLambda
+
+    def runnable():
+        return sample_assistant.with_chat_model(GenericFakeChatModel(messages=iter([TRADE_REPLY_AR]))).as_runnable()
+
+    then_answer = runnable() | RunnableLambda(answer_of)
+    streamed = list(then_answer.stream(TRADE_QUESTION_AR))
+    assert streamed[-1] == (runnable() | RunnableLambda(answer_of)).invoke(TRADE_QUESTION_AR)
+    assert streamed[-1].mode == "generative"
+    parallel = {"reply": runnable()} | RunnableLambda(lambda d: answer_of(d["reply"]).text)
+    assert list(parallel.stream(TRADE_QUESTION_AR))[-1] == TRADE_REPLY_AR
+
+
+def test_the_chat_model_runs_as_a_child_of_the_runnable_for_callbacks(sample_assistant):
+    events: list[tuple[str, Any, Any]] = []
+
+    class Record(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, parent_run_id: Any = None, **kw: Any):
+            events.append(("chain_start", run_id, parent_run_id))
+
+        def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> None:
+            events.append(("chain_end", run_id, None))
+
+        def on_chain_error(self, error: BaseException, *, run_id: Any, **kw: Any) -> None:
+            events.append(("chain_error", run_id, error))
+
+        def on_chat_model_start(
+            self, serialized: Any, messages: Any, *, run_id: Any, parent_run_id: Any = None, **kw: Any
+        ):
+            events.append(("chat_model_start", run_id, parent_run_id))
+
+    runnable = sample_assistant.with_chat_model(GenericFakeChatModel(messages=iter([TRADE_REPLY_AR] * 2))).as_runnable()
+    runnable.invoke(TRADE_QUESTION_AR, config={"callbacks": [Record()]})
+    (chain,) = [run for kind, run, _ in events if kind == "chain_start"]
+    assert [parent for kind, _, parent in events if kind == "chat_model_start"] == [chain]
+    events.clear()
+    for _ in runnable.stream(TRADE_QUESTION_AR, config={"callbacks": [Record()]}):
+        break  # a reader who stops early: the run ends, it did not fail
+    assert [kind for kind, _, _ in events if kind.startswith("chain_")] == ["chain_start", "chain_end"]
+
+
+def test_retriever_and_runnable_options_are_checked_like_ask_s(sample_assistant):
+    (sample,) = sample_assistant.store.article_ids()
+    with pytest.raises(AssistantError, match="give a list of article ids"):
+        sample_assistant.as_retriever(article_ids=sample)
+    for k in (0, 51, -1, True):
+        with pytest.raises(AssistantError, match="k is"):
+            sample_assistant.as_retriever(k=k)
+    for top_k in ("3", True, 2.0):
+        with pytest.raises(AssistantError, match="top_k"):
+            sample_assistant.as_runnable().invoke({"question": MET_QUESTION_EN, "top_k": top_k})

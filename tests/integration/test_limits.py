@@ -63,6 +63,7 @@ def test_a_store_path_that_cannot_be_a_directory_is_a_clear_error(e5, tmp_path, 
     assert main(["ask", "When did Putin and Xi last meet?", "--store", str(blocker / "store")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("article-qa: cannot open the store at") and "Traceback" not in err
+    assert "--store DIR or ARTICLE_QA_STORE" in err, "the command line names the option that fixes it"
 
 
 def test_a_kill_between_write_batches_leaves_the_old_version_and_a_rerun_finishes(e5, tmp_path, monkeypatch):

@@ -202,7 +202,7 @@ def test_a_missing_model_name_is_a_clear_error():
     from assistant.cli import FIXES
     from assistant.errors import user_message
 
-    with pytest.raises(AssistantError, match="needs the name of the model") as caught:
+    with pytest.raises(AssistantError, match="needs the name of a model") as caught:
         make_chat_model("ollama", " ")
     assert "--llm-model NAME" in user_message(caught.value, FIXES)
 

@@ -125,6 +125,7 @@ def test_generative_mode_without_a_chat_model_is_refused_with_the_setting_to_cha
         ({"top_k": True}, "whole number"),
         ({"article_ids": "news"}, "list of article ids"),
         ({"mode": "poetry"}, "'extractive' or 'generative'"),
+        ({"mode": "generative"}, "need a chat model"),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(kwargs, match):
@@ -132,3 +133,9 @@ def test_bad_options_are_refused_before_anything_runs(kwargs, match):
     with pytest.raises(AssistantError, match=match):
         qa.stream(Q_TRADE, **kwargs)
     assert retriever.asked == []
+
+
+def test_an_assistant_with_no_passage_to_quote_from_is_refused_at_construction():
+    for top_k in (0, 51):
+        with pytest.raises(AssistantError, match="top_k is"):
+            scripted_assistant({}, top_k=top_k)
