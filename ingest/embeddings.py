@@ -224,9 +224,8 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
             return SentenceTransformer(self.model_name_or_path, device=self.device)
         except Exception as exc:
             raise EmbeddingModelError(
-                f"could not load embedding model {self.model_name_or_path!r} ({exc}). "
-                "No model hub is reachable here: give the path of a local model directory, "
-                f"or use the bundled default {DEFAULT_EMBEDDING_MODEL!r}"
+                f"could not load embedding model {self.model_name_or_path!r} ({exc}); no model hub is reachable "
+                "here, so a model must be a local directory or the bundled default"
             ) from exc
 
     @property

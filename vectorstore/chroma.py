@@ -377,8 +377,8 @@ class PassageStore:
         if collection.endswith(_RESERVED):
             raise StoreError(
                 f"collection names ending in {', '.join(map(repr, _RESERVED))} are reserved for article, "
-                f"sentence and lock records: choose another name than {collection!r}",
-                setting="collection",
+                f"sentence and lock records, so {collection!r} cannot be used",
+                setting="collection_name",
             )
         self._versions: tuple[str | None, dict[str, str]] | None = None  # (generation, article id -> version)
         self.embedding_model = embedding_model

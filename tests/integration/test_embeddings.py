@@ -104,5 +104,5 @@ def test_factory_picks_backend_by_name(tmp_path, monkeypatch):
 
 def test_unloadable_model_gives_an_actionable_error(tmp_path):
     missing = SentenceTransformerEmbeddings(str(tmp_path / "no-such-model"))
-    with pytest.raises(EmbeddingModelError, match="local model directory"):
+    with pytest.raises(EmbeddingModelError, match="must be a local directory or the bundled default"):
         missing.encode_queries(["x"])

@@ -126,8 +126,10 @@ def test_a_store_rewritten_by_another_process_is_seen_at_the_next_question(assis
 
 def test_reserved_collection_names_are_refused(e5, tmp_path):
 
-    with pytest.raises(StoreError, match="reserved"):
+    with pytest.raises(StoreError, match="reserved") as caught:
         Assistant.build(e5, tmp_path / "store", collection="articles-articles").store.count()
+    said = user_message(caught.value, FIXES)
+    assert said.count("--collection") == 1 and "--store" not in said, "one fix, the one that works"
 
 
 def test_store_in_an_unwritable_place_gives_a_clear_error(e5, tmp_path):
