@@ -144,12 +144,7 @@ class Assistant:
         """
         return self.indexer.store
 
-    # -- articles (the indexer; a rewritten version is read again by the retriever) ------------
-
-    def _written(self, report: IngestReport) -> IngestReport:
-        if report.status == "repaired":  # the same version, whole now: the lexical index reads it again
-            self.retriever.reread(report.article_id, report.version)
-        return report
+    # -- articles (the indexer) -----------------------------------------------------------------
 
     def ingest(
         self,
@@ -160,27 +155,21 @@ class Assistant:
         on_stored: Callable[[IngestReport], None] | None = None,
     ) -> list[IngestReport]:
         """Load, split, embed and store articles: files, directories of them, or URLs (:meth:`Indexer.ingest`)."""
-
-        def stored(report: IngestReport) -> None:
-            self._written(report)
-            if on_stored is not None:
-                on_stored(report)
-
-        return self.indexer.ingest(sources, article_id=article_id, progress=progress, on_stored=stored)
+        return self.indexer.ingest(sources, article_id=article_id, progress=progress, on_stored=on_stored)
 
     def ingest_article(self, article: Article, progress: bool = False) -> IngestReport:
         """Split, embed and store one article, replacing an earlier version of it (:meth:`Indexer.ingest_article`)."""
-        return self._written(self.indexer.ingest_article(article, progress))
+        return self.indexer.ingest_article(article, progress)
 
     def ingest_text(
         self, text: str, article_id: str | None = None, *, title: str | None = None, progress: bool = False
     ) -> IngestReport:
         """Clean, split, embed and store an article given as text (:meth:`Indexer.ingest_text`)."""
-        return self._written(self.indexer.ingest_text(text, article_id, title=title, progress=progress))
+        return self.indexer.ingest_text(text, article_id, title=title, progress=progress)
 
     def ingest_upload(self, path: str | Path, name: str, *, progress: bool = False) -> IngestReport:
         """Ingest a file uploaded under ``name``, recorded as ``upload:<name>`` (:meth:`Indexer.ingest_upload`)."""
-        return self._written(self.indexer.ingest_upload(path, name, progress=progress))
+        return self.indexer.ingest_upload(path, name, progress=progress)
 
     def ingest_sample_if_empty(self) -> IngestReport | None:
         """Ingest the bundled sample article when the store holds no article; ``None`` if it had articles."""
@@ -201,10 +190,7 @@ class Assistant:
 
     def check(self, *, repair: bool = False, progress: bool = False) -> CheckReport:
         """Verify (and with ``repair`` mend) every stored article (:meth:`Indexer.check`)."""
-        report = self.indexer.check(repair=repair, progress=progress)
-        for r in report.repaired:
-            self.retriever.reread(r.article_id, r.version)
-        return report
+        return self.indexer.check(repair=repair, progress=progress)
 
     # -- questions ---------------------------------------------------------------------------
 

@@ -102,6 +102,9 @@ class Indexer:
         passage_tokens: Largest passage, in tokens of the embedding model's
             tokenizer, prefix included (capped at the model's limit, 512 for E5).
         overlap_sentences: Sentences repeated from one passage into the next.
+        on_rewritten: Called with ``(article_id, version)`` when a stored version is written again
+            (``"repaired"``): what read its passages before must read them again
+            (:meth:`assistant.retrieval.HybridRetriever.reread`).
     """
 
     def __init__(
@@ -111,11 +114,13 @@ class Indexer:
         *,
         passage_tokens: int = 256,
         overlap_sentences: int = 0,
+        on_rewritten: Callable[[str, str], None] | None = None,
     ) -> None:
         self.embeddings = embeddings
         self._store = store
         self.passage_tokens = passage_tokens
         self.overlap_sentences = overlap_sentences
+        self.on_rewritten = on_rewritten
 
     @property
     def store(self) -> PassageStore:
@@ -249,6 +254,8 @@ class Indexer:
         except SourceConflictError as exc:  # another writer stored another source under this id meanwhile
             raise _other_source(exc.article_id, exc.stored_source, exc.source) from exc
         log.info("%s %s: %d passages (%d old removed)", status, article.article_id, len(passages), removed)
+        if status == "repaired" and self.on_rewritten is not None:
+            self.on_rewritten(article.article_id, version)
         return IngestReport(article.article_id, article.title, status, len(passages), removed, version)  # type: ignore[arg-type]
 
     def ingest(

@@ -126,4 +126,4 @@ class Request:
                 f"the question is {spelt:,} characters long once its compatibility characters (such as ﷺ) are "
                 f"spelt out; keep it under {MAX_QUESTION_CHARS:,}"
             )
-        return cls(text, detect_language(text), history or (), ids, None if top_k is None else int(top_k), mode)
+        return cls(text, detect_language(text), history or (), ids, top_k, mode)

@@ -68,9 +68,14 @@ def components(
     generative = None
     if chat_model is not None:
         generative = GenerativeAnswerer(chat_model, embeddings, name=chat_model_name, timeout=chat_timeout)
+    retriever = HybridRetriever(embeddings, store)
+    indexer = Indexer(
+        embeddings, store, passage_tokens=passage_tokens, overlap_sentences=overlap_sentences,
+        on_rewritten=retriever.reread,  # a repaired version: the lexical index reads its passages again
+    )  # fmt: skip
     return {
-        "indexer": Indexer(embeddings, store, passage_tokens=passage_tokens, overlap_sentences=overlap_sentences),
-        "retriever": HybridRetriever(embeddings, store),
+        "indexer": indexer,
+        "retriever": retriever,
         "extractive": ExtractiveAnswerer(embeddings, max_quotes=max_quotes),
         "abstention": AbstentionModel(min_confidence),
         "generative": generative,
