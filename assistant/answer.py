@@ -1,26 +1,25 @@
-"""The extractive answerer: quote the retrieved sentences that best answer the question.
+"""The extractive answerer: quote the candidate sentences most likely to state the answer.
 
-Method: the question is embedded once (``query: ``); the quotable sentences
-of the best retrieved passages, embedded at ingestion (``passage: ``), are
-scored by cosine similarity to the question, word overlap and answer-type
-cues (:func:`rank_sentences`). The best sentence is quoted first; a second
-one if it scores within :data:`QUOTE_MARGIN` of the best, up to
-``max_quotes``, never a near-duplicate. Each quote is followed by a marker ``[n]`` bound, by
-construction, to the passage it came from.
+The candidates are the quotable sentences of the best retrieved passages,
+ordered by :mod:`assistant.abstention`'s ranking score. The best sentence
+is quoted first; a second one if its score is within :data:`QUOTE_MARGIN`
+of the best and it is of the same article, up to ``max_quotes``, never a near-duplicate. Each quote is followed by a marker
+``[n]`` bound, by construction, to the passage it came from.
 
-Whether to answer at all is decided before, by :mod:`assistant.abstention`.
+When no sentence states the asked detail but one covers the question's
+topic, :func:`partial_answer` says what is missing and quotes what the
+article does say; otherwise :func:`abstain` declines, saying why.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from assistant.types import Answer, Citation, RetrievedPassage
+from assistant.evidence import AnswerType
+from assistant.types import Answer, Citation, Reason, RetrievedPassage
 from ingest.embeddings import Embedder
 from ingest.language import Language
 from ingest.normalize import for_embedding, lexical_tokens, normalize
@@ -32,19 +31,57 @@ ANSWER_LEAD: dict[Language, str] = {
     "ar": "بحسب المقال:",
     "en": "According to the article:",
 }
-ABSTAIN_TEXT: dict[Language, str] = {
-    "ar": "لا يذكر المقال ما يجيب عن هذا السؤال.",
-    "en": "The article does not say.",
+#: Why a question is declined (``Answer.reason``), per question language.
+ABSTAIN_TEXT: dict[Reason, dict[Language, str]] = {
+    "not_stated": {
+        "ar": "لا يذكر أي مقطع من المقالات المختارة ما يسأل عنه السؤال.",
+        "en": "No passage in the selected articles states what the question asks.",
+    },
+    "outside_articles": {
+        "ar": "السؤال خارج موضوع المقالات المختارة: لا يتناول المقال ما يُسأل عنه.",
+        "en": "The question is outside the selected articles: they do not cover it.",
+    },
+    "no_content": {
+        "ar": "لا يذكر المقال ما يجيب عن هذا السؤال.",
+        "en": "The article does not say.",
+    },
+}
+#: Lead of a partial answer, by the asked answer type (``None``: no type), per question language.
+PARTIAL_LEAD: dict[AnswerType | None, dict[Language, str]] = {
+    "number": {"ar": "لا يذكر المقال هذا الرقم، لكنه يقول:", "en": "The article gives no figure for this; it says:"},
+    "money": {"ar": "لا يذكر المقال هذا المبلغ، لكنه يقول:", "en": "The article gives no amount for this; it says:"},
+    "percent": {
+        "ar": "لا يذكر المقال هذه النسبة، لكنه يقول:",
+        "en": "The article gives no percentage for this; it says:",
+    },
+    "date": {"ar": "لا يذكر المقال هذا التاريخ، لكنه يقول:", "en": "The article gives no date for this; it says:"},
+    "person": {"ar": "لا يذكر المقال من هو، لكنه يقول:", "en": "The article does not name who; it says:"},
+    "place": {"ar": "لا يذكر المقال المكان، لكنه يقول:", "en": "The article does not say where; it says:"},
+    None: {
+        "ar": "لا يجيب المقال عن هذا السؤال بعينه، لكنه يقول:",
+        "en": "The article does not answer this exactly; it says:",
+    },
 }
 _QUOTE_MARKS: dict[Language, tuple[str, str]] = {"ar": ("«", "»"), "en": ("“", "”")}
 
 
 @dataclass(frozen=True, slots=True)
-class _Sentence:
+class ScoredSentence:
+    """A quotable sentence of a retrieved passage.
+
+    Attributes:
+        hit: The passage it belongs to.
+        char_start: Offset of the sentence in the article.
+        char_end: Offset one past its end.
+        text: The sentence.
+        score: How likely it states the answer (a probability, :mod:`assistant.abstention`); 0 before scoring.
+    """
+
     hit: RetrievedPassage
     char_start: int
     char_end: int
     text: str
+    score: float = 0.0
 
 
 #: Shortest sentence quoted, in words: shorter ones (a dateline, "- REUTERS")
@@ -58,8 +95,9 @@ def quotable_spans(p: Passage) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if len(p.text[a - p.char_start : b - p.char_start].split()) >= MIN_QUOTE_WORDS]
 
 
-def _candidate_sentences(hits: Sequence[RetrievedPassage]) -> list[_Sentence]:
-    """Sentences of the passages that could be quoted, each text once (a repeated sentence is one candidate)."""
+def candidate_sentences(hits: Sequence[RetrievedPassage]) -> list[ScoredSentence]:
+    """Sentences of the passages that could be quoted (:func:`quotable_spans`), in passage order, each text
+    once (a repeated sentence is one candidate), unscored."""
     sentences, seen = [], set()
     for hit in hits:
         p = hit.passage
@@ -68,7 +106,7 @@ def _candidate_sentences(hits: Sequence[RetrievedPassage]) -> list[_Sentence]:
             key = normalize(text)
             if key not in seen:
                 seen.add(key)
-                sentences.append(_Sentence(hit, a, b, text))
+                sentences.append(ScoredSentence(hit, a, b, text))
     return sentences
 
 
@@ -78,64 +116,18 @@ def _near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     return bool(x and y) and len(x & y) / len(x | y) >= threshold
 
 
-def abstain(question: str, language: Language) -> Answer:
-    """The reply when the article does not answer: no citations."""
-    return Answer(question=question, language=language, text=ABSTAIN_TEXT[language], abstained=True)
+def abstain(question: str, language: Language, reason: Reason = "no_content") -> Answer:
+    """The reply when the articles do not answer: no citations; the text says why (:data:`ABSTAIN_TEXT`).
+
+    Args:
+        reason: ``"not_stated"``, ``"outside_articles"`` or ``"no_content"`` (``Answer.reason``).
+    """
+    return Answer(question, language, ABSTAIN_TEXT[reason][language], abstained=True, reason=reason)
 
 
-#: Kinds of answer a question asks for, by its question word.
-AnswerType = Literal["number", "date"]
-_NUMBER_QUESTION = re.compile(
-    r"(?:^|\s)(?:[وف]?كم|بكم|ما عدد|ما حجم|ما نسبة|ما نسبه|بأي نسبة|ما قيمة)(?:\s|$)"
-    r"|\b(?:how (?:many|much)|what (?:percentage|number|share|amount)|by what percentage)\b",
-    re.IGNORECASE,
-)
-_DATE_QUESTION = re.compile(
-    r"(?:^|\s)(?:[وف]?متى|في أي (?:عام|سنة|يوم|شهر)|أي يوم)(?:\s|$)|\b(?:when|what (?:year|day|date|month)|which (?:year|day|month))\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"\d")
-_MONTHS_DAYS = (
-    "يناير فبراير مارس أبريل ابريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر "
-    "كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة السبت "
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday"
-).split()
-_DATE = re.compile(r"\b(?:1[5-9]|20)\d\d\b|" + "|".join(sorted(_MONTHS_DAYS, key=len, reverse=True)), re.IGNORECASE)
-
-
-def answer_type(question: str) -> AnswerType | None:
-    """The kind of answer a question wants from its question word: ``"number"`` (كم, how many/much), ``"date"`` (متى, when), else ``None``."""
-    if _NUMBER_QUESTION.search(question):
-        return "number"
-    if _DATE_QUESTION.search(question):
-        return "date"
-    return None
-
-
-def _fits_type(text: str, kind: AnswerType | None) -> bool:
-    if kind == "number":
-        return bool(_NUMBER.search(text))
-    if kind == "date":
-        return bool(_DATE.search(text))
-    return False
-
-
-#: Weights of a sentence's lexical overlap with the question and of its
-#: fitting the answer type, added to its cosine similarity (cosines of
-#: related sentences differ by a few hundredths, so these are tie-breakers).
-#: Set by hand; ``benchmarks/quality.py --set assistant.answer.LEXICAL_WEIGHT=0.2``
-#: measures another value.
-LEXICAL_WEIGHT = 0.10
-TYPE_WEIGHT = 0.02
-#: Bonus of the sentences of the best-ranked passage. 0.02 raised XQuAD citation
-#: precision (0.894 → 0.923 Arabic) but lowered answer_in_citation (English
-#: 0.679 → 0.658; benchmarks/quality.py), so it is off.
-TOP_PASSAGE_WEIGHT = 0.0
-#: A second sentence is quoted when its score is within this much of the best
-#: one's. 0.05 raised answer_in_citation on XQuAD by 0.02 but cut citation
-#: precision by 0.09 (benchmarks/quality.py), so it stays at 0.02.
-QUOTE_MARGIN = 0.02
+#: A further sentence is quoted when its ranking score is within this much of the best one's
+#: (benchmarks/calibrate_abstention.py prints answer_in_citation and citation precision for each value).
+QUOTE_MARGIN = 2.0
 
 
 def sentence_embeddings(
@@ -168,89 +160,9 @@ def sentence_embeddings(
     return vectors
 
 
-def rank_sentences(
-    question: str,
-    question_embedding: np.ndarray,
-    hits: Sequence[RetrievedPassage],
-    embeddings: Embedder,
-    stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
-) -> list[tuple[float, _Sentence]]:
-    """Score the quotable sentences of ``hits`` as answers to ``question``, best first.
-
-    Score = cosine similarity of the question's and the sentence's embeddings
-    + :data:`LEXICAL_WEIGHT` × the share of the question's lexical tokens
-    (:func:`ingest.normalize.lexical_tokens`) found in the sentence
-    + :data:`TYPE_WEIGHT` if the sentence holds what :func:`answer_type` asks for.
-
-    Args:
-        stored: Sentence embeddings stored at ingestion, by ``(passage_id,
-            char_start, char_end)``; sentences missing from it are embedded now.
-    """
-    sentences = _candidate_sentences(hits)
-    if not sentences:
-        return []
-    keys = [(s.hit.passage.passage_id, s.char_start, s.char_end) for s in sentences]
-    vectors = sentence_embeddings(keys, [s.text for s in sentences], embeddings, stored)
-    similarity = vectors @ np.asarray(question_embedding, dtype=np.float32)
-    q_tokens = set(lexical_tokens(question))
-    kind = answer_type(question)
-    best_passage = hits[0].passage.passage_id
-    scored = []
-    for sim, sentence in zip(similarity, sentences):
-        overlap = len(q_tokens & set(lexical_tokens(sentence.text))) / len(q_tokens) if q_tokens else 0.0
-        score = float(sim) + LEXICAL_WEIGHT * overlap + (TYPE_WEIGHT if _fits_type(sentence.text, kind) else 0.0)
-        if sentence.hit.passage.passage_id == best_passage:
-            score += TOP_PASSAGE_WEIGHT
-        scored.append((score, sentence))
-    scored.sort(key=lambda x: -x[0])
-    return scored
-
-
-def extractive_answer(
-    question: str,
-    language: Language,
-    question_embedding: np.ndarray,
-    hits: Sequence[RetrievedPassage],
-    embeddings: Embedder,
-    *,
-    max_quotes: int = 2,
-    quote_margin: float | None = None,
-    stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
-) -> Answer:
-    """Answer by quoting the best sentences of the retrieved passages (:func:`rank_sentences`).
-
-    Args:
-        question: The question as asked.
-        language: Its language; picks the framing text.
-        question_embedding: ``(dimension,)`` float32, L2-normalised ``query:`` embedding.
-        hits: Retrieved passages, best first; the caller has decided that they
-            answer the question (:mod:`assistant.abstention`).
-        embeddings: The backend that embedded the passages (for sentences not in ``stored``).
-        max_quotes: Most sentences quoted.
-        quote_margin: A further sentence is quoted only if its score is
-            within this much of the best sentence's (default :data:`QUOTE_MARGIN`).
-        stored: Sentence embeddings stored at ingestion (see :func:`rank_sentences`).
-
-    Returns:
-        An :class:`Answer` whose markers ``[1]``, ``[2]``... match its
-        citations; an abstention if no passage has a quotable sentence.
-    """
-    ranked = rank_sentences(question, question_embedding, hits, embeddings, stored)
-    if not ranked:
-        return abstain(question, language)
-    best = ranked[0][0]
-    quote_margin = QUOTE_MARGIN if quote_margin is None else quote_margin
-    chosen: list[_Sentence] = []
-    for score, sentence in ranked[:max_quotes]:
-        if score < best - quote_margin:
-            break
-        if any(_near_duplicate(sentence.text, c.text) for c in chosen):
-            continue
-        chosen.append(sentence)
-    # Best first: [1] is the sentence that answers best.
-
+def _quoted(question: str, language: Language, lead: str, chosen: Sequence[ScoredSentence], **fields: object) -> Answer:
     opening, closing = _QUOTE_MARKS[language]
-    lines = [ANSWER_LEAD[language]]
+    lines = [lead]
     citations = []
     for n, s in enumerate(chosen, start=1):
         lines.append(f"{opening}{s.text}{closing} [{n}]")
@@ -268,30 +180,63 @@ def extractive_answer(
                 section=p.section,
             )
         )
-    return Answer(question=question, language=language, text="\n\n".join(lines), abstained=False, citations=citations)
+    return Answer(question, language, "\n\n".join(lines), abstained=False, citations=citations, **fields)  # type: ignore[arg-type]
+
+
+def extractive_answer(
+    question: str,
+    language: Language,
+    ranked: Sequence[ScoredSentence],
+    *,
+    max_quotes: int = 2,
+    quote_margin: float = QUOTE_MARGIN,
+) -> Answer:
+    """Answer by quoting the most probable sentences.
+
+    Args:
+        question: The question as asked.
+        language: Its language; picks the framing text.
+        ranked: Candidate sentences, best first (:meth:`assistant.abstention.AbstentionModel.assess`);
+            the caller has decided that the question is answered.
+        max_quotes: Most sentences quoted.
+        quote_margin: A further sentence is quoted only if its score is within this much of the best one's.
+
+    Returns:
+        An :class:`Answer` whose markers ``[1]``, ``[2]``... match its
+        citations, best first; an abstention if there is no candidate.
+    """
+    if not ranked:
+        return abstain(question, language)
+    chosen: list[ScoredSentence] = []
+    for sentence in ranked:
+        if len(chosen) == max_quotes or sentence.score < ranked[0].score - quote_margin:
+            break
+        if sentence.hit.passage.article_id != ranked[0].hit.passage.article_id:
+            continue  # quotes come from the article of the best one
+        if not any(_near_duplicate(sentence.text, c.text) for c in chosen):
+            chosen.append(sentence)
+    return _quoted(question, language, ANSWER_LEAD[language], chosen)
+
+
+def partial_answer(question: str, language: Language, sentence: ScoredSentence, asked: AnswerType | None) -> Answer:
+    """A partial answer: the article covers the question's topic but not the asked detail.
+
+    Says which detail is missing (:data:`PARTIAL_LEAD`, by ``asked``) and quotes ``sentence`` as ``[1]``.
+    ``partial`` is true and ``reason`` is ``"not_stated"``: it is never counted as an answer.
+    """
+    return _quoted(question, language, PARTIAL_LEAD[asked][language], [sentence], partial=True, reason="not_stated")
 
 
 class ExtractiveAnswerer:
-    """Answers by quoting the retrieved sentences that best answer the question (:func:`extractive_answer`).
+    """Answers by quoting the candidate sentences most likely to state the answer (:func:`extractive_answer`).
 
     Args:
-        embeddings: The store's embedding model (for sentences whose embedding is not stored).
         max_quotes: Most sentences quoted in one answer.
     """
 
-    def __init__(self, embeddings: Embedder, *, max_quotes: int = 2) -> None:
-        self.embeddings = embeddings
+    def __init__(self, *, max_quotes: int = 2) -> None:
         self.max_quotes = max_quotes
 
-    def answer(
-        self,
-        question: str,
-        language: Language,
-        question_embedding: np.ndarray,
-        top: Sequence[RetrievedPassage],
-        stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
-    ) -> Answer:
-        """The quoted answer (see :func:`extractive_answer`; ``question`` as embedded)."""
-        return extractive_answer(
-            question, language, question_embedding, top, self.embeddings, max_quotes=self.max_quotes, stored=stored
-        )
+    def answer(self, question: str, language: Language, ranked: Sequence[ScoredSentence]) -> Answer:
+        """The quoted answer (see :func:`extractive_answer`)."""
+        return extractive_answer(question, language, ranked, max_quotes=self.max_quotes)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Unpack
 
 from assistant.abstention import AbstentionModel
-from assistant.answer import ExtractiveAnswerer, abstain
+from assistant.answer import ExtractiveAnswerer, abstain, partial_answer
 from assistant.conversation import SMALL_TALK_REPLY, small_talk
 from assistant.errors import AssistantError
 from assistant.followup import choose_retrieval
@@ -268,25 +268,34 @@ class Assistant:
             return AnswerTrace(abstain(question, language))
         kind = small_talk(question)
         if kind is not None:  # a greeting or thanks: a reply in kind, no retrieval
-            return AnswerTrace(Answer(question, language, SMALL_TALK_REPLY[kind][language], abstained=True))
+            reply = SMALL_TALK_REPLY[kind][language]
+            return AnswerTrace(Answer(question, language, reply, abstained=True, reason="small_talk"))
+        top_k = request.top_k or self.top_k
         found, notes = choose_retrieval(
-            request, self.retriever, self.abstention, generative.condense if generative else None
+            request, self.retriever, self.abstention, top_k, generative.condense if generative else None
         )
-        hits = found.retrieval.passages
+        hits, assessment = found.retrieval.passages, found.assessment
         if not self.abstention.answers(found.confidence):  # before any call to a chat model (but a follow-up's rewrite)
-            return AnswerTrace(dataclasses.replace(abstain(question, language), notes=notes), hits)
-        top = hits[: request.top_k or self.top_k]
-        stored = self.retriever.sentence_vectors([h.passage.passage_id for h in top])
+            reason = self.abstention.reason(assessment)
+            topical = self.abstention.partial(assessment) if reason == "not_stated" else None
+            if topical is not None:
+                answer = partial_answer(question, language, topical, assessment.asked)
+            else:
+                answer = abstain(question, language, reason)
+            return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
+        if not self.abstention.states_asked_type(assessment, self.extractive.max_quotes):  # no figure for "how much?"
+            answer = partial_answer(question, language, assessment.sentences[0], assessment.asked)
+            return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
+        top = hits[:top_k]
         unsupported: list[str] = []
         if generative is not None:
-            generated = yield from generative.answer(question, found.asked, language, top, stored)
+            generated = yield from generative.answer(question, found.asked, language, top, found.stored)
             if generated.answer is not None:
                 return AnswerTrace(dataclasses.replace(generated.answer, notes=[*notes, *generated.notes]), hits)
             notes, unsupported = [*notes, *generated.notes], generated.unsupported
-        answer = self.extractive.answer(found.text, language, found.retrieval.vector, top, stored)
+        answer = self.extractive.answer(question, language, assessment.sentences)
         if answer.abstained:
-            return AnswerTrace(dataclasses.replace(abstain(question, language), notes=notes), hits)
-        answer = dataclasses.replace(answer, question=question)
+            return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         if generative is not None:  # the chat model's answer could not be used: say so
             text = f"{FALLBACK_LEAD[language]}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)

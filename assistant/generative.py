@@ -405,7 +405,10 @@ class GenerativeAnswerer:
             if declines(reply):
                 notes.append("the chat model found no answer in the passages")
                 return Generated(
-                    dataclasses.replace(abstain(question, language), mode="generative", notes=notes), notes
+                    dataclasses.replace(
+                        abstain(question, language), mode="generative", notes=notes, reason="model_declined"
+                    ),
+                    notes,
                 )
             reply, tags = without_markup(without_sentinel(reply))
             if tags:

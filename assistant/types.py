@@ -40,6 +40,10 @@ class Citation:
     section: str | None = None
 
 
+#: Why a question was not answered in full (``Answer.reason``).
+Reason = Literal["not_stated", "outside_articles", "no_content", "small_talk", "model_declined"]
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """The reply to one question.
@@ -65,6 +69,15 @@ class Answer:
             passage supports; they are not in ``text``.
         notes: What the checks did, one line each (a marker removed, a retry
             in the question's language, a fallback and why); empty for plain extractive answers.
+        partial: True when the articles cover the question's topic but no sentence states the
+            asked detail: ``text`` says what is missing and quotes what the article does say
+            (with citations). Never counted as an answer by ``article-qa eval``.
+        reason: Why the question was not answered in full, else ``None``: ``"not_stated"``
+            (no passage in scope states the asked detail; a partial answer, or a decline),
+            ``"outside_articles"`` (the question is outside the articles in scope),
+            ``"no_content"`` (nothing to look up: no word in it, or nothing found),
+            ``"small_talk"`` (a greeting or thanks), ``"model_declined"`` (the chat model
+            replied that the passages do not answer).
     """
 
     question: str
@@ -75,6 +88,8 @@ class Answer:
     mode: Literal["extractive", "generative"] = "extractive"
     unsupported_sentences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    partial: bool = False
+    reason: Reason | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with the fields above (citations as dicts)."""

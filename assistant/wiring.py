@@ -76,7 +76,7 @@ def components(
     return {
         "indexer": indexer,
         "retriever": retriever,
-        "extractive": ExtractiveAnswerer(embeddings, max_quotes=max_quotes),
+        "extractive": ExtractiveAnswerer(max_quotes=max_quotes),
         "abstention": AbstentionModel(min_confidence),
         "generative": generative,
         "top_k": top_k,

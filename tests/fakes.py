@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant
-from assistant.abstention import AbstentionModel
+from assistant.abstention import AbstentionModel, Assessment
 from assistant.answer import ExtractiveAnswerer
 from assistant.retrieval import Retrieval
 from assistant.types import RetrievedPassage
@@ -65,6 +66,7 @@ class ScriptedRetriever:
 
     def __init__(self, embedder: FakeEmbedder, script: dict[str, list[Passage]]) -> None:
         self.embedder, self.script = embedder, script
+        self.embeddings = embedder
         self.asked: list[tuple[str, Any]] = []
 
     def retrieve(self, question: str, article_ids: Sequence[str] | None = None) -> Retrieval:
@@ -90,14 +92,15 @@ def scripted_assistant(
     confidence = {q: c for q, (_, c) in script.items()}
 
     class Abstention(AbstentionModel):
-        def confidence(self, r: Retrieval, language: Language) -> float:
-            return confidence.get(retriever.asked[-1][0], 0.0)
+        def assess(self, question: str, language: Language, r: Retrieval, *args: Any, **kwargs: Any) -> Assessment:
+            assessment = super().assess(question, language, r, *args, **kwargs)
+            return dataclasses.replace(assessment, confidence=confidence.get(retriever.asked[-1][0], 0.0))
 
     indexer: Any = None  # questions never reach the indexer
     qa = Assistant(
         indexer,
         retriever,
-        ExtractiveAnswerer(embedder),
+        ExtractiveAnswerer(),
         abstention=Abstention(),
         generative=generative,
         top_k=top_k,  # type: ignore[arg-type]

@@ -17,8 +17,12 @@ Definitions (the README's "Evaluation" section gives them with examples):
   Averaged over answerable questions; an abstention scores 0.
 * **citations.precision**: share of the passages cited in answers to
   answerable questions that contain a gold answer (pooled over questions).
-* **abstain_rate_unanswerable**: share of unanswerable questions abstained on;
-  **false_abstain_rate_answerable**: share of answerable ones abstained on.
+* **abstain_rate_unanswerable**: share of unanswerable questions not given a
+  full answer (declined, or a partial answer: ``Answer.partial``);
+  **false_abstain_rate_answerable**: share of answerable ones not given a full
+  answer (declined or partial). **partial_rate_unanswerable** and
+  **partial_rate_answerable** count the partial answers alone; a partial
+  answer never counts as an answer (no answer_in_citation, EM or F1).
 * **latency_ms** p50, p95: time of one :meth:`assistant.Assistant.ask_traced`
   call (question embedding, retrieval, answer), linear-interpolated
   percentiles (numpy's default).
@@ -127,8 +131,9 @@ def contains_answer(text: str, golds: Iterable[str]) -> bool:
 
 
 def answer_text(answer: Answer) -> str:
-    """The claim of an answer, as EM and F1 score it: ``text`` without framing lead and ``[n]`` markers; ``""`` when abstained."""
-    if answer.abstained:
+    """The claim of an answer, as EM and F1 score it: ``text`` without framing lead and ``[n]`` markers; ``""`` when
+    abstained or partial."""
+    if answer.abstained or answer.partial:
         return ""
     text = _MARKER.sub("", answer.text).strip()
     for lead in _LEADS:
@@ -164,7 +169,9 @@ class QuestionResult:
         id, language, question, answerable: As in the test set.
         gold: The gold answers.
         answer: The reply's text (``Answer.text``).
-        abstained: Whether it abstained.
+        abstained: Whether it declined (``Answer.abstained``).
+        partial: Whether it gave a partial answer (``Answer.partial``): not a full answer.
+        reason: ``Answer.reason``: why it was not answered in full, or ``None``.
         hit_rank: 1-based rank of the first retrieved passage that is a hit, or ``None``.
         cited_passage_ids: Distinct passages cited, in marker order.
         cited_with_answer: How many of them contain a gold answer.
@@ -192,13 +199,20 @@ class QuestionResult:
     latency_ms: float
     mode: str = "extractive"
     fell_back: bool = False
+    partial: bool = False
+    reason: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """Whether the reply is a full answer (neither declined nor partial)."""
+        return not (self.abstained or self.partial)
 
 
 def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float) -> QuestionResult:
     """Score one answered question (see the module docstring for each metric)."""
     answer = trace.answer
     cited: dict[str, str] = {}
-    for c in answer.citations:
+    for c in answer.citations if not answer.partial else ():
         cited.setdefault(c.passage_id, c.passage_text)
     claim = answer_text(answer)
     return QuestionResult(
@@ -212,12 +226,15 @@ def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float
         hit_rank=hit_rank(question, trace.retrieved),
         cited_passage_ids=tuple(cited),
         cited_with_answer=sum(contains_answer(text, question.answers) for text in cited.values()),
-        answer_in_citation=any(contains_answer(c.quote, question.answers) for c in answer.citations),
+        answer_in_citation=not answer.partial
+        and any(contains_answer(c.quote, question.answers) for c in answer.citations),
         exact_match=exact_match(claim, question.answers) if claim else 0.0,
         f1=token_f1(claim, question.answers) if claim else 0.0,
         mode=answer.mode,
         fell_back=any(n.startswith("fell back to quoting") for n in answer.notes),
         latency_ms=latency_ms,
+        partial=answer.partial,
+        reason=answer.reason,
     )
 
 
@@ -255,8 +272,11 @@ def _summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
             "precision": round(sum(r.cited_with_answer for r in answerable) / cited, 4) if cited else None,
         },
         "abstention": {
-            "abstain_rate_unanswerable": _mean([float(r.abstained) for r in unanswerable]),
-            "false_abstain_rate_answerable": _mean([float(r.abstained) for r in answerable]),
+            "abstain_rate_unanswerable": _mean([float(not r.answered) for r in unanswerable]),
+            "false_abstain_rate_answerable": _mean([float(not r.answered) for r in answerable]),
+            "partial_rate_unanswerable": _mean([float(r.partial) for r in unanswerable]),
+            "partial_rate_answerable": _mean([float(r.partial) for r in answerable]),
+            "reasons": dict(sorted(Counter(r.reason or "answered" for r in results).items())),
         },
         "latency_ms": {
             "p50": None if p50 is None else round(p50, 1),
@@ -273,7 +293,9 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
         ``retrieval`` (``recall@1``, ``recall@3``, ``recall@5``, ``mrr``),
         ``answer`` (``answer_in_citation``, ``exact_match``, ``f1``),
         ``citations`` (``precision``), ``abstention``
-        (``abstain_rate_unanswerable``, ``false_abstain_rate_answerable``),
+        (``abstain_rate_unanswerable``, ``false_abstain_rate_answerable``,
+        ``partial_rate_unanswerable``, ``partial_rate_answerable``, and
+        ``reasons``: how many questions got each ``Answer.reason``, ``"answered"`` for full answers),
         ``latency_ms`` (``p50``, ``p95``) and ``by_language`` mapping each
         language code to a dict of the same keys. Rates are in [0, 1],
         rounded to 4 decimals; ``None`` where no question qualifies.

@@ -28,6 +28,10 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     ("citations.precision", "citation precision", True),
     ("abstention.abstain_rate_unanswerable", "abstain rate (unanswerable)", True),
     ("abstention.false_abstain_rate_answerable", "false-abstain rate (answerable)", False),
+    ("abstention.partial_rate_unanswerable", "partial answers (unanswerable)", True),
+    ("abstention.partial_rate_answerable", "partial answers (answerable)", False),
+    ("abstention.reasons.not_stated", "not answered in full: detail not stated", False),
+    ("abstention.reasons.outside_articles", "not answered: outside the articles", False),
     ("latency_ms.p50", "latency p50 (ms)", False),
     ("latency_ms.p95", "latency p95 (ms)", False),
 )
@@ -179,6 +183,7 @@ def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
     columns = (
         "id", "language", "question", "answerable", "gold", "answer", "abstained", "hit_rank",
         "cited_passage_ids", "answer_in_citation", "exact_match", "f1", "latency_ms", "mode", "fell_back",
+        "partial", "reason",
     )  # fmt: skip
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
@@ -189,6 +194,7 @@ def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
                     r.id, r.language, r.question, r.answerable, " | ".join(r.gold), r.answer, r.abstained,
                     "" if r.hit_rank is None else r.hit_rank, " ".join(r.cited_passage_ids),
                     r.answer_in_citation, r.exact_match, round(r.f1, 4), round(r.latency_ms, 1), r.mode, r.fell_back,
+                    r.partial, r.reason or "",
                 ]
             )  # fmt: skip
 
@@ -296,8 +302,10 @@ def _markdown(run: EvalRun) -> str:
     misses = [r for r in answerable if not r.answer_in_citation]
     lines += _question_list("Answerable questions whose gold answer is not in a citation", misses, len(answerable))
     unanswerable = [r for r in run.results if not r.answerable]
-    wrong = [r for r in unanswerable if not r.abstained]
+    wrong = [r for r in unanswerable if r.answered]
     lines += _question_list("Unanswerable questions that were answered", wrong, len(unanswerable))
+    declined = [r for r in answerable if not r.answered]
+    lines += _question_list("Answerable questions declined or answered in part", declined, len(answerable))
     return "\n".join(lines)
 
 
@@ -311,12 +319,12 @@ def _question_list(title: str, rows: Sequence[QuestionResult], total: int, limit
         + (f"; the first {limit} (all in `{QUESTIONS_CSV}`)" if len(rows) > limit else "")
         + ".",
         "",
-        "| id | lang | question | gold | hit rank | answer |",
-        "|---|---|---|---|---:|---|",
+        "| id | lang | question | gold | hit rank | reason | answer |",
+        "|---|---|---|---|---:|---|---|",
     ]
     for r in rows[:limit]:
         rank = "—" if r.hit_rank is None else str(r.hit_rank)
         lines.append(
-            f"| {_cell(r.id, 40)} | {_cell(r.language)} | {_cell(r.question)} | {_cell(' | '.join(r.gold), 60)} | {rank} | {_cell(r.answer)} |"
+            f"| {_cell(r.id, 40)} | {_cell(r.language)} | {_cell(r.question)} | {_cell(' | '.join(r.gold), 60)} | {rank} | {r.reason or ''} | {_cell(r.answer)} |"
         )
     return [*lines, ""]

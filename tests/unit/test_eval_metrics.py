@@ -204,7 +204,13 @@ def test_report_has_the_documented_keys(results):
         "retrieval": {"recall@1", "recall@3", "recall@5", "mrr"},
         "answer": {"answer_in_citation", "exact_match", "f1"},
         "citations": {"precision"},
-        "abstention": {"abstain_rate_unanswerable", "false_abstain_rate_answerable"},
+        "abstention": {
+            "abstain_rate_unanswerable",
+            "false_abstain_rate_answerable",
+            "partial_rate_unanswerable",
+            "partial_rate_answerable",
+            "reasons",
+        },
         "latency_ms": {"p50", "p95"},
     }
     for block in (r, *r["by_language"].values()):

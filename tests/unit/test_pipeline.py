@@ -6,8 +6,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from assistant import AssistantError
+from assistant.answer import ABSTAIN_TEXT, PARTIAL_LEAD
 from assistant.api import FALLBACK_LEAD
 from assistant.conversation import SMALL_TALK_REPLY
+from assistant.evidence import asked_type
 from assistant.followup import STANDALONE_CONFIDENCE
 from assistant.generative import GenerativeAnswerer
 from assistant.types import Draft
@@ -43,9 +45,16 @@ def test_a_question_without_a_word_is_abstained_on_without_retrieval():
 def test_below_the_minimum_confidence_it_abstains_and_never_calls_the_chat_model():
     model = GenericFakeChatModel(messages=iter(["never read"]))
     generative = GenerativeAnswerer(model, FakeEmbedder())
-    qa, _ = scripted_assistant({Q_TRADE: ([TRADE], 0.1)}, generative=generative)
-    answer = qa.ask(Q_TRADE)
-    assert answer.abstained and answer.citations == []
+    qa, _ = scripted_assistant(
+        {Q_TRADE: ([TRADE], 0.1), "Who won the 2018 World Cup?": ([TRADE], 0.1)}, generative=generative
+    )
+    answer = qa.ask("Who won the 2018 World Cup?")
+    assert answer.abstained and answer.citations == [] and answer.reason == "outside_articles"
+    assert answer.text == ABSTAIN_TEXT["outside_articles"]["en"]
+    # On the passage's topic but under the minimum: a partial answer, which says so and quotes what it does say.
+    partial = qa.ask(Q_TRADE)
+    assert partial.partial and not partial.abstained and partial.reason == "not_stated"
+    assert partial.text.startswith(PARTIAL_LEAD[asked_type(Q_TRADE)]["en"]) and len(partial.citations) == 1
     assert next(model.messages) == "never read", "the chat model was not called"
 
 

@@ -48,6 +48,7 @@ def test_answer_and_citation_fields():
 
     assert [f.name for f in fields(assistant.Answer)] == [
         "question", "language", "text", "abstained", "citations", "mode", "unsupported_sentences", "notes",
+        "partial", "reason",
     ]  # fmt: skip
     assert [f.name for f in fields(assistant.Citation)][:8] == [
         "n",

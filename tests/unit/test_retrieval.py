@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.abstention import FEATURES, answer_probability
-from assistant.answer import answer_type
 from assistant.conversation import is_follow_up, resolve_follow_up, small_talk, user_turns
+from assistant.evidence import asked_type
 from assistant.retrieval import LexicalIndex, reciprocal_rank_fusion
 from ingest.normalize import lexical_tokens
 from vectorstore.chroma import Hit
@@ -60,21 +60,31 @@ def test_lexical_index_ranks_by_bm25_and_warns_on_passages_without_tokens(caplog
     [
         ("كم جندياً شارك في التدريبات؟", "number"),
         ("How much did trade grow?", "number"),
-        ("بأي نسبة انخفض حجم التجارة؟", "number"),
+        ("بأي نسبة انخفض حجم التجارة؟", "percent"),
+        ("By what percentage did trade fall?", "percent"),
+        ("How much did the Ningxia exercises cost?", "money"),
+        ("كم كلفت التدريبات؟", "money"),
+        ("ما تكلفة التدريبات؟", "money"),
         ("متى عقد الرئيسان اجتماعاً؟", "date"),
         ("ومتى حدث ذلك؟", "date"),
         ("When did Putin and Xi last meet?", "date"),
-        ("من هو رئيس روسيا؟", None),
+        ("أين جرت التدريبات؟", "place"),
+        ("In which province were the exercises held?", "place"),
+        ("من هو رئيس روسيا؟", "person"),
+        ("Who carried the statement?", "person"),
         ("What did the G7 condemn?", None),
+        ("ماذا أدان بيان مجموعة السبع؟", None),
     ],
 )
-def test_answer_type(question, kind):
-    assert answer_type(question) == kind
+def test_asked_type(question, kind):
+    assert asked_type(question) == kind
 
 
 def test_answer_probability_grows_with_the_evidence():
-    weak = np.array([0.78, 0.01, 0.80, 0.01, 0.0, 0.0, 0.0, 0.0])
-    strong = np.array([0.88, 0.08, 0.90, 0.08, 3.0, 0.8, 1.0, 0.0])
+    # cosine, passage cosine, coverage, passage coverage, missing names/numbers, type fit, cross-lingual,
+    # cross × coverage; then the gaps to the best candidate (cosine, passage rank, coverage, passage cosine, cross)
+    weak = np.array([0.78, 0.78, 0.0, 0.2, 2.0, -1.0, 0.0, 0.0, -0.05, 2.0, -0.5, -0.05, 0.0])
+    strong = np.array([0.90, 0.88, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     assert len(weak) == len(FEATURES)
     assert answer_probability(weak) < 0.1 < 0.9 < answer_probability(strong)
 
@@ -131,19 +141,23 @@ def test_a_history_is_read_within_bounds_whatever_its_size():
     ]
 
 
-def test_the_best_quote_comes_first_even_when_it_stands_later_in_the_article():
-    from assistant.answer import extractive_answer
+def test_quotes_follow_the_probability_order_and_a_weak_second_sentence_is_left_out():
+    from assistant.answer import ScoredSentence, extractive_answer
     from assistant.types import RetrievedPassage
     from ingest.types import Passage
 
-    first, second = "The early sentence has four words.", "The later sentence answers the question."
-    text = f"{first} {second}"
-    spans = ((0, len(first)), (len(first) + 1, len(text)))
-    p = Passage("a", "a-v-0000", 0, text, 0, len(text), None, spans)
-    q = np.array([1.0, 0.0], dtype=np.float32)
-    stored = {("a-v-0000", *spans[0]): np.array([0.99, 0.14]), ("a-v-0000", *spans[1]): np.array([1.0, 0.0])}
-    answer = extractive_answer("Which?", "en", q, [RetrievedPassage(p, 0.9)], embeddings=None, stored=stored)
-    assert [c.quote for c in answer.citations] == [second, first]  # 1.00 before 0.99, both within the margin
+    first, second, third = "The early sentence has four words.", "The later sentence answers it.", "A third one, weak."
+    text = f"{first} {second} {third}"
+    p = Passage("a", "a-v-0000", 0, text, 0, len(text))
+    hit = RetrievedPassage(p, 0.9)
+    at = {s: text.index(s) for s in (first, second, third)}
+    ranked = [
+        ScoredSentence(hit, at[s], at[s] + len(s), s, score) for s, score in ((second, 0.9), (first, 0.6), (third, 0.3))
+    ]
+    answer = extractive_answer("Which?", "en", ranked)
+    assert [c.quote for c in answer.citations] == [second, first]  # best first, whatever the article order
+    assert all(text[c.char_start : c.char_end] == c.quote for c in answer.citations)
+    assert [c.quote for c in extractive_answer("Which?", "en", ranked, quote_margin=0.2).citations] == [second]
 
 
 def _versioned(pid: str, version: str, text: str) -> Hit:
