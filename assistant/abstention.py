@@ -45,15 +45,11 @@ from assistant.evidence import (
     question_terms,
     stems,
 )
-from assistant.retrieval import Retrieval
-from assistant.types import Reason, RetrievedPassage
+from assistant.types import DeclineReason, RetrievedPassage
 from ingest.embeddings import Embedder
 from ingest.language import Language, detect_language
 
 log = logging.getLogger(__name__)
-
-#: Passages (best fused first) whose sentences are candidate answers, by default (the assistant's ``top_k``).
-EVIDENCE_PASSAGES = 3
 
 #: Names of the features :func:`sentence_features` computes, in order.
 FEATURES = (
@@ -232,10 +228,10 @@ class Assessment:
     Attributes:
         confidence: Best probability that a candidate states the answer, in [0, 1]; 0 with no candidate.
         sentences: The candidates, best first by :data:`RANKING_MODEL` (``ScoredSentence.score`` is
-            that linear score: only differences between candidates of one question mean something).
+            that linear score: only differences between candidates of one question mean something;
+            ``ScoredSentence.holds_asked`` says whether each holds the asked type of answer).
         asked: The asked answer type, or ``None``.
         topic: Best share of the question's key terms held by a candidate's passage, in [0, 1].
-        topical: The candidate that holds most of the key terms (ties: most probable), or ``None``.
         features: ``(len(sentences), len(FEATURES))`` evidence of each candidate, in ``sentences`` order.
         probabilities: ``(len(sentences),)`` probability that each states the answer, in ``sentences`` order.
     """
@@ -244,7 +240,6 @@ class Assessment:
     sentences: list[ScoredSentence] = field(default_factory=list)
     asked: AnswerType | None = None
     topic: float = 0.0
-    topical: ScoredSentence | None = None
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
     probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -269,18 +264,18 @@ class AbstentionModel:
         self,
         question: str,
         language: Language,
-        r: Retrieval,
+        vector: np.ndarray,
+        hits: Sequence[RetrievedPassage],
         embeddings: Embedder,
         stored: Mapping[tuple[str, int, int], np.ndarray] | None = None,
-        *,
-        passages: int = EVIDENCE_PASSAGES,
     ) -> Assessment:
-        """Score the quotable sentences of the best ``passages`` passages of ``r`` (and of other articles'
-        best passages, :func:`evidence_passages`).
+        """Score the quotable sentences of ``hits`` as answers to ``question``.
 
         Args:
             question: The question (as embedded).
             language: Its language.
+            vector: ``(dimension,)`` float32, L2-normalised ``query:`` embedding of the question.
+            hits: The evidence passages, best first (:func:`evidence_passages` of the retrieval).
             embeddings: Embeds the sentences not in ``stored`` (``passage:`` side).
             stored: Sentence embeddings stored at ingestion, by ``(passage_id, char_start, char_end)``.
 
@@ -290,28 +285,27 @@ class AbstentionModel:
         """
         terms = question_terms(question)
         kind = asked_type(question)
-        hits = evidence_passages(r.passages, passages)
-        if not hits or not terms:
-            return Assessment(0.0, asked=kind)
-        sentences = candidate_sentences(hits)
+        sentences = candidate_sentences(hits) if terms else []
         if not sentences:
             return Assessment(0.0, asked=kind)
         keys = [(s.hit.passage.passage_id, s.char_start, s.char_end) for s in sentences]
-        vectors = sentence_embeddings(keys, [s.text for s in sentences], embeddings, stored)
-        cosines = vectors @ np.asarray(r.vector, dtype=np.float32)
+        cosines = sentence_embeddings(keys, [s.text for s in sentences], embeddings, stored) @ np.asarray(
+            vector, dtype=np.float32
+        )
         lexicon = self.lexicon()
         passage_stems = {h.passage.passage_id: stems(h.passage.text) for h in hits}
-        passage_language = {h.passage.passage_id: detect_language(h.passage.text) for h in hits}
-        rank: dict[str, int] = {}  # a passage's rank among its article's evidence passages
-        seen: dict[str, int] = {}
+        cross_lingual = {h.passage.passage_id: detect_language(h.passage.text) != language for h in hits}
+        per_article: dict[str, int] = {}
+        rank: dict[str, int] = {}  # a passage's rank among its article's evidence passages, 0 first
         for h in hits:
-            rank[h.passage.passage_id] = seen.get(h.passage.article_id, 0)
-            seen[h.passage.article_id] = rank[h.passage.passage_id] + 1
+            rank[h.passage.passage_id] = per_article[h.passage.article_id] = (
+                per_article.get(h.passage.article_id, -1) + 1
+            )
         own = np.array(
             [
                 sentence_features(
-                    terms, kind, passage_language[s.hit.passage.passage_id] != language, s.text, float(cos),
-                    s.hit.score, passage_stems[s.hit.passage.passage_id], lexicon,
+                    terms, kind, cross_lingual[s.hit.passage.passage_id], s.text, float(cos), s.hit.score,
+                    passage_stems[s.hit.passage.passage_id], lexicon,
                 )
                 for s, cos in zip(sentences, cosines)
             ]
@@ -319,30 +313,30 @@ class AbstentionModel:
         features = relative_features(
             own, [rank[s.hit.passage.passage_id] for s in sentences], [s.hit.passage.article_id for s in sentences]
         )
-        probability = [answer_probability(f, self.model) for f in features]
+        probability = np.array([answer_probability(f, self.model) for f in features])
         ranking = features @ np.array([self.ranking[name] for name in FEATURES])
-        scored = [ScoredSentence(s.hit, s.char_start, s.char_end, s.text, float(x)) for s, x in zip(sentences, ranking)]
-        order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
-        passage_cov = features[:, FEATURES.index("passage_coverage")]
-        sentence_cov = features[:, FEATURES.index("coverage")]
-        topical = max(order, key=lambda i: (sentence_cov[i], scored[i].score))
-        best = max(probability)
-        log.info("confidence %.3f (minimum %.3f); topic %.2f", best, self.min_confidence, float(passage_cov.max()))
+        type_fit = features[:, FEATURES.index("type_fit")]
+        order = np.argsort(-ranking, kind="stable")
+        scored = [
+            ScoredSentence(s.hit, s.char_start, s.char_end, s.text, float(x), None if t == 0 else bool(t > 0))
+            for s, x, t in zip(sentences, ranking, type_fit)
+        ]
+        topic = float(features[:, FEATURES.index("passage_coverage")].max())
+        log.info("confidence %.3f (minimum %.3f); topic %.2f", probability.max(), self.min_confidence, topic)
         return Assessment(
-            confidence=best,
+            confidence=float(probability.max()),
             sentences=[scored[i] for i in order],
             asked=kind,
-            topic=float(passage_cov.max()),
-            topical=scored[topical],
+            topic=topic,
             features=features[order],
-            probabilities=np.array(probability)[order],
+            probabilities=probability[order],
         )
 
     def answers(self, confidence: float) -> bool:
         """Whether a question of this confidence is answered in full (``confidence >= min_confidence``)."""
         return confidence >= self.min_confidence
 
-    def reason(self, assessment: Assessment) -> Reason:
+    def reason(self, assessment: Assessment) -> DeclineReason:
         """Why a question under ``min_confidence`` is not answered in full: ``"not_stated"`` (the articles
         are on its topic, :data:`TOPIC_COVERAGE`, but no sentence states the asked detail),
         ``"outside_articles"``, or ``"no_content"`` (nothing to look up, or nothing found)."""
@@ -350,17 +344,17 @@ class AbstentionModel:
             return "no_content"
         return "not_stated" if assessment.topic >= TOPIC_COVERAGE else "outside_articles"
 
-    def states_asked_type(self, assessment: Assessment, quoted: int = 2) -> bool:
-        """Whether one of the first ``quoted`` candidates holds the asked type of answer (a figure, an
-        amount, a percentage, a date); ``True`` when none is asked or it cannot be recognised (a person,
-        a place). An answer whose quotes hold no figure for "how much did it cost?" is partial."""
-        column = assessment.features[:quoted, FEATURES.index("type_fit")]
-        return not len(column) or bool((column >= 0).any())
+    def states_asked_type(self, candidates: Sequence[ScoredSentence]) -> bool:
+        """Whether one of ``candidates`` (the best ranked) holds the asked type of answer (a figure, an amount, a percentage, a
+        date); ``True`` when none is asked or it cannot be recognised (a person, a place). An answer whose
+        quotes hold no figure for "how much did it cost?" is partial."""
+        return any(c.holds_asked is not False for c in candidates)
 
     def partial(self, assessment: Assessment) -> ScoredSentence | None:
-        """The sentence to quote in a partial answer (the most topical, when it holds at least
-        :data:`PARTIAL_COVERAGE` of the key terms), else ``None``."""
-        if assessment.topical is None:
+        """The sentence to quote in a partial answer: the candidate holding most of the key terms (ties:
+        the best ranked), when it holds at least :data:`PARTIAL_COVERAGE` of them; else ``None``."""
+        if not assessment.sentences:
             return None
-        i = assessment.sentences.index(assessment.topical)
-        return assessment.topical if assessment.features[i, FEATURES.index("coverage")] >= PARTIAL_COVERAGE else None
+        column = assessment.features[:, FEATURES.index("coverage")]
+        i = int(np.argmax(column))  # the first of the best: candidates are in ranking order
+        return assessment.sentences[i] if column[i] >= PARTIAL_COVERAGE else None

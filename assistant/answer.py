@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import AnswerType
-from assistant.types import Answer, Citation, Reason, RetrievedPassage
+from assistant.types import Answer, Citation, DeclineReason, Reason, RetrievedPassage
 from ingest.embeddings import Embedder
 from ingest.language import Language
 from ingest.normalize import for_embedding, lexical_tokens, normalize
@@ -32,7 +32,7 @@ ANSWER_LEAD: dict[Language, str] = {
     "en": "According to the article:",
 }
 #: Why a question is declined (``Answer.reason``), per question language.
-ABSTAIN_TEXT: dict[Reason, dict[Language, str]] = {
+ABSTAIN_TEXT: dict[DeclineReason, dict[Language, str]] = {
     "not_stated": {
         "ar": "لا يذكر أي مقطع من المقالات المختارة ما يسأل عنه السؤال.",
         "en": "No passage in the selected articles states what the question asks.",
@@ -74,7 +74,9 @@ class ScoredSentence:
         char_start: Offset of the sentence in the article.
         char_end: Offset one past its end.
         text: The sentence.
-        score: How likely it states the answer (a probability, :mod:`assistant.abstention`); 0 before scoring.
+        score: Its ranking score as an answer (:mod:`assistant.abstention`, higher first); 0 before scoring.
+        holds_asked: Whether it holds the asked type of answer (a figure, a date...); ``None`` when
+            no type is asked or the type is not recognised in text (a person, a place).
     """
 
     hit: RetrievedPassage
@@ -82,6 +84,7 @@ class ScoredSentence:
     char_end: int
     text: str
     score: float = 0.0
+    holds_asked: bool | None = None
 
 
 #: Shortest sentence quoted, in words: shorter ones (a dateline, "- REUTERS")
@@ -116,7 +119,7 @@ def _near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     return bool(x and y) and len(x & y) / len(x | y) >= threshold
 
 
-def abstain(question: str, language: Language, reason: Reason = "no_content") -> Answer:
+def abstain(question: str, language: Language, reason: DeclineReason = "no_content") -> Answer:
     """The reply when the articles do not answer: no citations; the text says why (:data:`ABSTAIN_TEXT`).
 
     Args:
@@ -160,7 +163,15 @@ def sentence_embeddings(
     return vectors
 
 
-def _quoted(question: str, language: Language, lead: str, chosen: Sequence[ScoredSentence], **fields: object) -> Answer:
+def _quoted(
+    question: str,
+    language: Language,
+    lead: str,
+    chosen: Sequence[ScoredSentence],
+    *,
+    partial: bool = False,
+    reason: Reason | None = None,
+) -> Answer:
     opening, closing = _QUOTE_MARKS[language]
     lines = [lead]
     citations = []
@@ -180,7 +191,25 @@ def _quoted(question: str, language: Language, lead: str, chosen: Sequence[Score
                 section=p.section,
             )
         )
-    return Answer(question, language, "\n\n".join(lines), abstained=False, citations=citations, **fields)  # type: ignore[arg-type]
+    text = "\n\n".join(lines)
+    return Answer(question, language, text, abstained=False, citations=citations, partial=partial, reason=reason)
+
+
+def choose_quotes(
+    ranked: Sequence[ScoredSentence], max_quotes: int = 2, quote_margin: float = QUOTE_MARGIN
+) -> list[ScoredSentence]:
+    """The sentences to quote: the best of ``ranked`` (best first), then each next one whose score is
+    within ``quote_margin`` of the best and that comes from the same article, up to ``max_quotes``,
+    skipping near-duplicates of one already chosen. ``[]`` for no candidate."""
+    chosen: list[ScoredSentence] = []
+    for sentence in ranked:
+        if len(chosen) == max_quotes or sentence.score < ranked[0].score - quote_margin:
+            break
+        if sentence.hit.passage.article_id != ranked[0].hit.passage.article_id:
+            continue  # quotes come from the article of the best one
+        if not any(_near_duplicate(sentence.text, c.text) for c in chosen):
+            chosen.append(sentence)
+    return chosen
 
 
 def extractive_answer(
@@ -191,7 +220,7 @@ def extractive_answer(
     max_quotes: int = 2,
     quote_margin: float = QUOTE_MARGIN,
 ) -> Answer:
-    """Answer by quoting the most probable sentences.
+    """Answer by quoting the best-ranked sentences (:func:`choose_quotes`).
 
     Args:
         question: The question as asked.
@@ -205,17 +234,8 @@ def extractive_answer(
         An :class:`Answer` whose markers ``[1]``, ``[2]``... match its
         citations, best first; an abstention if there is no candidate.
     """
-    if not ranked:
-        return abstain(question, language)
-    chosen: list[ScoredSentence] = []
-    for sentence in ranked:
-        if len(chosen) == max_quotes or sentence.score < ranked[0].score - quote_margin:
-            break
-        if sentence.hit.passage.article_id != ranked[0].hit.passage.article_id:
-            continue  # quotes come from the article of the best one
-        if not any(_near_duplicate(sentence.text, c.text) for c in chosen):
-            chosen.append(sentence)
-    return _quoted(question, language, ANSWER_LEAD[language], chosen)
+    chosen = choose_quotes(ranked, max_quotes, quote_margin)
+    return _quoted(question, language, ANSWER_LEAD[language], chosen) if chosen else abstain(question, language)
 
 
 def partial_answer(question: str, language: Language, sentence: ScoredSentence, asked: AnswerType | None) -> Answer:
@@ -237,6 +257,10 @@ class ExtractiveAnswerer:
     def __init__(self, *, max_quotes: int = 2) -> None:
         self.max_quotes = max_quotes
 
-    def answer(self, question: str, language: Language, ranked: Sequence[ScoredSentence]) -> Answer:
-        """The quoted answer (see :func:`extractive_answer`)."""
-        return extractive_answer(question, language, ranked, max_quotes=self.max_quotes)
+    def quotes(self, ranked: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+        """The sentences an answer from these candidates quotes (:func:`choose_quotes`)."""
+        return choose_quotes(ranked, self.max_quotes)
+
+    def answer(self, question: str, language: Language, quotes: Sequence[ScoredSentence]) -> Answer:
+        """The answer quoting ``quotes`` (from :meth:`quotes`), each with its marker; an abstention if there is none."""
+        return _quoted(question, language, ANSWER_LEAD[language], quotes) if quotes else abstain(question, language)

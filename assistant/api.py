@@ -283,7 +283,8 @@ class Assistant:
             else:
                 answer = abstain(question, language, reason)
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
-        if not self.abstention.states_asked_type(assessment, self.extractive.max_quotes):  # no figure for "how much?"
+        # No figure for "how much?" among the candidates that may be quoted: a partial answer.
+        if not self.abstention.states_asked_type(assessment.sentences[: self.extractive.max_quotes]):
             answer = partial_answer(question, language, assessment.sentences[0], assessment.asked)
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         top = hits[:top_k]
@@ -293,7 +294,7 @@ class Assistant:
             if generated.answer is not None:
                 return AnswerTrace(dataclasses.replace(generated.answer, notes=[*notes, *generated.notes]), hits)
             notes, unsupported = [*notes, *generated.notes], generated.unsupported
-        answer = self.extractive.answer(question, language, assessment.sentences)
+        answer = self.extractive.answer(question, language, self.extractive.quotes(assessment.sentences))
         if answer.abstained:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         if generative is not None:  # the chat model's answer could not be used: say so

@@ -440,4 +440,5 @@ def holds_type(text: str, kind: AnswerType | None) -> bool | None:
     pattern = _HOLDS.get(kind) if kind else None
     if pattern is None:
         return None
-    return bool(pattern.search(normalize(text) if kind == "date" else text) or pattern.search(text))
+    # Dates also in normalised text: month names with hamza forms and diacritics written either way.
+    return bool(pattern.search(text) or (kind == "date" and pattern.search(normalize(text))))

@@ -58,8 +58,9 @@ class Found:
         asked: The question as a chat model is asked it (the standalone form, if it won).
         text: The same, as embedded (:func:`ingest.normalize.for_embedding`).
         retrieval: What the retriever found for ``text``.
-        assessment: How well its best ``passages`` answer (:meth:`AbstentionModel.assess`).
-        stored: The stored embeddings of those passages' sentences (for the chat model's citations).
+        assessment: How well its evidence passages answer (:func:`assistant.abstention.evidence_passages`,
+            :meth:`AbstentionModel.assess`).
+        stored: The stored embeddings of those passages' sentences (reused for the chat model's citations).
     """
 
     asked: str
@@ -82,12 +83,18 @@ def found(
     abstention: AbstentionModel,
     passages: int,
 ) -> Found:
-    """Retrieve ``question`` and assess the sentences of its best ``passages`` passages."""
+    """Retrieve ``question`` and assess the sentences of its evidence passages (the best ``passages`` of each
+    of the first articles, :func:`assistant.abstention.evidence_passages`).
+
+    Raises:
+        UnknownArticleError: If an id of ``article_ids`` is not stored.
+        StoreError: If the store cannot be read.
+    """
     text = for_embedding(question)
     retrieval = retriever.retrieve(text, article_ids)
     top = evidence_passages(retrieval.passages, passages)
     stored = retriever.sentence_vectors([h.passage.passage_id for h in top]) if top else {}
-    assessment = abstention.assess(text, language, retrieval, retriever.embeddings, stored, passages=passages)
+    assessment = abstention.assess(text, language, retrieval.vector, top, retriever.embeddings, stored)
     return Found(question, text, retrieval, assessment, stored)
 
 

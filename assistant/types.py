@@ -40,8 +40,10 @@ class Citation:
     section: str | None = None
 
 
+#: Why a question was declined after looking it up (:func:`assistant.answer.abstain`).
+DeclineReason = Literal["not_stated", "outside_articles", "no_content"]
 #: Why a question was not answered in full (``Answer.reason``).
-Reason = Literal["not_stated", "outside_articles", "no_content", "small_talk", "model_declined"]
+Reason = Literal[DeclineReason, "small_talk", "model_declined"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,17 +239,17 @@ def fit_ranking(rows: list[Asked]) -> dict[str, float]:
     sentence holding a gold answer and each candidate that does not, their feature difference."""
     from sklearn.linear_model import LogisticRegression
 
-    X, w = [], []
+    X, labels, w = [], [], []
     for r in rows:
         if r.split != "fit" or not r.answerable or not r.labels.any() or r.labels.all():
             continue
         pos, neg = r.features[r.labels == 1], r.features[r.labels == 0]
         d = (pos[:, None, :] - neg[None, :, :]).reshape(-1, len(FEATURES))
-        X += [d, -d]
-        w += [np.full(len(d), 1 / len(d))] * 2
-    y = np.concatenate(
-        [np.ones(len(X[0]))] + [np.full(len(x), i % 2 == 0, dtype=float) for i, x in enumerate(X[1:], 1)]
-    )
+        for sign in (1, -1):  # both orders, so that the model needs no intercept
+            X.append(sign * d)
+            labels.append(np.full(len(d), float(sign > 0)))
+            w.append(np.full(len(d), 1 / len(d)))
+    y = np.concatenate(labels)
     model = LogisticRegression(C=1.0, max_iter=5000, fit_intercept=False)
     model.fit(np.vstack(X), y, sample_weight=np.concatenate(w) * len(w))
     return {name: round(float(c), 4) for name, c in zip(FEATURES, model.coef_[0])}

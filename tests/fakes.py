@@ -92,8 +92,8 @@ def scripted_assistant(
     confidence = {q: c for q, (_, c) in script.items()}
 
     class Abstention(AbstentionModel):
-        def assess(self, question: str, language: Language, r: Retrieval, *args: Any, **kwargs: Any) -> Assessment:
-            assessment = super().assess(question, language, r, *args, **kwargs)
+        def assess(self, question: str, language: Language, *args: Any, **kwargs: Any) -> Assessment:
+            assessment = super().assess(question, language, *args, **kwargs)
             return dataclasses.replace(assessment, confidence=confidence.get(retriever.asked[-1][0], 0.0))
 
     indexer: Any = None  # questions never reach the indexer
