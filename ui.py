@@ -25,6 +25,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Draft
+from assistant.answer import ANSWER_LEAD
 from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS, AssistantError, user_message
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
@@ -45,6 +46,7 @@ CSS = """
 #sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px; }
 #sources .source-head { font-size: 0.85em; opacity: 0.8; unicode-bidi: plaintext; }
 #sources mark { background: #ffe58a; color: inherit; padding: 0 2px; border-radius: 3px; }
+#sources mark.short-answer, #article-view mark.short-answer { background: #f59e0b; color: #111; font-weight: 700; padding: 0 2px; }
 #article-view .article-scroll { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
 #article-view p { unicode-bidi: plaintext; text-align: start; }
 #article-view mark { background: #ffe58a; color: inherit; border-radius: 3px; }
@@ -101,8 +103,16 @@ JS = r"""
     linkCitations();
     document.querySelectorAll('#chat .message-content').forEach((el) => {
       const t = (el.innerText || '').trim().split('\n')[0];
-      const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
-      const dir = ar && ar >= la ? 'rtl' : 'ltr';
+      let dir;
+      if (el.closest('.bot-row')) {
+        // An answer's first line opens with its lead, in the question's language (then maybe a short
+        // answer in the article's script): its first letter gives the direction.
+        const first = t.match(new RegExp('ARABIC_LETTER|LATIN_LETTER'));
+        dir = first && new RegExp('ARABIC_LETTER').test(first[0]) ? 'rtl' : 'ltr';
+      } else {
+        const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
+        dir = ar && ar >= la ? 'rtl' : 'ltr';
+      }
       if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
     });
     // The question box follows what is typed in it.
@@ -163,19 +173,26 @@ def checks_html(answer: Answer) -> str:
 def sources_html(answer: Answer) -> str:
     """The sources panel for an answer: what the checks did, then each cited passage, its quote highlighted.
 
-    All article text is HTML-escaped; the quote is wrapped in ``<mark>``.
+    All article text is HTML-escaped; the quote is wrapped in ``<mark>``, and the short answer inside it
+    in ``<mark class="short-answer">``.
     """
     checks = checks_html(answer)
+    short = answer.short_answer
     if not answer.citations:
         return checks + "<p class='no-sources' dir='auto'>" + html.escape(answer.text) + "</p>"
     parts = [checks] if checks else []
     for c in answer.citations:
         at = c.passage_text.find(c.quote)
         if at >= 0:
+            inner = (
+                marked_span(c.quote, short.char_start - c.char_start, short.char_end - c.char_start)
+                if short is not None and short.citation == c.n
+                else html.escape(c.quote)
+            )
             body = (
                 html.escape(c.passage_text[:at])
                 + "<mark>"
-                + html.escape(c.quote)
+                + inner
                 + "</mark>"
                 + html.escape(c.passage_text[at + len(c.quote) :])
             )
@@ -194,6 +211,22 @@ def sources_html(answer: Answer) -> str:
     return "\n".join(parts)
 
 
+def marked_span(text: str, start: int, end: int) -> str:
+    """``text`` HTML-escaped, its characters ``start:end`` (the short answer) in ``<mark class="short-answer">``;
+    ``text`` escaped alone when the span is not inside it."""
+    if not 0 <= start < end <= len(text):
+        return html.escape(text)
+    return (
+        html.escape(text[:start])
+        + f"<mark class='short-answer' title='{SHORT_ANSWER_TITLE}'>{html.escape(text[start:end])}</mark>"
+        + html.escape(text[end:])
+    )
+
+
+#: Tooltip (and accessible description) of the marked short answer.
+SHORT_ANSWER_TITLE = "short answer · الجواب المختصر"
+
+
 def article_html(answer: dict[str, Any], article_text: Any) -> str:
     """The article view: each cited article whole, its cited sentences marked ``<mark id="cite-n">``.
 
@@ -201,9 +234,11 @@ def article_html(answer: dict[str, Any], article_text: Any) -> str:
         answer: ``Answer.to_dict()`` (``{}`` or ``{"error": ...}`` show nothing).
         article_text: ``article_id -> str | None``, e.g. :meth:`Assistant.article_text`.
 
-    All text is HTML-escaped; paragraphs become ``<p dir="auto">``.
+    All text is HTML-escaped; paragraphs become ``<p dir="auto">``; the short answer is marked inside its
+    sentence (:func:`marked_span`).
     """
     citations = (answer or {}).get("citations") or []
+    short = (answer or {}).get("short_answer") or {}
     if not citations:
         return NO_ARTICLE
     blocks = []
@@ -217,7 +252,12 @@ def article_html(answer: dict[str, Any], article_text: Any) -> str:
             if start < at:  # overlapping quotes: the first one is marked
                 continue
             out.append(html.escape(text[at:start]))
-            out.append(f"<mark id='cite-{n}'>{html.escape(text[start:end])}</mark>")
+            inner = (
+                marked_span(text[start:end], short["char_start"] - start, short["char_end"] - start)
+                if short.get("citation") == n
+                else html.escape(text[start:end])
+            )
+            out.append(f"<mark id='cite-{n}'>{inner}</mark>")
             at = end
         out.append(html.escape(text[at:]))
         body = "".join(out)
@@ -233,9 +273,18 @@ def from_plain_text(text: str) -> str:
     return _MARKDOWN_ESCAPE.sub(r"\1", html.unescape(text))
 
 
+_UNESCAPED_BOLD = re.compile(r"(?<!\\)\*\*")  # the short answer's bold (the text's own stars are escaped)
+
+
 def _turns(history: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Chat history as the assistant reads it: roles and unescaped texts."""
-    return [{"role": str(m.get("role")), "content": from_plain_text(message_text(m.get("content")))} for m in history]
+    return [
+        {
+            "role": str(m.get("role")),
+            "content": from_plain_text(_UNESCAPED_BOLD.sub("", message_text(m.get("content")))),
+        }
+        for m in history
+    ]
 
 
 def _mode(value: str | None) -> Any:
@@ -260,6 +309,24 @@ def _top_k(value: Any) -> int | None:
 
 def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
+
+
+def reply_markdown(answer: Answer) -> str:
+    """The chat message of an answer: its text as typed (:func:`as_plain_text`), the short answer in bold.
+
+    An extractive answer gives its short answer after the lead of its first line; a generated one
+    gets it as a first line of its own (``**…** [n]``), its written text below.
+    """
+    short = answer.short_answer
+    if short is None:
+        return as_plain_text(answer.text)
+    # Isolated (FSI … PDI), so an Arabic span in an English line keeps its marker after it, not before.
+    shown = f"\u2068**{as_plain_text(short.text)}**\u2069"
+    lead = ANSWER_LEAD[answer.language]
+    head = f"{lead} {short.text} "
+    if answer.text.startswith(head):
+        return f"{as_plain_text(lead)} {shown} {as_plain_text(answer.text[len(head) :])}"
+    return f"{shown} \\[{short.citation}\\]\n\n{as_plain_text(answer.text)}"
 
 
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
@@ -375,7 +442,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             )
             return
         # answer.question is the message without invisible controls (an RLO would reverse it on screen).
-        history = [*earlier, _message("user", answer.question), _message("assistant", answer.text)]
+        reply = {"role": "assistant", "content": reply_markdown(answer)}
+        history = [*earlier, _message("user", answer.question), reply]
         yield history, SOURCES_PENDING if answer.citations else NO_SOURCES, answer.to_dict(), ""  # the answer first
         yield history, sources_html(answer), answer.to_dict(), ""  # then its sources
 

@@ -10,7 +10,7 @@ from assistant.errors import (
     StoreError,
     UnknownArticleError,
 )
-from assistant.types import Answer, AnswerTrace, Citation, Draft, RetrievedPassage
+from assistant.types import Answer, AnswerTrace, Citation, Draft, RetrievedPassage, ShortAnswer
 
 __all__ = [
     "Answer",
@@ -25,6 +25,7 @@ __all__ = [
     "IngestReport",
     "ModelMismatchError",
     "RetrievedPassage",
+    "ShortAnswer",
     "StoreError",
     "UnknownArticleError",
     "answer_of",

@@ -13,13 +13,14 @@ article does say; otherwise :func:`abstain` declines, saying why.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.evidence import AnswerType
-from assistant.types import Answer, Citation, DeclineReason, Reason, RetrievedPassage
+from assistant.types import Answer, Citation, DeclineReason, Reason, RetrievedPassage, ShortAnswer
 from ingest.embeddings import Embedder
 from ingest.language import Language
 from ingest.normalize import for_embedding, lexical_tokens, normalize
@@ -264,3 +265,16 @@ class ExtractiveAnswerer:
     def answer(self, question: str, language: Language, quotes: Sequence[ScoredSentence]) -> Answer:
         """The answer quoting ``quotes`` (from :meth:`quotes`), each with its marker; an abstention if there is none."""
         return _quoted(question, language, ANSWER_LEAD[language], quotes) if quotes else abstain(question, language)
+
+
+def with_short_answer(answer: Answer, short: ShortAnswer | None) -> Answer:
+    """``answer`` carrying its short answer; an extractive answer also gives it first, after its lead
+    (``"بحسب المقال: 102.5 مليار دولار [1]"``, then the quotes). A generated answer's text stays as written.
+    ``answer`` itself when ``short`` is ``None``."""
+    if short is None:
+        return answer
+    text = answer.text
+    lead = ANSWER_LEAD[answer.language]
+    if answer.mode == "extractive" and text.startswith(lead):
+        text = f"{lead} {short.text} [{short.citation}]{text[len(lead) :]}"
+    return dataclasses.replace(answer, text=text, short_answer=short)

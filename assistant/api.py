@@ -10,7 +10,8 @@ A question's path, one call per step (:meth:`Assistant.stream`):
    (:func:`assistant.followup.choose_retrieval`);
 4. below ``min_confidence``, the assistant abstains;
 5. :class:`assistant.generative.GenerativeAnswerer` writes and checks an answer (with a chat model);
-6. else, or when it gives none usable, :class:`assistant.answer.ExtractiveAnswerer` quotes.
+6. else, or when it gives none usable, :class:`assistant.answer.ExtractiveAnswerer` quotes;
+7. :class:`assistant.span.SpanChooser` picks the short answer inside the quoted (or cited) sentences.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Unpack
 
 from assistant.abstention import AbstentionModel
-from assistant.answer import ExtractiveAnswerer, abstain, partial_answer
+from assistant.answer import ExtractiveAnswerer, abstain, partial_answer, with_short_answer
 from assistant.conversation import SMALL_TALK_REPLY, small_talk
 from assistant.errors import AssistantError
 from assistant.followup import choose_retrieval
@@ -32,6 +33,7 @@ from assistant.generative import GenerativeAnswerer
 from assistant.indexer import CheckReport, Indexer, IngestReport
 from assistant.request import AskOptions, Request, article_ids_of, passages_count
 from assistant.retrieval import HybridRetriever
+from assistant.span import SpanChooser
 from assistant.types import Answer, AnswerTrace, Draft
 from assistant.wiring import components, settings_components
 from ingest.embeddings import Embedder
@@ -69,6 +71,7 @@ class Assistant:
         extractive: Quotes sentences (:class:`assistant.answer.ExtractiveAnswerer`).
         abstention: Decides whether to answer (default :class:`assistant.abstention.AbstentionModel`).
         generative: Writes answers with a chat model; ``None``: extractive answers only.
+        spans: Chooses the short answer inside the quotes (default :class:`assistant.span.SpanChooser`).
         top_k: Best passages whose sentences may be quoted, or that the chat model is given.
         store_location: Where the store is, for messages (``chroma://host:port`` for a server).
         store_path: Directory of the embedded store, or ``None`` (a server's, or a store handed in).
@@ -85,6 +88,7 @@ class Assistant:
         *,
         abstention: AbstentionModel | None = None,
         generative: GenerativeAnswerer | None = None,
+        spans: SpanChooser | None = None,
         top_k: int = 3,
         store_location: str = "",
         store_path: Path | None = None,
@@ -92,6 +96,7 @@ class Assistant:
         self.indexer, self.retriever, self.extractive = indexer, retriever, extractive
         self.abstention = abstention or AbstentionModel()
         self.generative = generative
+        self.spans = spans or SpanChooser()
         self.top_k = passages_count(top_k, "top_k")
         self.store_location, self.store_path = store_location, store_path
 
@@ -292,15 +297,23 @@ class Assistant:
         if generative is not None:
             generated = yield from generative.answer(question, found.asked, language, top, found.stored)
             if generated.answer is not None:
-                return AnswerTrace(dataclasses.replace(generated.answer, notes=[*notes, *generated.notes]), hits)
+                answer = dataclasses.replace(generated.answer, notes=[*notes, *generated.notes])
+                return AnswerTrace(self._with_short_answer(answer), hits)
             notes, unsupported = [*notes, *generated.notes], generated.unsupported
         answer = self.extractive.answer(question, language, self.extractive.quotes(assessment.sentences))
         if answer.abstained:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
+        answer = self._with_short_answer(answer)
         if generative is not None:  # the chat model's answer could not be used: say so
             text = f"{FALLBACK_LEAD[language]}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)
         return AnswerTrace(answer, hits)
+
+    def _with_short_answer(self, answer: Answer) -> Answer:
+        """The answer with the span of its quotes that answers (:class:`assistant.span.SpanChooser`), if one."""
+        if answer.abstained or answer.partial or not answer.citations:
+            return answer
+        return with_short_answer(answer, self.spans.choose(answer.question, answer.citations))
 
     # -- LangChain ---------------------------------------------------------------------------
 

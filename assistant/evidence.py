@@ -308,6 +308,65 @@ def found_in(term: Term, sentence: set[str], lexicon: BilingualLexicon | None = 
     return (term.specific or not translations) and _same_name(term.text or term.stem, sentence)
 
 
+class TermMatcher:
+    """:func:`found_in` for one question's terms, word after word, with set lookups instead of scans.
+
+    A word matches a term as :func:`found_in` says (its stem, a translation, a near Arabic form, a
+    name's consonants in the other script); the near forms are precomputed as the substrings that
+    :func:`_near` allows, so one word costs a few set lookups.
+
+    Args:
+        terms: The question's key terms (:func:`question_terms`).
+        lexicon: The bilingual lexicon, or ``None``.
+    """
+
+    def __init__(self, terms: Sequence[Term], lexicon: BilingualLexicon | None = None) -> None:
+        self.terms = list(terms)
+        self.lexicon = lexicon
+        self._forms: list[tuple[set[str], set[str]]] = []
+        self._names: list[str | None] = []
+        for term in self.terms:
+            translations = set()
+            if lexicon is not None and not _DIGIT.search(term.stem):
+                translations = lexicon.arabic_of.get(term.stem) or lexicon.english_of.get(term.stem) or set()
+            exact = {term.stem, *translations}
+            near = {sub for form in exact if _ARABIC_LETTER.match(form) for sub in _near_forms(form)}
+            self._forms.append((exact, near))
+            named = not _DIGIT.search(term.stem) and (term.specific or not translations)
+            self._names.append(term.text or term.stem if named else None)
+        self._cache: dict[frozenset[str], float] = {}
+
+    def weight(self, word: frozenset[str]) -> float:
+        """The largest weight (:attr:`Term.weight`) of a term found in a word whose stems are ``word``; 0.0 for none."""
+        if word in self._cache:
+            return self._cache[word]
+        best = 0.0
+        for term, (exact, near), name in zip(self.terms, self._forms, self._names, strict=True):
+            if term.weight <= best:
+                continue
+            if any(s in exact or s in near or any(f in exact for f in _near_forms(s)) for s in word) or (
+                name is not None and _same_name(name, set(word))
+            ):
+                best = term.weight
+        self._cache[word] = best
+        return best
+
+
+@functools.lru_cache(maxsize=65536)
+def _near_forms(form: str) -> frozenset[str]:
+    """The Arabic stems :func:`_near` takes for one word with ``form``: its substrings of at least 3 letters
+    and at most 2 shorter, that start with an Arabic letter."""
+    if not _ARABIC_LETTER.match(form):
+        return frozenset()
+    n = len(form)
+    return frozenset(
+        form[a : a + size]
+        for size in range(max(3, n - 2), n)
+        for a in range(n - size + 1)
+        if _ARABIC_LETTER.match(form[a])
+    )
+
+
 def coverage(terms: Sequence[Term], sentence: set[str], lexicon: BilingualLexicon | None = None) -> float:
     """Weighted share of ``terms`` found in a text whose stems are ``sentence`` (:func:`found_in`), in [0, 1];
     0 for no terms."""

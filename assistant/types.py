@@ -40,6 +40,27 @@ class Citation:
     section: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ShortAnswer:
+    """The words of a quoted sentence that answer the question (a SQuAD-style span), as the article writes them.
+
+    Attributes:
+        text: The span: ``article_text[char_start:char_end] == text``. In an English answer about an
+            Arabic article it is the article's Arabic words.
+        char_start: Offset of the span in the article text.
+        char_end: Offset one past its end.
+        citation: The number ``n`` of the :class:`Citation` whose quote holds it.
+        probability: Its softmax probability among the candidate spans of the answer's quotes
+            (:class:`assistant.span.SpanChooser`), in (0, 1].
+    """
+
+    text: str
+    char_start: int
+    char_end: int
+    citation: int
+    probability: float
+
+
 #: Why a question was declined after looking it up (:func:`assistant.answer.abstain`).
 DeclineReason = Literal["not_stated", "outside_articles", "no_content"]
 #: Why a question was not answered in full (``Answer.reason``).
@@ -80,6 +101,9 @@ class Answer:
             ``"no_content"`` (nothing to look up: no word in it, or nothing found),
             ``"small_talk"`` (a greeting or thanks), ``"model_declined"`` (the chat model
             replied that the passages do not answer).
+        short_answer: The words that answer, inside a quoted sentence (:class:`ShortAnswer`), or ``None``
+            (declined, partial, or no span chosen with confidence: the quotes still stand). In an
+            extractive answer ``text`` gives it first, after the framing lead.
     """
 
     question: str
@@ -92,9 +116,10 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     partial: bool = False
     reason: Reason | None = None
+    short_answer: ShortAnswer | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict with the fields above (citations as dicts)."""
+        """Plain JSON-ready dict with the fields above (citations and the short answer as dicts)."""
         return asdict(self)
 
 

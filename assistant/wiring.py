@@ -10,6 +10,7 @@ from assistant.answer import ExtractiveAnswerer
 from assistant.generative import GenerativeAnswerer
 from assistant.indexer import Indexer
 from assistant.retrieval import HybridRetriever
+from assistant.span import SpanChooser
 from ingest.embeddings import Embedder
 from vectorstore.chroma import DEFAULT_COLLECTION
 from vectorstore.lazy import LazyStore
@@ -78,6 +79,7 @@ def components(
         "retriever": retriever,
         "extractive": ExtractiveAnswerer(max_quotes=max_quotes),
         "abstention": AbstentionModel(min_confidence),
+        "spans": SpanChooser(),
         "generative": generative,
         "top_k": top_k,
         "store_location": store.location,

@@ -12,9 +12,14 @@ Definitions (the README's "Evaluation" section gives them with examples):
 * **answer_in_citation**: share of answerable questions where a gold answer
   is contained in a quoted sentence of the answer's citations.
 * **exact_match**, **f1**: SQuAD v1.1's official metrics (Rajpurkar et al.
-  2016, ``evaluate-v1.1.py``): the answer text (framing and markers removed)
-  against each gold answer, best over the golds, after :func:`normalize_answer`.
-  Averaged over answerable questions; an abstention scores 0.
+  2016, ``evaluate-v1.1.py``): the short answer (``Answer.short_answer``) when
+  there is one, else the quoted sentences (:func:`answer_text`), against each
+  gold answer, best over the golds, after :func:`normalize_answer`. Averaged
+  over answerable questions; an abstention scores 0.
+  **sentence_exact_match**, **sentence_f1**: the same on the quoted sentences alone.
+* **short_answer.coverage**: share of the answered answerable questions that got a
+  short answer; **short_answer.in_citation**: share of those short answers whose
+  sentence (its citation's quote) contains a gold answer.
 * **citations.precision**: share of the passages cited in answers to
   answerable questions that contain a gold answer (pooled over questions).
 * **abstain_rate_unanswerable**: share of unanswerable questions not given a
@@ -131,10 +136,19 @@ def contains_answer(text: str, golds: Iterable[str]) -> bool:
 
 
 def answer_text(answer: Answer) -> str:
-    """The claim of an answer, as EM and F1 score it: ``text`` without framing lead and ``[n]`` markers; ``""`` when
-    abstained or partial."""
+    """The claim of an answer, as EM and F1 score it: its short answer when it has one, else :func:`sentence_text`."""
+    if answer.short_answer is not None and not (answer.abstained or answer.partial):
+        return answer.short_answer.text
+    return sentence_text(answer)
+
+
+def sentence_text(answer: Answer) -> str:
+    """The sentences of an answer: an extractive answer's quotes, or a generated ``text`` without framing lead
+    and ``[n]`` markers; ``""`` when abstained or partial."""
     if answer.abstained or answer.partial:
         return ""
+    if answer.mode == "extractive" and answer.citations:
+        return " ".join(c.quote for c in answer.citations)
     text = _MARKER.sub("", answer.text).strip()
     for lead in _LEADS:
         if text.startswith(lead):
@@ -178,6 +192,9 @@ class QuestionResult:
         answer_in_citation: A gold answer is in a quoted sentence.
         exact_match: SQuAD EM of :func:`answer_text` (0 or 1).
         f1: SQuAD token F1 of :func:`answer_text`, in [0, 1].
+        short_answer: ``Answer.short_answer``'s text, or ``None``.
+        short_in_citation: Whether the short answer's sentence contains a gold answer (``None`` without one).
+        sentence_exact_match, sentence_f1: EM and F1 of :func:`sentence_text`.
         latency_ms: Wall time of the question, in ms.
         mode: ``Answer.mode``: ``"generative"`` when a chat model wrote the answer.
         fell_back: A chat model was asked but its answer could not be used (quoted instead).
@@ -201,6 +218,10 @@ class QuestionResult:
     fell_back: bool = False
     partial: bool = False
     reason: str | None = None
+    short_answer: str | None = None
+    short_in_citation: bool | None = None
+    sentence_exact_match: float = 0.0
+    sentence_f1: float = 0.0
 
     @property
     def answered(self) -> bool:
@@ -214,7 +235,9 @@ def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float
     cited: dict[str, str] = {}
     for c in answer.citations if not answer.partial else ():
         cited.setdefault(c.passage_id, c.passage_text)
-    claim = answer_text(answer)
+    claim, sentences = answer_text(answer), sentence_text(answer)
+    short = answer.short_answer if claim else None
+    short_quote = next((c.quote for c in answer.citations if short and c.n == short.citation), None)
     return QuestionResult(
         id=question.id,
         language=question.language,
@@ -235,6 +258,10 @@ def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float
         latency_ms=latency_ms,
         partial=answer.partial,
         reason=answer.reason,
+        short_answer=short.text if short else None,
+        short_in_citation=None if short_quote is None else contains_answer(short_quote, question.answers),
+        sentence_exact_match=exact_match(sentences, question.answers) if sentences else 0.0,
+        sentence_f1=token_f1(sentences, question.answers) if sentences else 0.0,
     )
 
 
@@ -267,6 +294,12 @@ def _summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
             "answer_in_citation": _mean([float(r.answer_in_citation) for r in answerable]),
             "exact_match": _mean([r.exact_match for r in answerable]),
             "f1": _mean([r.f1 for r in answerable]),
+            "sentence_exact_match": _mean([r.sentence_exact_match for r in answerable]),
+            "sentence_f1": _mean([r.sentence_f1 for r in answerable]),
+        },
+        "short_answer": {
+            "coverage": _mean([float(r.short_answer is not None) for r in answerable if r.answered]),
+            "in_citation": _mean([float(bool(r.short_in_citation)) for r in answerable if r.short_answer is not None]),
         },
         "citations": {
             "precision": round(sum(r.cited_with_answer for r in answerable) / cited, 4) if cited else None,
@@ -291,7 +324,8 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
     Returns:
         A nested dict: ``n_questions``, ``n_answerable``, ``n_unanswerable``,
         ``retrieval`` (``recall@1``, ``recall@3``, ``recall@5``, ``mrr``),
-        ``answer`` (``answer_in_citation``, ``exact_match``, ``f1``),
+        ``answer`` (``answer_in_citation``, ``exact_match``, ``f1``, ``sentence_exact_match``,
+        ``sentence_f1``), ``short_answer`` (``coverage``, ``in_citation``),
         ``citations`` (``precision``), ``abstention``
         (``abstain_rate_unanswerable``, ``false_abstain_rate_answerable``,
         ``partial_rate_unanswerable``, ``partial_rate_answerable``, and

@@ -23,8 +23,12 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     ("retrieval.recall@5", "recall@5", True),
     ("retrieval.mrr", f"MRR@{MRR_DEPTH}", True),
     ("answer.answer_in_citation", "answer in citation", True),
-    ("answer.exact_match", "exact match", True),
-    ("answer.f1", "F1", True),
+    ("answer.exact_match", "exact match (short answer, else sentences)", True),
+    ("answer.f1", "F1 (short answer, else sentences)", True),
+    ("answer.sentence_exact_match", "exact match (sentences)", True),
+    ("answer.sentence_f1", "F1 (sentences)", True),
+    ("short_answer.coverage", "short answer given (answered questions)", True),
+    ("short_answer.in_citation", "short answer's sentence holds the answer", True),
     ("citations.precision", "citation precision", True),
     ("abstention.abstain_rate_unanswerable", "abstain rate (unanswerable)", True),
     ("abstention.false_abstain_rate_answerable", "false-abstain rate (answerable)", False),
@@ -183,7 +187,7 @@ def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
     columns = (
         "id", "language", "question", "answerable", "gold", "answer", "abstained", "hit_rank",
         "cited_passage_ids", "answer_in_citation", "exact_match", "f1", "latency_ms", "mode", "fell_back",
-        "partial", "reason",
+        "partial", "reason", "short_answer", "short_in_citation", "sentence_exact_match", "sentence_f1",
     )  # fmt: skip
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
@@ -194,7 +198,9 @@ def _write_questions(results: Sequence[QuestionResult], path: Path) -> None:
                     r.id, r.language, r.question, r.answerable, " | ".join(r.gold), r.answer, r.abstained,
                     "" if r.hit_rank is None else r.hit_rank, " ".join(r.cited_passage_ids),
                     r.answer_in_citation, r.exact_match, round(r.f1, 4), round(r.latency_ms, 1), r.mode, r.fell_back,
-                    r.partial, r.reason or "",
+                    r.partial, r.reason or "", r.short_answer or "",
+                    "" if r.short_in_citation is None else r.short_in_citation, r.sentence_exact_match,
+                    round(r.sentence_f1, 4),
                 ]
             )  # fmt: skip
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -620,3 +622,55 @@ def test_pasted_text_with_a_lone_surrogate_is_added(e5, tmp_path):
         qa, None, "Rail news\n\nThe new line \ud83dcarries 30,000 passengers a day between the two cities."
     )
     assert ": added" in ui.from_plain_text(message) and qa.store.article_ids()[0].startswith("pasted-")
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="Debian's chromium is not installed (make test installs it)"
+)
+def test_the_short_answer_is_marked_inside_the_highlighted_sentence_in_a_real_browser(app_url, tmp_path_factory):
+    """An Arabic and an English question: the short answer is bold first in the reply and a second,
+    stronger <mark> inside the cited sentence's <mark>, in the sources and in the article view."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path_factory.mktemp("short-answers"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_url)
+            box = page.locator("#question textarea")
+            for n, (question, span, direction) in enumerate(
+                [
+                    ("متى يعقد الرئيسان لقاءهما عبر الفيديو؟", "الأربعاء", "rtl"),
+                    (MET_QUESTION_EN, "نوفمبر 2019", "ltr"),
+                ],
+                1,
+            ):
+                box.fill(question)
+                box.press("Enter")
+                reply = page.locator("#chat .bot-row .message-content").nth(n - 1)
+                reply.locator("strong").wait_for(timeout=30_000)
+                assert reply.locator("strong").inner_text() == span, "bold, first in the reply"
+                first_line = reply.inner_text().splitlines()[0].strip()
+                assert first_line.endswith(f"\u2068{span}\u2069 [1]"), "isolated, so its marker stays after it"
+                assert reply.evaluate("e => getComputedStyle(e).direction") == direction
+                inner = page.locator("#article-view mark[id^='cite-'] mark.short-answer")
+                page.wait_for_function(
+                    "s => (document.querySelector(\"#article-view mark[id^='cite-'] mark.short-answer\") || {})"
+                    ".innerText === s",
+                    arg=span,
+                    timeout=30_000,
+                )
+                assert inner.count() == 1
+                sentence = inner.evaluate("m => m.parentElement.closest('mark').innerText")
+                assert span in sentence and len(sentence) > len(span)
+                assert page.locator("#sources mark mark.short-answer").first.inner_text() == span
+                outer, strong = inner.evaluate(
+                    "m => [getComputedStyle(m.parentElement).backgroundColor, getComputedStyle(m).backgroundColor]"
+                )
+                assert outer != strong, "a stronger highlight than the sentence's"
+                inner.scroll_into_view_if_needed()
+                # The README's figure (docs/short-answer.jpg) is the first of these.
+                page.screenshot(path=str(shots / f"short-answer-{n}.jpg"), type="jpeg", quality=70)
+        finally:
+            browser.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from assistant.evaluation.datasets import EvalQuestion
@@ -16,7 +18,7 @@ from assistant.evaluation.metrics import (
     summarize,
     token_f1,
 )
-from assistant.types import Answer, AnswerTrace, Citation, RetrievedPassage
+from assistant.types import Answer, AnswerTrace, Citation, RetrievedPassage, ShortAnswer
 from ingest.types import Passage
 
 
@@ -202,7 +204,8 @@ def test_report_has_the_documented_keys(results):
     r = summarize(results)
     keys = {
         "retrieval": {"recall@1", "recall@3", "recall@5", "mrr"},
-        "answer": {"answer_in_citation", "exact_match", "f1"},
+        "answer": {"answer_in_citation", "exact_match", "f1", "sentence_exact_match", "sentence_f1"},
+        "short_answer": {"coverage", "in_citation"},
         "citations": {"precision"},
         "abstention": {
             "abstain_rate_unanswerable",
@@ -224,3 +227,24 @@ def test_rates_without_qualifying_questions_are_none():
     assert r["abstention"]["abstain_rate_unanswerable"] is None
     assert r["citations"]["precision"] is None  # nothing cited
     assert summarize([])["retrieval"]["recall@1"] is None
+
+
+def test_em_and_f1_score_the_short_answer_and_the_sentences_apart():
+    p1 = _passage("p1", "نما حجم التجارة بنسبة 29.8%، ليصل إلى 102.5 مليار دولار.", 0)
+    quote = "ليصل إلى 102.5 مليار دولار"
+    start = p1.text.index("102.5")
+    short = ShortAnswer("102.5 مليار دولار", start, start + len("102.5 مليار دولار"), 1, 0.4)
+    answer = Answer(
+        "q", "ar", f"بحسب المقال: 102.5 مليار دولار [1]\n\n«{quote}» [1]", False, [_citation(1, p1, quote)],
+        short_answer=short,
+    )  # fmt: skip
+    question = EvalQuestion("q1", "كم؟", ("102.5 مليار دولار",), language="ar")
+    r = score_question(question, AnswerTrace(answer, [RetrievedPassage(p1, 0.9)]), 5.0)
+    assert (r.exact_match, r.f1) == (1.0, 1.0)
+    assert r.sentence_exact_match == 0.0 and r.sentence_f1 == pytest.approx(2 * 0.6 / 1.6)  # P 3/5, R 1
+    assert r.short_answer == "102.5 مليار دولار" and r.short_in_citation is True
+    without = score_question(question, AnswerTrace(dataclasses.replace(answer, short_answer=None), []), 5.0)
+    assert without.short_answer is None and without.f1 == without.sentence_f1 == r.sentence_f1
+    report = summarize([r, without])
+    assert report["short_answer"] == {"coverage": 0.5, "in_citation": 1.0}
+    assert report["answer"]["f1"] == pytest.approx((1.0 + r.sentence_f1) / 2, abs=1e-4)

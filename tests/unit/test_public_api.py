@@ -18,6 +18,7 @@ def test_public_surface_is_pinned():
         "IngestReport",
         "ModelMismatchError",
         "RetrievedPassage",
+        "ShortAnswer",
         "StoreError",
         "UnknownArticleError",
         "answer_of",
@@ -48,8 +49,15 @@ def test_answer_and_citation_fields():
 
     assert [f.name for f in fields(assistant.Answer)] == [
         "question", "language", "text", "abstained", "citations", "mode", "unsupported_sentences", "notes",
-        "partial", "reason",
+        "partial", "reason", "short_answer",
     ]  # fmt: skip
+    assert [f.name for f in fields(assistant.ShortAnswer)] == [
+        "text",
+        "char_start",
+        "char_end",
+        "citation",
+        "probability",
+    ]
     assert [f.name for f in fields(assistant.Citation)][:8] == [
         "n",
         "passage_id",
