@@ -25,7 +25,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Draft
-from assistant.answer import ANSWER_LEAD
+from assistant.answer import ANSWER_LEAD, short_answer_line
 from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS, AssistantError, user_message
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
@@ -314,19 +314,27 @@ def _message(role: str, text: str) -> dict[str, str]:
 def reply_markdown(answer: Answer) -> str:
     """The chat message of an answer: its text as typed (:func:`as_plain_text`), the short answer in bold.
 
-    An extractive answer gives its short answer after the lead of its first line; a generated one
-    gets it as a first line of its own (``**…** [n]``), its written text below.
+    The short answer is isolated (U+2068 … U+2069), so that an Arabic span in an English line keeps its
+    marker after it. An extractive answer gives it on its first line (after the lead, or after the
+    fallback notice); a generated one gets it on a first line of its own, framed in the question's
+    language (:func:`assistant.answer.short_answer_line`), so the message keeps the question's direction.
     """
     short = answer.short_answer
     if short is None:
         return as_plain_text(answer.text)
-    # Isolated (FSI … PDI), so an Arabic span in an English line keeps its marker after it, not before.
-    shown = f"\u2068**{as_plain_text(short.text)}**\u2069"
-    lead = ANSWER_LEAD[answer.language]
-    head = f"{lead} {short.text} "
-    if answer.text.startswith(head):
-        return f"{as_plain_text(lead)} {shown} {as_plain_text(answer.text[len(head) :])}"
-    return f"{shown} \\[{short.citation}\\]\n\n{as_plain_text(answer.text)}"
+
+    def bold(text: str) -> str:
+        return f"\u2068**{as_plain_text(text)}**\u2069"
+
+    head = f"{ANSWER_LEAD[answer.language]} {short.text} [{short.citation}]"
+    at = answer.text.find(head)
+    if at >= 0:
+        cut = at + len(ANSWER_LEAD[answer.language]) + 1
+        rest = answer.text[cut + len(short.text) :]
+        return f"{as_plain_text(answer.text[:cut])}{bold(short.text)}{as_plain_text(rest)}"
+    line = short_answer_line(answer)
+    lead = line[: -len(f"{short.text} [{short.citation}]")] if line else ""
+    return f"{as_plain_text(lead)}{bold(short.text)} \\[{short.citation}\\]\n\n{as_plain_text(answer.text)}"
 
 
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:

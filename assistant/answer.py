@@ -32,6 +32,8 @@ ANSWER_LEAD: dict[Language, str] = {
     "ar": "بحسب المقال:",
     "en": "According to the article:",
 }
+#: Framing of a short answer shown apart from the text (a generated answer's), per question language.
+SHORT_ANSWER_LEAD: dict[Language, str] = {"ar": "الجواب المختصر:", "en": "Short answer:"}
 #: Why a question is declined (``Answer.reason``), per question language.
 ABSTAIN_TEXT: dict[DeclineReason, dict[Language, str]] = {
     "not_stated": {
@@ -278,3 +280,13 @@ def with_short_answer(answer: Answer, short: ShortAnswer | None) -> Answer:
     if answer.mode == "extractive" and text.startswith(lead):
         text = f"{lead} {short.text} [{short.citation}]{text[len(lead) :]}"
     return dataclasses.replace(answer, text=text, short_answer=short)
+
+
+def short_answer_line(answer: Answer) -> str | None:
+    """The short answer as a line of its own, framed in the question's language (``"Short answer: نوفمبر
+    2019 [1]"``), for an answer whose text does not give it already (a generated one); ``None`` otherwise
+    (no short answer, or an extractive text that opens its quotes with it, after a fallback notice too)."""
+    short = answer.short_answer
+    if short is None or f"{ANSWER_LEAD[answer.language]} {short.text} [{short.citation}]" in answer.text:
+        return None
+    return f"{SHORT_ANSWER_LEAD[answer.language]} {short.text} [{short.citation}]"

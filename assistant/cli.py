@@ -292,19 +292,20 @@ def _print_answer(answer: Any, streamed: str | None = None) -> None:
         streamed: The draft already printed by ``ask --stream``; the answer's
             text is printed again only if the checks changed it.
     """
-    short = answer.short_answer
-    generated_short = short is not None and answer.mode == "generative"
+    from assistant.answer import short_answer_line
+
+    short_line = short_answer_line(answer)  # None when the text gives it first (an extractive answer)
     if streamed is None:
-        if generated_short:  # an extractive text gives it first already
-            print(f"{_shown(short.text)} [{short.citation}]\n")
+        if short_line:
+            print(f"{_shown(short_line)}\n")
         print(_shown(answer.text))
     elif answer.text.strip() != streamed.strip():  # the checks changed it: show what stands
         print("\n\n--- checked answer ---")
         print(_shown(answer.text))
     else:
         print()
-    if streamed is not None and generated_short:
-        print(f"\nshort answer: {_shown(short.text)} [{short.citation}]")
+    if streamed is not None and short_line:
+        print(f"\n{_shown(short_line)}")
     for note in answer.notes:
         print(f"note: {_shown(note)}", file=sys.stderr)
     for sentence in answer.unsupported_sentences:

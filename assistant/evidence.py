@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ingest.normalize import lexical_tokens, normalize
+from ingest.normalize import for_embedding, lexical_tokens, normalize
 
 log = logging.getLogger(__name__)
 
@@ -441,6 +441,12 @@ _TYPE_QUESTIONS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
 )
 
 
+def plain_question(question: str) -> str:
+    """A question as its question words are recognised: without diacritics, tatweel and invisible controls
+    (``مَتَى``, ``مـتـى`` and ``\u200fمتى`` are ``متى``)."""
+    return for_embedding(question)
+
+
 def asked_type(question: str) -> AnswerType | None:
     """The kind of answer a question asks for, from its question words (first match in the order
     percent, money, number, date, place, person), else ``None``.
@@ -449,7 +455,7 @@ def asked_type(question: str) -> AnswerType | None:
         >>> asked_type("How much did the Ningxia exercises cost?"), asked_type("متى عقد الاجتماع؟")
         ('money', 'date')
     """
-    text = " ".join(question.split())
+    text = " ".join(plain_question(question).split())
     for kind, pattern in _TYPE_QUESTIONS:
         if pattern.search(text):
             return kind
@@ -485,7 +491,8 @@ _DATE_TEXT = re.compile(
     + ")",
     re.IGNORECASE,
 )
-_HOLDS: dict[AnswerType, re.Pattern[str]] = {
+#: The text patterns of the answer types that can be checked in text (a person or a place cannot).
+TYPE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
     "number": _NUMBER_TEXT,
     "money": _MONEY_TEXT,
     "percent": _PERCENT_TEXT,
@@ -496,7 +503,7 @@ _HOLDS: dict[AnswerType, re.Pattern[str]] = {
 def holds_type(text: str, kind: AnswerType | None) -> bool | None:
     """Whether ``text`` holds an answer of ``kind``: ``True``/``False`` for numbers, amounts, percentages and
     dates; ``None`` when ``kind`` is ``None``, a person or a place (not recognised in text)."""
-    pattern = _HOLDS.get(kind) if kind else None
+    pattern = TYPE_PATTERNS.get(kind) if kind else None
     if pattern is None:
         return None
     # Dates also in normalised text: month names with hamza forms and diacritics written either way.

@@ -4,26 +4,29 @@ Every run of 1 to :data:`MAX_SPAN_WORDS` words of a quoted sentence is a
 candidate span. Each is described by features that need no trained reader
 (:data:`SPAN_FEATURES`): its length; how many of its words the question already
 says (an answer seldom repeats the question); how far it is from the sentence's
-words that match the question's key terms (an answer sits next to them:
-Rajpurkar et al. 2016's sliding-window and distance features); whether its
-edges are function words or punctuation; whether it holds the asked type of
-answer (a figure with its scale word, a percentage, an amount, a date; a name,
-from capitalisation, Latin script in Arabic text, or an Arabic word the
-bilingual lexicon does not know); and the kind of question (who, when, where,
-how many, why, how, what), crossed with those. A linear model
-(:data:`SPAN_MODEL`, fitted by ``benchmarks/short_answers.py`` on the fit
-split: XQuAD dev's even-numbered articles and ``sample_questions.jsonl``)
-scores them; a softmax over one answer's candidates gives the chosen span's
-probability, and under :data:`MIN_SPAN_PROBABILITY` no short answer is given
-(the quote still stands).
+words that match the question's key terms, counting content words only, and how
+much of the question is matched within 3 and 8 words of it (an answer sits next
+to them: the distance and window features of Rajpurkar et al. 2016's logistic
+regression baseline); whether its edges are function words or punctuation, and
+which function word comes just before and after it; whether it holds the asked
+type of answer (a figure, an amount, a percentage, a date) or a percentage that
+was not asked for; whether it looks like a name (Latin script in Arabic text, a
+capital inside English text, an Arabic word the bilingual lexicon does not know
+once its affixes are off); and the kind of question (:func:`question_kind`)
+crossed with those. A linear model per group of kinds (:data:`KIND_GROUPS`;
+weights in :data:`SPAN_MODEL_FILE`, fitted by ``benchmarks/short_answers.py
+--fit`` as a softmax over each question's candidates, on the fit split: XQuAD
+dev's even-numbered articles and ``sample_questions.jsonl``) scores them. The softmax probability of
+the best one is its confidence: under :data:`MIN_SPAN_PROBABILITY` no short
+answer is given (the quote still stands).
 
-Question words match sentence words as in :mod:`assistant.evidence`: by stem,
-through the English-Arabic lexicon, and for names by their consonants across
-scripts, so an English question about an Arabic article gets the article's
-Arabic words. A span never starts or ends with punctuation, and a leading
-conjunction و or a preposition ب/ل/ك/ف glued to its first word is left out only
-where the rest is a whole word the question's kind asks for (not done: XQuAD's
-Arabic answers keep them, and SQuAD's normalisation drops ال and و anyway).
+Question words match sentence words as in :mod:`assistant.evidence`
+(:class:`assistant.evidence.TermMatcher`: by stem, through the English-Arabic
+lexicon, and for names by their consonants across scripts), so an English
+question about an Arabic article gets the article's Arabic words. The chosen
+span is tidied (:func:`tidy_span`): a number keeps its scale and unit words, a
+date the rest of the date, and a conjunction or preposition glued to an Arabic
+definite article or a number leaves its start.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,16 +43,14 @@ from typing import Any
 import numpy as np
 
 from assistant.evidence import (
-    _DATE_TEXT,
-    _MONEY_TEXT,
-    _NUMBER_TEXT,
-    _PERCENT_TEXT,
+    TYPE_PATTERNS,
     AnswerType,
     BilingualLexicon,
     Term,
     TermMatcher,
     asked_type,
     default_lexicon,
+    plain_question,
     question_terms,
     stem,
 )
@@ -60,8 +62,6 @@ MAX_SPAN_WORDS = 10
 #: Lowest softmax probability of the chosen span for a short answer to be given.
 MIN_SPAN_PROBABILITY = 0.05
 
-_EDGE_PUNCTUATION = "،؛؟«»\"'()[]{}:;,.!?“”‘’—–-…"
-_HARD_STOP = frozenset('؛;:()[]{}«»“”"')
 _LATIN = re.compile(r"[A-Za-z]")
 _ARABIC = re.compile("[\u0621-\u064a]")
 _DIGIT = re.compile(r"[0-9\u0660-\u0669]")
@@ -112,12 +112,6 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
-    "number": _NUMBER_TEXT,
-    "money": _MONEY_TEXT,
-    "percent": _PERCENT_TEXT,
-    "date": _DATE_TEXT,
-}
 #: Words after which a reason is given (a "why" question's answer starts there).
 _REASON_WORDS = frozenset(
     stem(t) for t in "لأن لان بسبب نتيجة بفضل لكي كي حتى لأجل because due since owing thanks result order".split()
@@ -146,14 +140,21 @@ def question_kind(question: str) -> str:
         >>> question_kind("لماذا ألغيت الرحلة؟"), question_kind("How many people died?")
         ('why', 'count')
     """
-    text = " ".join(question.split())
+    text = " ".join(plain_question(question).split())
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(text):
             return kind
     return "what"
 
 
-#: Names of the features of a candidate span, in order (:func:`span_features`).
+#: Names of the features of a candidate span, in order (:func:`span_features`). Length in words, one-hot;
+#: ``matched_*``: its words holding a question term; ``near_match``, ``content_gap_*``: 1 / (1 + distance)
+#: to the nearest matched word (all words, content words only); ``match_left/right``: one right beside it;
+#: ``maximal_*``: bounded by a matched word, a function word or punctuation; ``matched_*_3``, ``window_*``:
+#: matched words (weights) within 3 (8) words; ``sandwiched``: matched on both sides within 2 content words;
+#: ``type_*``: holds the asked type; ``name_*``: name-like words; ``before_w``/``after_w``: the function
+#: word ``w`` right before / after it; ``{kind}_*``: the question's kind crossed with length, figures,
+#: dates, names and matched words.
 SPAN_FEATURES: tuple[str, ...] = (
     *(f"length_{a}_{b}" for a, b in _LENGTH_BUCKETS),
     "matched_share",
@@ -209,13 +210,17 @@ class SentenceLayout:
         stop: ``(n,)`` bool: a function word (no lexical token, or one of :data:`EDGE_WORDS`).
         name: Name-like: Latin script in Arabic text, capitalised inside English text, or an Arabic word
             the lexicon does not know (:func:`_known_arabic`).
-        digit, date: Holds a digit; is part of a date (:data:`assistant.evidence._DATE_TEXT`).
+        digit, date: Holds a digit; is part of a date (:data:`assistant.evidence.TYPE_PATTERNS`).
         percent: Is a percentage or part of one (``29.8%``, ``بالمئة``).
         boundary_before, boundary_after: Punctuation (or the sentence's edge) before / after it.
         comma_after: A comma, colon or semicolon right after it.
         reason_before: Follows a word that introduces a reason (``لأن``, ``because``).
         function_id: Index in :data:`FUNCTION_WORDS`, or -1.
         conjunction: Starts with a conjunction و glued to it; definite: starts with ال (or is "the").
+        particle: Length of a conjunction or preposition glued to an Arabic definite article or a number
+            at its start, when what follows is a word of its own (a stem of 3 letters or more that the
+            lexicon knows, or a number):
+            ``والصين`` 1, ``بالنقابات`` 1, ``و8`` 1; 0 otherwise (``والدة``, ``فالنتين``).
     """
 
     text: str
@@ -233,6 +238,7 @@ class SentenceLayout:
     function_id: np.ndarray
     conjunction: np.ndarray
     definite: np.ndarray
+    particle: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +263,16 @@ class SentenceWords:
         return getattr(self.layout, name)
 
 
+_GLUED = re.compile(r"(?:و?[بلكف]|و)(?=ال\w{2}|[0-9\u0660-\u0669])")
+
+
+def _edge(ch: str) -> bool:
+    """Whether a character is left out of a word's edges: punctuation (but ``%`` ``٪`` ``‰``), invisible
+    format characters (bidi marks, zero-width), symbols such as emoji, and a tatweel."""
+    category = unicodedata.category(ch)
+    return (category[0] == "P" and ch not in "%٪‰") or category in ("Cf", "So", "Sk", "Zs") or ch == "ـ"
+
+
 @functools.lru_cache(maxsize=8192)
 def sentence_layout(text: str, lexicon: BilingualLexicon | None = None) -> SentenceLayout:
     """Split ``text`` into words (whitespace, edge punctuation removed) and say what each is
@@ -264,20 +280,21 @@ def sentence_layout(text: str, lexicon: BilingualLexicon | None = None) -> Sente
     spans = []
     for m in re.finditer(r"\S+", text):
         a, b = m.start(), m.end()
-        while a < b and text[a] in _EDGE_PUNCTUATION:
+        while a < b and _edge(text[a]):
             a += 1
-        while b > a and text[b - 1] in _EDGE_PUNCTUATION:
+        while b > a and _edge(text[b - 1]):
             b -= 1
         if a < b:
             spans.append((a, b, m.start(), m.end()))
     n = len(spans)
     bounds = np.array([(a, b) for a, b, _, _ in spans], dtype=np.int64).reshape(n, 2)
     arabic_text = bool(_ARABIC.search(text))
-    char_date = _char_mask(text, _DATE_TEXT)
-    char_percent = _char_mask(text, _PERCENT_TEXT)
+    char_date = _char_mask(text, TYPE_PATTERNS["date"])
+    char_percent = _char_mask(text, TYPE_PATTERNS["percent"])
     stop, name, digit, date, percent = (np.zeros(n, dtype=bool) for _ in range(5))
     before, after, comma, reason, conj, definite = (np.zeros(n, dtype=bool) for _ in range(6))
     function_id = np.full(n, -1, dtype=np.int64)
+    particle = np.zeros(n, dtype=np.int64)
     all_stems = []
     previous_stems: set[str] = set()
     for k, (a, b, ws, we) in enumerate(spans):
@@ -301,9 +318,18 @@ def sentence_layout(text: str, lexicon: BilingualLexicon | None = None) -> Sente
         function_id[k] = _FUNCTION_INDEX.get(lower, -1)
         conj[k] = word.startswith("و") and (len(word) > 3 or word[1:2].isdigit()) and not stop[k] and word[1:2] != "ا"
         definite[k] = word.startswith(("ال", "وال", "بال", "لل")) or lower == "the"
+        glued = _GLUED.match(word)
+        if glued and (
+            word[glued.end()].isdigit()
+            or (
+                lexicon is not None
+                and any(len(t) >= 3 and t in lexicon.english_of for t in lexical_tokens(word[glued.end() :]))
+            )
+        ):
+            particle[k] = glued.end()
     return SentenceLayout(
         text, bounds, tuple(all_stems), stop, name, digit, date, percent, before, after, comma, reason, function_id, conj,
-        definite,
+        definite, particle,
     )  # fmt: skip
 
 
@@ -320,7 +346,7 @@ def sentence_words(
     matcher = matcher or TermMatcher(terms, lexicon)
     total = sum(t.weight for t in matcher.terms) or 1.0
     weight = np.array([matcher.weight(s) if s else 0.0 for s in layout.stems], dtype=np.float32) / total
-    type_pattern = _TYPE_PATTERNS.get(asked or "")
+    type_pattern = TYPE_PATTERNS.get(asked) if asked is not None else None
     if type_pattern is None:
         typed = np.zeros(len(layout.stems), dtype=bool)
     else:
@@ -598,30 +624,45 @@ class SpanChooser:
 def _short_answer(c: Citation, words: SentenceWords, i: int, j: int, probability: float = 0.0) -> ShortAnswer:
     """The span of words ``i..j`` of ``c``'s quote, its edges tidied (:func:`tidy_span`)."""
     start, end = tidy_span(words, i, j)
-    return ShortAnswer(c.quote[start:end], c.char_start + start, c.char_start + end, c.n, probability)
+    return ShortAnswer(c.quote[start:end], c.char_start + start, c.char_start + end, c.n, c.article_id, probability)
 
 
 def tidy_span(words: SentenceWords, i: int, j: int) -> tuple[int, int]:
-    """Offsets in the sentence of the span of words ``i..j``, tidied: a number keeps the scale and unit
-    words that follow it (``102.5 مليار دولار``), a date the words of the date that follow (``7 يناير
-    1943``); a conjunction or preposition glued to an Arabic
-    definite article (``والصين``, ``بالنقابات``) or to a number (``و8``) is left out of its start."""
+    """Offsets in the sentence of the span of words ``i..j``, tidied, never across punctuation:
+
+    * a number keeps the scale and unit words that follow it (``102.5 مليار دولار``), and a scale or
+      unit word alone takes back its number (``billion`` → ``€2.5 billion``);
+    * a date keeps the rest of the date on both sides (``1943`` → ``7 يناير 1943``, ``14 March 2023``);
+    * a conjunction or preposition glued to an Arabic definite article (``والصين``, ``بالنقابات``) or to a
+      number (``و8``) leaves its start when the rest is a word the lexicon knows (``والدة``, ``والتر``,
+      ``فالنتين`` stay whole; :attr:`SentenceLayout.particle`).
+    """
     text, n = words.text, len(words.stop)
+
+    def word(k: int) -> str:
+        return text[words.bounds[k, 0] : words.bounds[k, 1]]
+
+    def joined(a: int, b: int) -> bool:  # words a and b = a + 1 with no punctuation between
+        return not words.boundary_after[a] and not words.boundary_before[b]
+
+    def dated(k: int) -> bool:  # part of a date, or a day number next to a month or day name
+        if words.date[k]:
+            return True
+        near = [m for m in (k - 1, k + 1) if 0 <= m < n and words.date[m]]
+        return bool(near) and bool(re.fullmatch(r"[0-9\u0660-\u0669]{1,2}", word(k)))
+
+    if i == j and _is_scale(text, words, i) and i > 0 and words.digit[i - 1] and joined(i - 1, i):
+        i -= 1
     while j + 1 < n and j - i + 1 < MAX_SPAN_WORDS and (words.digit[j] or _is_scale(text, words, j)):
-        following = text[words.bounds[j + 1, 0] : words.bounds[j + 1, 1]]
-        if following.lower() not in SCALE_WORDS or words.boundary_after[j]:
+        if word(j + 1).lower() not in SCALE_WORDS or not joined(j, j + 1):
             break
         j += 1
-    while j + 1 < n and j - i + 1 < MAX_SPAN_WORDS and words.date[j] and words.date[j + 1]:
-        if words.boundary_after[j]:
-            break
-        j += 1
-    start, end = int(words.bounds[i, 0]), int(words.bounds[j, 1])
-    first = text[start : words.bounds[i, 1]]
-    glued = re.match(r"(?:و?[بلكف]|و)(?=ال\w{2}|[0-9\u0660-\u0669])", first)
-    if glued:
-        start += glued.end()
-    return start, end
+    if any(dated(k) for k in range(i, j + 1)) and any(words.date[k] or words.digit[k] for k in range(i, j + 1)):
+        while i > 0 and j - i + 1 < MAX_SPAN_WORDS and dated(i - 1) and joined(i - 1, i):
+            i -= 1
+        while j + 1 < n and j - i + 1 < MAX_SPAN_WORDS and dated(j + 1) and joined(j, j + 1):
+            j += 1
+    return int(words.bounds[i, 0] + words.particle[i]), int(words.bounds[j, 1])
 
 
 def _is_scale(text: str, words: SentenceWords, k: int) -> bool:

@@ -50,6 +50,7 @@ class ShortAnswer:
         char_start: Offset of the span in the article text.
         char_end: Offset one past its end.
         citation: The number ``n`` of the :class:`Citation` whose quote holds it.
+        article_id: Id of the article the offsets index (that citation's).
         probability: Its softmax probability among the candidate spans of the answer's quotes
             (:class:`assistant.span.SpanChooser`), in (0, 1].
     """
@@ -58,6 +59,7 @@ class ShortAnswer:
     char_start: int
     char_end: int
     citation: int
+    article_id: str
     probability: float
 
 

@@ -134,7 +134,15 @@ def comparison_table(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str
     Rows cover all questions, then each language present in either report;
     a difference is green when it is an improvement and red when not.
     """
-    table = Table(title=f"A = {names[0]}\nB = {names[1]}", title_justify="left")
+    older = [name for name, r in zip(names, (a, b), strict=True) if _before_short_answers(r)]
+    a, b = _as_scored_now(a), _as_scored_now(b)
+    title = f"A = {names[0]}\nB = {names[1]}"
+    if older:
+        title += (
+            f"\n{' and '.join(older)} predate short answers: their exact match and F1 scored the quoted sentences,"
+            " shown here as the sentences' rows"
+        )
+    table = Table(title=title, title_justify="left")
     for column, justify in (("scope", "left"), ("metric", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     languages = sorted(set(a.get("by_language", {})) | set(b.get("by_language", {})))
@@ -153,6 +161,24 @@ def comparison_table(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str
             table.add_row("", label, _format(va, key), _format(vb, key), delta)
         table.add_section()
     return table
+
+
+def _before_short_answers(report: dict[str, Any]) -> bool:
+    """Whether a report was written before short answers: its ``answer`` block has no ``sentence_f1``."""
+    return "answer" in report and "sentence_f1" not in report["answer"]
+
+
+def _as_scored_now(report: dict[str, Any]) -> dict[str, Any]:
+    """A report written before short answers with its EM and F1 moved to the sentences' keys (they scored
+    the quoted sentences then), so that a comparison pairs like with like; other reports as they are."""
+    if not _before_short_answers(report):
+        return report
+    answer = dict(report["answer"])
+    answer["sentence_exact_match"], answer["sentence_f1"] = answer.pop("exact_match", None), answer.pop("f1", None)
+    moved = {**report, "answer": answer}
+    if "by_language" in report:
+        moved["by_language"] = {k: _as_scored_now(v) for k, v in report["by_language"].items()}
+    return moved
 
 
 def report_document(run: EvalRun) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -674,3 +675,24 @@ def test_the_short_answer_is_marked_inside_the_highlighted_sentence_in_a_real_br
                 page.screenshot(path=str(shots / f"short-answer-{n}.jpg"), type="jpeg", quality=70)
         finally:
             browser.close()
+
+
+def test_the_reply_bolds_the_short_answer_once_and_opens_in_the_questions_language():
+    from assistant.types import ShortAnswer
+
+    quote = "ولم يلتق بوتين وشي شخصياً منذ نوفمبر 2019"
+    c = Citation(1, "p", "a", quote, quote, 10, 10 + len(quote), 0.8)
+    short = ShortAnswer("نوفمبر 2019", 10 + quote.index("نوفمبر"), 10 + len(quote), 1, "a", 0.5)
+    extractive = Answer(
+        "When?", "en", f"According to the article: نوفمبر 2019 [1]\n\n“{quote}” [1]", False, [c], short_answer=short
+    )
+    shown = ui.reply_markdown(extractive)
+    assert shown.startswith("According to the article\\: \u2068**نوفمبر 2019**\u2069 \\[1\\]")
+    assert shown.count("**نوفمبر 2019**") == 1
+    fallback = dataclasses.replace(extractive, text="The chat model gave no usable answer.\n\n" + extractive.text)
+    assert ui.reply_markdown(fallback).count("**نوفمبر 2019**") == 1, "once, where the quotes open"
+    generated = dataclasses.replace(extractive, mode="generative", text="They last met in November 2019 [1].")
+    shown = ui.reply_markdown(generated)
+    assert shown.startswith("Short answer\\: \u2068**نوفمبر 2019**\u2069 \\[1\\]\n\nThey last met")
+    turns = ui._turns([{"role": "assistant", "content": shown}])
+    assert "**" not in turns[0]["content"] and turns[0]["content"].startswith("Short answer: \u2068نوفمبر 2019")

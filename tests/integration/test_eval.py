@@ -201,14 +201,17 @@ def test_eval_cli_writes_the_three_outputs_and_leaves_the_store_alone(squad_file
     for key in ("recall@1", "recall@3", "recall@5", "mrr"):
         assert 0 <= report["retrieval"][key] <= 1
     assert report["retrieval"]["recall@5"] == 1.0  # four passages in all: every gold paragraph is in the top 5
-    assert report["by_language"]["en"]["answer"].keys() == {"answer_in_citation", "exact_match", "f1"}
+    assert report["by_language"]["en"]["answer"].keys() == {
+        "answer_in_citation", "exact_match", "f1", "sentence_exact_match", "sentence_f1",
+    }  # fmt: skip
+    assert report["by_language"]["en"]["short_answer"].keys() == {"coverage", "in_citation"}
     assert report["run"]["questions_from"] == str(squad_files[1]) and report["run"]["passages"] == 3
 
     with (out / "questions.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["id"] for r in rows] == ["t1", "t2", "m1", "f1"]
     assert {"id", "language", "question", "gold", "answer", "abstained", "hit_rank", "cited_passage_ids",
-            "latency_ms"} <= rows[0].keys()  # fmt: skip
+            "latency_ms", "short_answer", "short_in_citation", "sentence_f1"} <= rows[0].keys()  # fmt: skip
     assert rows[0]["question"] == EN_QUESTIONS["t1"] and rows[0]["gold"] == "102.5 مليار دولار"
     assert (out / "recall_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (out / "report.md").read_text(encoding="utf-8")
@@ -265,6 +268,33 @@ def test_compare_prints_both_reports_and_the_differences(tmp_path, capsys):
     assert any("40.0" in line and "30.0" in line and "-10.0" in line for line in out.splitlines())
     assert main(["eval", "--compare", str(a), str(tmp_path / "missing.json")]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_compare_pairs_a_report_from_before_short_answers_with_the_sentences_rows(tmp_path, capsys):
+    old = {
+        "n_questions": 4,
+        "retrieval": {"recall@1": 0.9},
+        "answer": {"answer_in_citation": 0.9, "exact_match": 0.0, "f1": 0.18},
+    }
+    new = {
+        "n_questions": 4,
+        "retrieval": {"recall@1": 0.9},
+        "answer": {
+            "answer_in_citation": 0.9, "exact_match": 0.34, "f1": 0.47, "sentence_exact_match": 0.0,
+            "sentence_f1": 0.18,
+        },
+    }  # fmt: skip
+    a, b = tmp_path / "old.json", tmp_path / "new.json"
+    a.write_text(json.dumps(old), encoding="utf-8")
+    b.write_text(json.dumps(new), encoding="utf-8")
+    assert main(["eval", "--compare", str(a), str(b)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "predate short answers" in " ".join(" ".join(lines).split())
+    f1_rows = [line for line in lines if "F1 (" in line]
+    sentences = next(line for line in f1_rows if "(sentences)" in line)
+    assert "0.180" in sentences and "+0.000" in sentences  # like with like
+    short = next(line for line in f1_rows if "short answer" in line)
+    assert "0.470" in short and "+0.470" not in short, "no difference against a metric A did not have"
 
 
 def test_gold_set_is_hand_written_from_the_article():

@@ -233,7 +233,7 @@ def test_em_and_f1_score_the_short_answer_and_the_sentences_apart():
     p1 = _passage("p1", "نما حجم التجارة بنسبة 29.8%، ليصل إلى 102.5 مليار دولار.", 0)
     quote = "ليصل إلى 102.5 مليار دولار"
     start = p1.text.index("102.5")
-    short = ShortAnswer("102.5 مليار دولار", start, start + len("102.5 مليار دولار"), 1, 0.4)
+    short = ShortAnswer("102.5 مليار دولار", start, start + len("102.5 مليار دولار"), 1, p1.article_id, 0.4)
     answer = Answer(
         "q", "ar", f"بحسب المقال: 102.5 مليار دولار [1]\n\n«{quote}» [1]", False, [_citation(1, p1, quote)],
         short_answer=short,

@@ -56,6 +56,7 @@ def test_answer_and_citation_fields():
         "char_start",
         "char_end",
         "citation",
+        "article_id",
         "probability",
     ]
     assert [f.name for f in fields(assistant.Citation)][:8] == [
