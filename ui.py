@@ -25,7 +25,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Draft
-from assistant.answer import ANSWER_LEAD, short_answer_line
+from assistant.answer import ANSWER_LEAD, SHORT_ANSWER_LEAD, short_answer_line
 from assistant.conversation import message_text
 from assistant.errors import USER_ERRORS, AssistantError, user_message
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
@@ -103,16 +103,10 @@ JS = r"""
     linkCitations();
     document.querySelectorAll('#chat .message-content').forEach((el) => {
       const t = (el.innerText || '').trim().split('\n')[0];
-      let dir;
-      if (el.closest('.bot-row')) {
-        // An answer's first line opens with its lead, in the question's language (then maybe a short
-        // answer in the article's script): its first letter gives the direction.
-        const first = t.match(new RegExp('ARABIC_LETTER|LATIN_LETTER'));
-        dir = first && new RegExp('ARABIC_LETTER').test(first[0]) ? 'rtl' : 'ltr';
-      } else {
-        const ar = (t.match(AR) || []).length, la = (t.match(LA) || []).length;
-        dir = ar && ar >= la ? 'rtl' : 'ltr';
-      }
+      // An isolated span (an answer's short answer, in the article's script) does not decide.
+      const shown = t.replace(/\u2068[^\u2069]*\u2069/g, ' ');
+      const ar = (shown.match(AR) || []).length, la = (shown.match(LA) || []).length;
+      const dir = ar && ar >= la ? 'rtl' : 'ltr';
       if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
     });
     // The question box follows what is typed in it.
@@ -278,13 +272,17 @@ _UNESCAPED_BOLD = re.compile(r"(?<!\\)\*\*")  # the short answer's bold (the tex
 
 def _turns(history: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Chat history as the assistant reads it: roles and unescaped texts."""
-    return [
-        {
-            "role": str(m.get("role")),
-            "content": from_plain_text(_UNESCAPED_BOLD.sub("", message_text(m.get("content")))),
-        }
-        for m in history
-    ]
+    return [{"role": str(m.get("role")), "content": _as_typed(message_text(m.get("content")))} for m in history]
+
+
+def _as_typed(content: str) -> str:
+    """A chat message as the assistant wrote it: without the short answer's bold and isolates, and without
+    the short-answer line given before a generated answer (:func:`reply_markdown`)."""
+    text = from_plain_text(_UNESCAPED_BOLD.sub("", content)).replace("\u2068", "").replace("\u2069", "")
+    first, _, rest = text.partition("\n\n")
+    if rest and first.startswith(tuple(SHORT_ANSWER_LEAD.values())):
+        return rest
+    return text
 
 
 def _mode(value: str | None) -> Any:
@@ -315,7 +313,7 @@ def reply_markdown(answer: Answer) -> str:
     """The chat message of an answer: its text as typed (:func:`as_plain_text`), the short answer in bold.
 
     The short answer is isolated (U+2068 … U+2069), so that an Arabic span in an English line keeps its
-    marker after it. An extractive answer gives it on its first line (after the lead, or after the
+    marker after it, and the script that sets each message's direction leaves it out. An extractive answer gives it on its first line (after the lead, or after the
     fallback notice); a generated one gets it on a first line of its own, framed in the question's
     language (:func:`assistant.answer.short_answer_line`), so the message keeps the question's direction.
     """
@@ -323,8 +321,8 @@ def reply_markdown(answer: Answer) -> str:
     if short is None:
         return as_plain_text(answer.text)
 
-    def bold(text: str) -> str:
-        return f"\u2068**{as_plain_text(text)}**\u2069"
+    def bold(text: str) -> str:  # isolates inside the stars: "**" must touch the text to open ("**45%**")
+        return f"**\u2068{as_plain_text(text)}\u2069**"
 
     head = f"{ANSWER_LEAD[answer.language]} {short.text} [{short.citation}]"
     at = answer.text.find(head)

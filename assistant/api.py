@@ -298,22 +298,23 @@ class Assistant:
             generated = yield from generative.answer(question, found.asked, language, top, found.stored)
             if generated.answer is not None:
                 answer = dataclasses.replace(generated.answer, notes=[*notes, *generated.notes])
-                return AnswerTrace(self._with_short_answer(answer), hits)
+                return AnswerTrace(self._with_short_answer(answer, found.asked), hits)
             notes, unsupported = [*notes, *generated.notes], generated.unsupported
         answer = self.extractive.answer(question, language, self.extractive.quotes(assessment.sentences))
         if answer.abstained:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
-        answer = self._with_short_answer(answer)
+        answer = self._with_short_answer(answer, found.asked)
         if generative is not None:  # the chat model's answer could not be used: say so
             text = f"{FALLBACK_LEAD[language]}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)
         return AnswerTrace(answer, hits)
 
-    def _with_short_answer(self, answer: Answer) -> Answer:
-        """The answer with the span of its quotes that answers (:class:`assistant.span.SpanChooser`), if one."""
+    def _with_short_answer(self, answer: Answer, asked: str) -> Answer:
+        """The answer with the span of its quotes that answers ``asked`` (the question as retrieved: a
+        follow-up's standalone form), if one (:class:`assistant.span.SpanChooser`)."""
         if answer.abstained or answer.partial or not answer.citations:
             return answer
-        return with_short_answer(answer, self.spans.choose(answer.question, answer.citations))
+        return with_short_answer(answer, self.spans.choose(asked, answer.citations))
 
     # -- LangChain ---------------------------------------------------------------------------
 

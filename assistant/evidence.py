@@ -330,7 +330,7 @@ class TermMatcher:
             if lexicon is not None and not _DIGIT.search(term.stem):
                 translations = lexicon.arabic_of.get(term.stem) or lexicon.english_of.get(term.stem) or set()
             exact = {term.stem, *translations}
-            near = {sub for form in exact if _ARABIC_LETTER.match(form) for sub in _near_forms(form)}
+            near = {sub for form in exact for sub in _near_forms(form)}
             self._forms.append((exact, near))
             named = not _DIGIT.search(term.stem) and (term.specific or not translations)
             self._names.append(term.text or term.stem if named else None)
@@ -356,8 +356,6 @@ class TermMatcher:
 def _near_forms(form: str) -> frozenset[str]:
     """The Arabic stems :func:`_near` takes for one word with ``form``: its substrings of at least 3 letters
     and at most 2 shorter, that start with an Arabic letter."""
-    if not _ARABIC_LETTER.match(form):
-        return frozenset()
     n = len(form)
     return frozenset(
         form[a : a + size]

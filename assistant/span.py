@@ -31,6 +31,7 @@ definite article or a number leaves its start.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -61,6 +62,8 @@ from ingest.normalize import lexical_tokens
 MAX_SPAN_WORDS = 10
 #: Lowest softmax probability of the chosen span for a short answer to be given.
 MIN_SPAN_PROBABILITY = 0.05
+#: How many of the most probable runs of words are tidied and merged when they give the same span.
+_MERGED = 20
 
 _LATIN = re.compile(r"[A-Za-z]")
 _ARABIC = re.compile("[\u0621-\u064a]")
@@ -72,7 +75,7 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "why",
         re.compile(
-            r"(?:^|\s)(?:[وف]?لماذا|[وف]?لم |ما (?:هو |هي )?(?:سبب|السبب|أسباب|دافع)|why\b|for what reason)", re.I
+            r"^[وف]?لم |(?:^|\s)(?:[وف]?لماذا|ما (?:هو |هي )?(?:سبب|السبب|أسباب|دافع)|why\b|for what reason)", re.I
         ),
     ),
     (
@@ -270,10 +273,14 @@ def _edge(ch: str) -> bool:
     """Whether a character is left out of a word's edges: punctuation (but ``%`` ``٪`` ``‰``), invisible
     format characters (bidi marks, zero-width), symbols such as emoji, and a tatweel."""
     category = unicodedata.category(ch)
-    return (category[0] == "P" and ch not in "%٪‰") or category in ("Cf", "So", "Sk", "Zs") or ch == "ـ"
+    return (
+        (category[0] == "P" and ch not in "%٪‰")
+        or category in ("Cf", "So", "Sk", "Zs")
+        or ch in "ـ\ufe0e\ufe0f\u20e3"  # tatweel; emoji variation selectors and keycap
+    )
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=4096)
 def sentence_layout(text: str, lexicon: BilingualLexicon | None = None) -> SentenceLayout:
     """Split ``text`` into words (whitespace, edge punctuation removed) and say what each is
     (:class:`SentenceLayout`). Cached: an article's sentences come back question after question."""
@@ -543,7 +550,7 @@ SCALE_WORDS = frozenset(
     "دقائق عاما سنة سنوات يوما أيام مليمتر سنتيمتر إنش إنشات بوصة قدم أقدام كيلوغرام كغ لتر برميل هكتار درجة "
     "thousand million billion trillion percent per cent dollars dollar euros pounds yuan roubles km kilometres "
     "kilometers miles metres meters tonnes tons hours minutes years days millimetres inches feet foot kilograms "
-    "kg litres barrels hectares degrees".split()
+    "kg litres barrels hectares degrees % ٪ ‰".split()
 )
 #: File of the fitted weights (package data), written by ``benchmarks/short_answers.py --fit``.
 SPAN_MODEL_FILE = "span_model.json"
@@ -579,7 +586,8 @@ class SpanChooser:
 
     def ranked(self, question: str, citations: Sequence[Citation], top: int = 5) -> list[ShortAnswer]:
         """The ``top`` most probable candidate spans of the citations' quotes, best first, each with its
-        softmax probability among all the candidates; ``[]`` when no quote has a word."""
+        softmax probability among all the candidates (summed over the runs of words that tidy to the same
+        span, among the :data:`_MERGED` best runs); ``[]`` when no quote has a word."""
         terms, asked, kind = question_terms(question), asked_type(question), question_kind(question)
         weights = self.weights()[KIND_GROUPS[kind]]
         lexicon = self.lexicon()
@@ -598,13 +606,18 @@ class SpanChooser:
         p = np.exp(s - s.max())
         p /= p.sum()
         ends = np.cumsum([len(i) for _, _, i, _ in spans])
-        out = []
-        for k in np.argsort(-p, kind="stable")[:top].tolist():
+        merged: dict[tuple[int, int, int], ShortAnswer] = {}
+        # Runs that tidy to the same words are one span: their probabilities add up (among the best ones).
+        for k in np.argsort(-p, kind="stable")[: max(top, _MERGED)].tolist():
             block = int(np.searchsorted(ends, k, side="right"))
             c, words, i, j = spans[block]
             at = k - (int(ends[block - 1]) if block else 0)
-            out.append(_short_answer(c, words, int(i[at]), int(j[at]), float(p[k])))
-        return out
+            span = _short_answer(c, words, int(i[at]), int(j[at]), float(p[k]))
+            key = (span.citation, span.char_start, span.char_end)
+            if key in merged:
+                span = dataclasses.replace(span, probability=merged[key].probability + span.probability)
+            merged[key] = span
+        return sorted(merged.values(), key=lambda s: -s.probability)[:top]
 
     def choose(self, question: str, citations: Sequence[Citation]) -> ShortAnswer | None:
         """The short answer to ``question`` in the quotes of ``citations`` (the first is ``[1]``), or ``None``
@@ -628,7 +641,7 @@ def _short_answer(c: Citation, words: SentenceWords, i: int, j: int, probability
 
 
 def tidy_span(words: SentenceWords, i: int, j: int) -> tuple[int, int]:
-    """Offsets in the sentence of the span of words ``i..j``, tidied, never across punctuation:
+    """Offsets in the sentence of the span of words ``i..j``, tidied (an extension never crosses punctuation):
 
     * a number keeps the scale and unit words that follow it (``102.5 مليار دولار``), and a scale or
       unit word alone takes back its number (``billion`` → ``€2.5 billion``);

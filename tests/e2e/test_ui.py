@@ -651,9 +651,9 @@ def test_the_short_answer_is_marked_inside_the_highlighted_sentence_in_a_real_br
                 box.press("Enter")
                 reply = page.locator("#chat .bot-row .message-content").nth(n - 1)
                 reply.locator("strong").wait_for(timeout=30_000)
-                assert reply.locator("strong").inner_text() == span, "bold, first in the reply"
+                assert reply.locator("strong").inner_text() == f"\u2068{span}\u2069", "bold, isolated, first"
                 first_line = reply.inner_text().splitlines()[0].strip()
-                assert first_line.endswith(f"\u2068{span}\u2069 [1]"), "isolated, so its marker stays after it"
+                assert first_line.endswith(f"\u2068{span}\u2069 [1]"), "its marker stays after it"
                 assert reply.evaluate("e => getComputedStyle(e).direction") == direction
                 inner = page.locator("#article-view mark[id^='cite-'] mark.short-answer")
                 page.wait_for_function(
@@ -687,12 +687,17 @@ def test_the_reply_bolds_the_short_answer_once_and_opens_in_the_questions_langua
         "When?", "en", f"According to the article: نوفمبر 2019 [1]\n\n“{quote}” [1]", False, [c], short_answer=short
     )
     shown = ui.reply_markdown(extractive)
-    assert shown.startswith("According to the article\\: \u2068**نوفمبر 2019**\u2069 \\[1\\]")
-    assert shown.count("**نوفمبر 2019**") == 1
+    assert shown.startswith("According to the article\\: **\u2068نوفمبر 2019\u2069** \\[1\\]")
+    assert shown.count("**\u2068نوفمبر 2019\u2069**") == 1
     fallback = dataclasses.replace(extractive, text="The chat model gave no usable answer.\n\n" + extractive.text)
-    assert ui.reply_markdown(fallback).count("**نوفمبر 2019**") == 1, "once, where the quotes open"
+    assert ui.reply_markdown(fallback).count("**\u2068نوفمبر 2019\u2069**") == 1, "once, where the quotes open"
     generated = dataclasses.replace(extractive, mode="generative", text="They last met in November 2019 [1].")
     shown = ui.reply_markdown(generated)
-    assert shown.startswith("Short answer\\: \u2068**نوفمبر 2019**\u2069 \\[1\\]\n\nThey last met")
+    assert shown.startswith("Short answer\\: **\u2068نوفمبر 2019\u2069** \\[1\\]\n\nThey last met")
     turns = ui._turns([{"role": "assistant", "content": shown}])
-    assert "**" not in turns[0]["content"] and turns[0]["content"].startswith("Short answer: \u2068نوفمبر 2019")
+    assert turns[0]["content"] == generated.text, "read back as the assistant wrote it"
+    assert ui._turns([{"role": "assistant", "content": ui.reply_markdown(extractive)}])[0]["content"] == extractive.text
+    percent = dataclasses.replace(extractive, short_answer=dataclasses.replace(short, text="45%"))
+    import markdown_it
+
+    assert "<strong>\u206845%\u2069</strong>" in markdown_it.MarkdownIt().render(ui.reply_markdown(percent))

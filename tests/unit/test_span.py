@@ -177,3 +177,15 @@ def test_a_generated_answer_gets_its_short_answer_on_a_line_of_its_own_in_its_la
     assert short_answer_line(extractive) is None  # its text gives it first already
     fallen_back = dataclasses.replace(extractive, text="The chat model gave no usable answer…\n\n" + extractive.text)
     assert short_answer_line(fallen_back) is None
+
+
+def test_runs_that_tidy_to_one_span_are_one_candidate() -> None:
+    ranked = SpanChooser().ranked("When did Tesla die?", [citation("Tesla died on 7 January 1943 in New York.")], 10)
+    keys = [(s.citation, s.char_start, s.char_end) for s in ranked]
+    assert len(keys) == len(set(keys))
+    assert [s.probability for s in ranked] == sorted((s.probability for s in ranked), reverse=True)
+
+
+def test_negation_is_not_a_why_question() -> None:
+    assert question_kind("من لم يحضر الاجتماع؟") == "who"
+    assert question_kind("لم ألغيت الرحلة؟") == "why"
