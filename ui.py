@@ -272,12 +272,17 @@ _UNESCAPED_BOLD = re.compile(r"(?<!\\)\*\*")  # the short answer's bold (the tex
 
 def _turns(history: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Chat history as the assistant reads it: roles and unescaped texts."""
-    return [{"role": str(m.get("role")), "content": _as_typed(message_text(m.get("content")))} for m in history]
+    return [
+        {"role": str(m.get("role")), "content": _as_typed(message_text(m.get("content")), m.get("role"))}
+        for m in history
+    ]
 
 
-def _as_typed(content: str) -> str:
-    """A chat message as the assistant wrote it: without the short answer's bold and isolates, and without
-    the short-answer line given before a generated answer (:func:`reply_markdown`)."""
+def _as_typed(content: str, role: Any = "assistant") -> str:
+    """A chat message as its author wrote it; an answer without the short answer's bold and isolates, and
+    without the short-answer line given before a generated answer (:func:`reply_markdown`)."""
+    if role != "assistant":
+        return from_plain_text(content)
     text = from_plain_text(_UNESCAPED_BOLD.sub("", content)).replace("\u2068", "").replace("\u2069", "")
     first, _, rest = text.partition("\n\n")
     if rest and first.startswith(tuple(SHORT_ANSWER_LEAD.values())):
@@ -313,9 +318,10 @@ def reply_markdown(answer: Answer) -> str:
     """The chat message of an answer: its text as typed (:func:`as_plain_text`), the short answer in bold.
 
     The short answer is isolated (U+2068 … U+2069), so that an Arabic span in an English line keeps its
-    marker after it, and the script that sets each message's direction leaves it out. An extractive answer gives it on its first line (after the lead, or after the
-    fallback notice); a generated one gets it on a first line of its own, framed in the question's
-    language (:func:`assistant.answer.short_answer_line`), so the message keeps the question's direction.
+    marker after it, and the script that sets each message's direction leaves it out. An extractive
+    answer gives it on its first line (after the lead, or after the fallback notice); a generated one
+    gets it on a first line of its own, framed in the question's language
+    (:func:`assistant.answer.short_answer_line`).
     """
     short = answer.short_answer
     if short is None:

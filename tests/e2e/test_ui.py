@@ -697,6 +697,8 @@ def test_the_reply_bolds_the_short_answer_once_and_opens_in_the_questions_langua
     turns = ui._turns([{"role": "assistant", "content": shown}])
     assert turns[0]["content"] == generated.text, "read back as the assistant wrote it"
     assert ui._turns([{"role": "assistant", "content": ui.reply_markdown(extractive)}])[0]["content"] == extractive.text
+    typed = "Short answer: **this** [1]\n\nand that"
+    assert ui._turns([{"role": "user", "content": ui.as_plain_text(typed)}])[0]["content"] == typed, "as typed"
     percent = dataclasses.replace(extractive, short_answer=dataclasses.replace(short, text="45%"))
     import markdown_it
 
