@@ -33,11 +33,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from ingest.normalize import for_embedding, lexical_tokens, normalize
 
 log = logging.getLogger(__name__)
+_K = TypeVar("_K")
 
 #: Kinds of answer a question asks for (:func:`asked_type`).
 AnswerType = Literal["number", "money", "percent", "date", "person", "place"]
@@ -445,6 +446,13 @@ def plain_question(question: str) -> str:
     return for_embedding(question)
 
 
+def first_matching(question: str, patterns: Sequence[tuple[_K, re.Pattern[str]]]) -> _K | None:
+    """The label of the first of ``patterns`` found in the plain question (:func:`plain_question`, whitespace
+    collapsed), or ``None``: how question words decide a question's answer type and kind."""
+    text = " ".join(plain_question(question).split())
+    return next((label for label, pattern in patterns if pattern.search(text)), None)
+
+
 def asked_type(question: str) -> AnswerType | None:
     """The kind of answer a question asks for, from its question words (first match in the order
     percent, money, number, date, place, person), else ``None``.
@@ -453,11 +461,7 @@ def asked_type(question: str) -> AnswerType | None:
         >>> asked_type("How much did the Ningxia exercises cost?"), asked_type("متى عقد الاجتماع؟")
         ('money', 'date')
     """
-    text = " ".join(plain_question(question).split())
-    for kind, pattern in _TYPE_QUESTIONS:
-        if pattern.search(text):
-            return kind
-    return None
+    return first_matching(question, _TYPE_QUESTIONS)
 
 
 _NUMBER_WORDS = (

@@ -51,7 +51,7 @@ from assistant.evidence import (
     TermMatcher,
     asked_type,
     default_lexicon,
-    plain_question,
+    first_matching,
     question_terms,
     stem,
 )
@@ -143,11 +143,7 @@ def question_kind(question: str) -> str:
         >>> question_kind("لماذا ألغيت الرحلة؟"), question_kind("How many people died?")
         ('why', 'count')
     """
-    text = " ".join(plain_question(question).split())
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(text):
-            return kind
-    return "what"
+    return first_matching(question, _KIND_PATTERNS) or "what"
 
 
 #: Names of the features of a candidate span, in order (:func:`span_features`). Length in words, one-hot;
@@ -617,7 +613,7 @@ class SpanChooser:
             if key in merged:
                 span = dataclasses.replace(span, probability=merged[key].probability + span.probability)
             merged[key] = span
-        return sorted(merged.values(), key=lambda s: -s.probability)[:top]
+        return sorted(merged.values(), key=lambda span: -span.probability)[:top]
 
     def choose(self, question: str, citations: Sequence[Citation]) -> ShortAnswer | None:
         """The short answer to ``question`` in the quotes of ``citations`` (the first is ``[1]``), or ``None``
