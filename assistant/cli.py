@@ -520,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 _check_port_free(settings.host, settings.port)
                 _ensure_sample(qa)
-                qa.retriever.lexical_index()  # built now, not at the first question (about 24 s per 100,000 passages)
+                qa.retriever.lexical_index()  # loaded or built now, not at the first question
                 user, _, password = (settings.auth or "").partition(":")
                 launch(qa, host=settings.host, port=settings.port, auth=(user, password) if settings.auth else None)
             except OSError as exc:  # from the early check, or from Gradio itself

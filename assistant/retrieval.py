@@ -10,9 +10,9 @@ k = 60 as in the paper.
 * dense sentences: a passage ranked by its best sentence (sentences are
   embedded at ingestion), which finds the one sentence that answers inside a
   long passage;
-* lexical: BM25 (Robertson and Zaragoza 2009; the ``bm25s`` library, Lù
-  2024) over :func:`ingest.normalize.lexical_tokens`, where numbers, dates
-  and Latin-script names meet across languages.
+* lexical: BM25 (Robertson and Zaragoza 2009; :mod:`assistant.lexical`, saved
+  next to the store and updated in place) over :func:`ingest.normalize.lexical_tokens`,
+  where numbers, dates and Latin-script names meet across languages.
 
 :class:`HybridRetriever` holds the three and the lexical index's cache;
 :func:`assistant.chain.as_retriever` shows the ranking to LangChain as a
@@ -23,17 +23,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from assistant.errors import UnknownArticleError
+from assistant.lexical import LexicalIndex
 from assistant.records import passage_from_hit
 from assistant.types import RetrievedPassage
 from ingest.embeddings import Embedder
 from ingest.normalize import lexical_tokens
-from vectorstore.chroma import Hit, PassageStore
+from vectorstore.chroma import PassageStore
 
 log = logging.getLogger(__name__)
 
@@ -68,88 +71,6 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-@dataclass
-class LexicalIndex:
-    """A BM25 index over the passages of some article versions, kept in memory.
-
-    Built from the store on first use and rebuilt when the set of article
-    versions changes (an article added, replaced or removed, by any
-    process); a rebuild tokenises only the passages it has not seen. Cost
-    (benchmarks/scale.py, 2 cores): the README's *Measured* table.
-
-    Attributes:
-        versions: The article versions (``{article_id}@{version}``) indexed.
-        passages: The indexed passages, in index order.
-        by_id: The same passages by id.
-    """
-
-    versions: tuple[str, ...]
-    passages: list[Hit]
-    _bm25: object | None = field(default=None, repr=False)
-    _tokens: list[list[str]] = field(default_factory=list, repr=False)
-    by_id: dict[str, Hit] = field(init=False, repr=False)
-    _position: dict[str, int] = field(init=False, repr=False)
-    _version_codes: dict[str, int] = field(init=False, repr=False)
-    _version_of: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.by_id = {h.id: h for h in self.passages}
-        self._position = {h.id: i for i, h in enumerate(self.passages)}
-        self._version_codes = {v: i for i, v in enumerate(self.versions)}
-        self._version_of = np.array(
-            [self._version_codes.get(str(h.metadata.get("article_version")), -1) for h in self.passages], dtype=np.int64
-        )
-
-    def tokens_of(self, passage_id: str) -> list[str]:
-        """The lexical tokens of an indexed passage (computed once, at build); ``[]`` if it is not indexed."""
-        i = self._position.get(passage_id)
-        return self._tokens[i] if i is not None and i < len(self._tokens) else []
-
-    @classmethod
-    def build(cls, versions: Sequence[str], passages: list[Hit], previous: LexicalIndex | None = None) -> LexicalIndex:
-        """Tokenise and index ``passages``; a passage with no token is logged (it can only be found densely).
-
-        Args:
-            previous: An earlier index whose passages' tokens are reused (passage
-                ids name one version of one text, so equal ids mean equal tokens).
-        """
-        import bm25s
-
-        known = previous.tokens_of if previous is not None else (lambda _: [])
-        tokens = [known(p.id) or lexical_tokens(p.text) for p in passages]
-        for p, t in zip(passages, tokens):
-            if not t:
-                log.warning("passage %s has no lexical token: only dense retrieval can find it", p.id)
-        bm25 = None
-        if any(tokens):
-            bm25 = bm25s.BM25()
-            bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(tuple(versions), passages, bm25, tokens)
-
-    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage for ``query_tokens``: ``(len(passages),)`` float32, 0 where nothing matches."""
-        if self._bm25 is None or not query_tokens:
-            return np.zeros(len(self.passages), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(list(query_tokens)), dtype=np.float32)  # type: ignore[attr-defined]
-
-    def rank(
-        self, query_tokens: Sequence[str], k: int, versions: Sequence[str] | None = None
-    ) -> list[tuple[Hit, float]]:
-        """The ``k`` best passages with a positive BM25 score, best first.
-
-        Args:
-            versions: Rank only passages of these article versions (BM25
-                statistics stay those of the whole index); ``None`` for all.
-        """
-        scores = self.scores(query_tokens)
-        if versions is not None:
-            codes = [self._version_codes[v] for v in versions if v in self._version_codes]
-            scores = np.where(np.isin(self._version_of, codes), scores, 0.0)
-        top = np.argpartition(-scores, k - 1)[:k] if 0 < k < len(scores) else np.arange(len(scores))
-        order = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
-
-
 @dataclass(frozen=True)
 class Retrieval:
     """What hybrid retrieval found for a question: the fused ranking and the evidence behind it.
@@ -178,18 +99,22 @@ class Retrieval:
 class HybridRetriever:
     """Ranks the stored passages for a question: dense passages, dense sentences and BM25, fused by rank.
 
-    Holds the lexical index of the store's current article versions (built
-    on first use, rebuilt when they change) and its lock.
+    Holds the lexical index of the store's current article versions (loaded
+    from ``index_dir`` or built on first use, then updated in place when they
+    change, and saved there again) and its lock.
 
     Args:
         embeddings: The model the store was built with (``query:`` side here).
         store: Gives the passage store; called at each use, so the store can
             open lazily (:class:`vectorstore.LazyStore`) or be a fixed one (``lambda: store``).
+        index_dir: Directory of the saved lexical index (:meth:`LexicalIndex.save`); ``None``:
+            kept in memory only, built from the store by each process.
     """
 
-    def __init__(self, embeddings: Embedder, store: Callable[[], PassageStore]) -> None:
+    def __init__(self, embeddings: Embedder, store: Callable[[], PassageStore], index_dir: Path | None = None) -> None:
         self.embeddings = embeddings
         self._store = store
+        self.index_dir = index_dir
         self._lexical: LexicalIndex | None = None
         self._lock = threading.Lock()
         self._rewritten: set[str] = set()  # versions repaired since the lexical index read them
@@ -204,27 +129,53 @@ class HybridRetriever:
         with self._lock:
             self._rewritten.add(f"{article_id}@{version}")
 
-    def lexical_index(self, versions: Sequence[str] | None = None) -> LexicalIndex:
-        """The BM25 index of these article versions (default: all current ones), rebuilt only when they change.
+    def _passage_tokens(self, versions: list[str]) -> list[tuple[str, str, list[str]]]:
+        """``(passage_id, version, lexical tokens)`` of every passage of these versions, read from the store."""
+        rows = []
+        for h in self.store.passages(versions):
+            tokens = lexical_tokens(h.text)
+            if not tokens:
+                log.warning("passage %s has no lexical token: only dense retrieval can find it", h.id)
+            rows.append((h.id, str(h.metadata["article_version"]), tokens))
+        return rows
 
-        The first build reads and tokenises every passage (about 24 s for
-        100,000 passages on 2 cores, benchmarks/scale.py); a rebuild after a
-        change reads and tokenises only the new articles' passages and re-indexes
-        (about 6 s at 100,000). One build at a time: concurrent questions wait
-        for it rather than each building their own.
+    def lexical_index(self, versions: Sequence[str] | None = None) -> LexicalIndex:
+        """The BM25 index of these article versions (default: all current ones), brought up to date in place.
+
+        The first use in a process loads the saved index (:attr:`index_dir`;
+        about 1 s for 100,000 passages, benchmarks/scale.py) or, without one,
+        reads and tokenises every passage (about 20 s for 100,000). After
+        that, and after another process changed the store, only the passages
+        of versions the index lacks are read and tokenised (about 0.1 s for
+        one article); the index is saved again when it changed (a failure
+        to save is logged: the index still serves from memory). One update
+        at a time: concurrent questions wait for it rather than each making their own.
         """
         versions = tuple(self.store.current_versions() if versions is None else versions)
         with self._lock:
-            old = self._lexical
-            if old is None or old.versions != versions or self._rewritten & set(versions):
-                # Passages of versions already indexed are reused (a version is immutable, unless
-                # repaired): only new versions are read from the store, and only their passages tokenised.
-                kept = set(versions) & set(old.versions) - self._rewritten if old else set()
-                passages = [h for h in old.passages if h.metadata.get("article_version") in kept] if old else []
-                passages += self.store.passages([v for v in versions if v not in kept])
-                old = self._lexical = LexicalIndex.build(versions, passages, previous=old)
-                self._rewritten.clear()
-            return old
+            index = self._lexical
+            if index is None:
+                started = time.perf_counter()
+                index = (LexicalIndex.load(self.index_dir) if self.index_dir is not None else None) or LexicalIndex()
+                if len(index):
+                    log.info("lexical index of %d passages loaded in %.2f s", len(index), time.perf_counter() - started)
+            if index.differs(versions, self._rewritten):
+                # Changed as a copy: questions of other threads may be ranking with the index held now.
+                index = index.copy() if index is self._lexical else index
+                index.update(versions, self._passage_tokens, reread=self._rewritten)
+                self._save(index)
+            self._lexical = index
+            self._rewritten.clear()
+            return index
+
+    def _save(self, index: LexicalIndex) -> None:
+        if self.index_dir is None:
+            return
+        try:
+            index.generation = self.store.generation()
+            index.save(self.index_dir)
+        except OSError as exc:
+            log.warning("cannot save the lexical index in %s (%s): it is kept in memory only", self.index_dir, exc)
 
     def selected_versions(self, article_ids: Sequence[str] | None) -> tuple[list[str], list[str]]:
         """``(all current versions, those of article_ids)``; ``None`` or ``[]`` selects every article.
@@ -268,20 +219,27 @@ class HybridRetriever:
         index = self.lexical_index(every)  # one index over all articles; a selection filters its ranking
         lexical = index.rank(tokens, LEXICAL_K, versions if versions is not every else None)
         by_sentence = list(dict.fromkeys(str(h.metadata["passage_id"]) for h in sentences))
-        fused = reciprocal_rank_fusion([[h.id for h in dense], by_sentence, [h.id for h, _ in lexical]], FUSION_WEIGHTS)
-        records = index.by_id  # every passage of these versions, so every dense hit too
+        fused = reciprocal_rank_fusion(
+            [[h.id for h in dense], by_sentence, [pid for pid, _ in lexical]], FUSION_WEIGHTS
+        )
+        top = [pid for pid, _ in fused[:FUSION_DEPTH]]
+        records = {h.id: h for h in dense}
+        missing = [pid for pid in top if pid not in records]
+        if missing:  # found by their sentences or by BM25 only: read from the store
+            records.update({h.id: h for h in self.store.passages_by_id(missing)})
+        current = set(versions)
         dense_score = {h.id: h.score for h in dense}
         floor = dense[-1].score if dense else 0.0
         ranked = [
             RetrievedPassage(passage_from_hit(records[pid]), dense_score.get(pid, floor))
-            for pid, _ in fused[:FUSION_DEPTH]
-            if pid in records
+            for pid in top
+            if pid in records and records[pid].metadata.get("article_version") in current
         ]
         coverage = 0.0
         if ranked and tokens:
-            best = set(index.tokens_of(ranked[0].passage.passage_id))
+            best = index.held_tokens(ranked[0].passage.passage_id, tokens)
             coverage = sum(t in best for t in tokens) / len(tokens)
-        agree = bool(dense and lexical and dense[0].id == lexical[0][0].id)
+        agree = bool(dense and lexical and dense[0].id == lexical[0][0])
         return Retrieval(
             vector, ranked, [h.score for h in dense], [h.score for h in sentences], [x for _, x in lexical],
             tokens, coverage, agree,

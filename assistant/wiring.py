@@ -9,6 +9,7 @@ from assistant.abstention import MIN_CONFIDENCE, AbstentionModel
 from assistant.answer import ExtractiveAnswerer
 from assistant.generative import GenerativeAnswerer
 from assistant.indexer import Indexer
+from assistant.lexical import index_directory
 from assistant.retrieval import HybridRetriever
 from assistant.span import SpanChooser
 from ingest.embeddings import Embedder
@@ -69,7 +70,8 @@ def components(
     generative = None
     if chat_model is not None:
         generative = GenerativeAnswerer(chat_model, embeddings, name=chat_model_name, timeout=chat_timeout)
-    retriever = HybridRetriever(embeddings, store)
+    index_dir = index_directory(store_path, collection, host=chroma_host, port=chroma_port)
+    retriever = HybridRetriever(embeddings, store, index_dir)
     indexer = Indexer(
         embeddings, store, passage_tokens=passage_tokens, overlap_sentences=overlap_sentences,
         on_rewritten=retriever.reread,  # a repaired version: the lexical index reads its passages again

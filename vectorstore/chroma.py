@@ -982,6 +982,20 @@ class PassageStore:
             if d is not None and m and m.get("article_version") in wanted
         ]
 
+    def passages_by_id(self, passage_ids: Sequence[str]) -> list[Hit]:
+        """The stored passages of these ids (score 0), in no particular order; ids not stored are left out.
+
+        Cost: one read of the passage collection by id.
+        """
+        if not passage_ids:
+            return []
+        got = self._passages.get(ids=list(dict.fromkeys(passage_ids)), include=["documents", "metadatas"])
+        return [
+            Hit(id=i, text=d, metadata=dict(m), score=0.0)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+            if d is not None and m
+        ]
+
     def sentences_of(self, passage_ids: Sequence[str]) -> tuple[list[Hit], np.ndarray]:
         """The stored sentences of some passages and their embeddings.
 

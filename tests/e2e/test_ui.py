@@ -381,9 +381,9 @@ def test_the_number_of_passages_is_a_setting_of_the_window_and_the_api(app_url, 
         sample_assistant.ask("متى؟", top_k=0)
 
 
-def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_process(
-    chroma_server, e5, tmp_path, sample_article
-):
+@pytest.mark.parametrize("mode", ["embedded", "server"])
+def test_the_window_sees_articles_another_process_ingests_and_removes(mode, request, e5, tmp_path, sample_article):
+    """Issue 17: with the window open, `article-qa ingest` and `remove` from the command line, into the same store."""
     import subprocess
     import sys
 
@@ -392,10 +392,26 @@ def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_proce
     from assistant import Assistant
     from tests.e2e.conftest import free_port
 
-    host, port = chroma_server
-    qa = Assistant.build(e5, tmp_path / "unused", "ui-server", chroma_host=host, chroma_port=port)
+    if mode == "server":
+        host, port = request.getfixturevalue("chroma_server")
+        where = ["--chroma-host", host, "--chroma-port", str(port), "--collection", "ui-server"]
+        qa = Assistant.build(e5, tmp_path / "unused", "ui-server", chroma_host=host, chroma_port=port)
+        location = f"chroma://{host}:{port}"
+    else:
+        store = tmp_path / "store"
+        where = ["--store", str(store)]
+        qa = Assistant.build(e5, store)
+        location = str(store)
     qa.ingest_article(sample_article)
     app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", *args, *where], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
     try:
         client = Client(app.local_url, verbose=False)
         client.predict(MET_QUESTION_EN, [], api_name="/chat")  # the window has answered (and indexed) before
@@ -405,15 +421,18 @@ def test_the_window_on_a_chroma_server_sees_an_article_ingested_by_another_proce
             "cars a day between the two banks of the river.\n\nEngineers from Egypt built it in three years.\n",
             encoding="utf-8",
         )
-        done = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ingest", str(bridge), "--chroma-host", host,
-             "--chroma-port", str(port), "--collection", "ui-server"],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert "aswan-bridge" in done.stdout and f"store chroma://{host}:{port} holds 2 articles" in done.stdout
+        done = cli("ingest", str(bridge))
+        assert "aswan-bridge" in done.stdout and f"store {location} holds 2 articles" in done.stdout
+        for question in ("How many cars does the bridge in Aswan carry a day?", "كم سيارة يعبر جسر أسوان يومياً؟"):
+            _, _, answer, _ = client.predict(question, [], api_name="/chat")
+            assert not answer["abstained"], question
+            assert answer["citations"][0]["article_id"] == "aswan-bridge", question
+            assert "12,000" in answer["citations"][0]["quote"]
+        cli("remove", "aswan-bridge")
         _, _, answer, _ = client.predict("How many cars does the bridge in Aswan carry a day?", [], api_name="/chat")
-        assert not answer["abstained"] and answer["citations"][0]["article_id"] == "aswan-bridge"
+        assert all(c["article_id"] != "aswan-bridge" for c in answer["citations"])
+        _, _, answer, _ = client.predict(MET_QUESTION_EN, [], api_name="/chat")
+        assert not answer["abstained"] and answer["citations"][0]["article_id"] == sample_article.article_id
     finally:
         app.close()
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.abstention import FEATURES, answer_probability
 from assistant.conversation import is_follow_up, resolve_follow_up, small_talk, user_turns
 from assistant.evidence import asked_type
-from assistant.retrieval import LexicalIndex, reciprocal_rank_fusion
+from assistant.retrieval import HybridRetriever, reciprocal_rank_fusion
 from ingest.normalize import lexical_tokens
 from vectorstore.chroma import Hit
 
@@ -43,15 +43,31 @@ def _hit(pid: str, text: str) -> Hit:
     return Hit(pid, text, {}, 0.0)
 
 
+class _Store:
+    """What the retriever reads of a store to index it: the current versions and their passages."""
+
+    def __init__(self, passages: list[Hit]) -> None:
+        self.all, self.read = passages, []
+
+    def current_versions(self) -> list[str]:
+        return sorted({str(h.metadata["article_version"]) for h in self.all})
+
+    def passages(self, versions: list[str]) -> list[Hit]:
+        self.read.append(list(versions))
+        return [h for h in self.all if h.metadata["article_version"] in versions]
+
+    def generation(self) -> str:
+        return str(len(self.all))
+
+
 def test_lexical_index_ranks_by_bm25_and_warns_on_passages_without_tokens(caplog):
+    store = _Store([_versioned("p1", "a@1", "نما حجم التجارة بنسبة 29.8%"), _versioned("p2", "a@1", "التقى بوتين وشي في 2019"),
+                    _versioned("p3", "a@1", "هو في ذلك")])  # fmt: skip
     with caplog.at_level(logging.WARNING):
-        index = LexicalIndex.build(
-            ("a@1",),
-            [_hit("p1", "نما حجم التجارة بنسبة 29.8%"), _hit("p2", "التقى بوتين وشي في 2019"), _hit("p3", "هو في ذلك")],
-        )
+        index = HybridRetriever(None, lambda: store).lexical_index()  # type: ignore[arg-type]
     assert "p3 has no lexical token" in caplog.text
-    assert [h.id for h, _ in index.rank(lexical_tokens("When did Putin meet Xi, in 2019?"), 5)] == ["p2"]
-    assert [h.id for h, _ in index.rank(lexical_tokens("ما حجم التجارة؟"), 5)] == ["p1"]
+    assert [pid for pid, _ in index.rank(lexical_tokens("When did Putin meet Xi, in 2019?"), 5)] == ["p2"]
+    assert [pid for pid, _ in index.rank(lexical_tokens("ما حجم التجارة؟"), 5)] == ["p1"]
     assert index.rank([], 5) == []
 
 
@@ -164,19 +180,20 @@ def _versioned(pid: str, version: str, text: str) -> Hit:
     return Hit(pid, text, {"article_version": version}, 0.0)
 
 
-def test_one_lexical_index_ranks_a_selection_and_reuses_tokens_when_rebuilt(monkeypatch):
-    import assistant.retrieval as retrieval
-
+def test_the_lexical_index_reads_only_new_versions_and_a_new_process_loads_it_saved(tmp_path):
     passages = [_versioned("a1", "a@1", "trade grew fast"), _versioned("b1", "b@1", "trade fell"),
                 _versioned("c1", "c@1", "energy deals")]  # fmt: skip
-    index = LexicalIndex.build(["a@1", "b@1", "c@1"], passages)
-    assert [h.id for h, _ in index.rank(["trade"], 5)] == ["b1", "a1"]
-    assert [h.id for h, _ in index.rank(["trade"], 5, ["a@1", "c@1"])] == ["a1"], "a selection filters the ranking"
-    seen: list[str] = []
-    real = retrieval.lexical_tokens
-    monkeypatch.setattr(retrieval, "lexical_tokens", lambda text: seen.append(text) or real(text))
-    grown = LexicalIndex.build(
-        ["a@1", "b@1", "c@1", "d@1"], [*passages, _versioned("d1", "d@1", "trade talks")], previous=index
-    )
-    assert seen == ["trade talks"], "only the new passage is tokenised"
-    assert [h.id for h, _ in grown.rank(["trade"], 2)] == ["b1", "d1"]
+    store = _Store(passages)
+    retriever = HybridRetriever(None, lambda: store, tmp_path / "lexical")  # type: ignore[arg-type]
+    index = retriever.lexical_index()
+    assert [pid for pid, _ in index.rank(["trade"], 5)] == ["b1", "a1"]
+    assert [pid for pid, _ in index.rank(["trade"], 5, ["a@1", "c@1"])] == ["a1"], "a selection filters the ranking"
+    store.all = [*passages[1:], _versioned("d1", "d@1", "trade talks")]  # a@1 removed, d@1 added
+    grown = retriever.lexical_index()
+    assert store.read == [["a@1", "b@1", "c@1"], ["d@1"]], "only the new version is read"
+    assert [pid for pid, _ in grown.rank(["trade"], 2)] == ["b1", "d1"]
+    # Another process: the saved index, no passage read.
+    other = _Store(store.all)
+    loaded = HybridRetriever(None, lambda: other, tmp_path / "lexical").lexical_index()  # type: ignore[arg-type]
+    assert other.read == [] and loaded.versions == ("b@1", "c@1", "d@1")
+    assert loaded.rank(["trade"], 2) == grown.rank(["trade"], 2)
