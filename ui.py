@@ -128,6 +128,12 @@ UNEXPECTED_ERROR = {
     "en": "This question could not be answered: the server hit an error (its log has the details). Try another question, or try again later.",
 }
 
+#: What the chat says when the store is busy for now (another process writing, a server not answering).
+STORE_BUSY = {
+    "ar": "المخزن مشغول الآن (تكتب فيه عملية أخرى أو لا يجيب خادمه). أعد طرح السؤال بعد لحظات؛ لم يُفقد شيء مما خُزّن.",
+    "en": "The store is busy right now (another process is writing to it, or its server does not answer). Ask again in a moment; nothing stored was lost.",
+}
+
 #: The same when adding an article fails so (nothing already stored is lost).
 ADD_FAILED = {
     "ar": "تعذّرت إضافة المقال بسبب خطأ في الخادم، وتفاصيله في سجلّه. لم يُفقد شيء مما خُزّن.",
@@ -435,7 +441,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 else:
                     answer = event
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
-            said = user_message(exc, FIXES, show_path=False)
+            if getattr(exc, "busy", False):  # the details (which process, Chroma's words) go to the log
+                log.warning("answering %r: %s", message, exc)
+                said = STORE_BUSY[detect_language(message)]
+            else:
+                said = user_message(exc, FIXES, show_path=False)
             yield (
                 [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")],
                 NO_SOURCES,

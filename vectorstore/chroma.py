@@ -192,13 +192,22 @@ def has_collection(path: str | Path | None, collection: str, *, host: str | None
 
 
 def _store_failed(exc: Exception, remote: bool) -> StoreError:
-    """The error the user sees when a Chroma call fails: for a server, whether it is still running."""
+    """The error the user sees when a Chroma call fails: for a server, whether it is still running.
+
+    Chroma's own message (``InternalError: Error executing plan: ...``) goes to the log, not to the user.
+    """
+    log.warning("a call to Chroma failed: %s: %s", type(exc).__name__, exc)
     if remote:
         return StoreError(
-            f"the Chroma server did not answer ({type(exc).__name__}: {exc}): is `chroma run` still running? "
-            "Nothing half-written is shown: run the command again once it is"
+            "the Chroma server did not answer (the log says why): is `chroma run` still running? Nothing half-written is shown: "
+            "run the command again once it is",
+            busy=True,
         )
-    return StoreError(f"the store failed ({type(exc).__name__}: {exc})")
+    return StoreError(
+        "the store could not be read (the log says why): ask again in a moment; if it keeps failing, run "
+        "`article-qa check`",
+        busy=True,
+    )
 
 
 class _Guarded:
@@ -1048,9 +1057,7 @@ class PassageStore:
             # rewrote the store and this one could not load a new copy yet (the writer held
             # it), ids the store lists are missing from this copy.
             log.warning("query failed on this process's copy of the store: %s", exc)
-            raise StoreError(
-                "the store is being changed by another process: ask again in a moment (or restart article-qa)"
-            ) from exc
+            raise StoreError("the store is being changed by another process: ask again in a moment", busy=True) from exc
         # A record deleted by another process can linger in this process's
         # index with no document or metadata left: skip it.
         return [

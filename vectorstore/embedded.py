@@ -211,7 +211,8 @@ class EmbeddedStore:
         if not self._mutex.acquire(timeout=READ_WAIT_S):
             raise StoreError(
                 f"another thread has been writing to the store at {self.path} for over {READ_WAIT_S:g} s: "
-                "ask again in a moment"
+                "ask again in a moment",
+                busy=True,
             )
         try:
             with self.lock.held(READ_WAIT_S, quiet=True):

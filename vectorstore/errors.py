@@ -16,12 +16,17 @@ class StoreError(RuntimeError):
     Attributes:
         path: The store's directory, if it is an embedded store at fault (the window does not show it).
         setting: The setting that fixes it, if one does.
+        busy: Whether the store is busy rather than broken (another writer holds it, a server does not
+            answer for now): the same request may work in a moment. The window says so in the question's language.
     """
 
-    def __init__(self, message: str, *, path: str | Path | None = None, setting: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | Path | None = None, setting: str | None = None, busy: bool = False
+    ) -> None:
         super().__init__(message)
         self.path = None if path is None else str(path)
         self.setting = setting
+        self.busy = busy
 
 
 class ModelMismatchError(StoreError):

@@ -103,7 +103,9 @@ class ThreadWriterLock:
     def held(self) -> Iterator[float]:
         """Hold the lock (see :class:`WriterLock`)."""
         if not self._thread.acquire(timeout=self.timeout):
-            raise StoreError(f"another thread has been writing to the store for over {self.timeout:g} s: try again")
+            raise StoreError(
+                f"another thread has been writing to the store for over {self.timeout:g} s: try again", busy=True
+            )
         try:
             yield time.time()
         finally:
@@ -169,7 +171,7 @@ class FileWriterLock:
         start, timeout = time.monotonic(), self.timeout if timeout is None else timeout
         if not self._thread.acquire(timeout=timeout):
             raise StoreError(f"another thread has been writing to the store at {self.directory} for over "
-                             f"{timeout:g} s: try again")  # fmt: skip
+                             f"{timeout:g} s: try again", busy=True)  # fmt: skip
         try:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
@@ -184,7 +186,8 @@ class FileWriterLock:
                     except filelock.Timeout:
                         raise StoreError(
                             f"another process has been writing to the store at {self.directory} for over "
-                            f"{timeout:g} s ({self.holder()}): let it finish or stop it, then run this again"
+                            f"{timeout:g} s ({self.holder()}): let it finish or stop it, then run this again",
+                            busy=True,
                         ) from None
             except OSError as exc:
                 raise StoreError(
@@ -269,7 +272,8 @@ class LeaseWriterLock:
             if time.monotonic() - start > self.timeout:
                 raise StoreError(
                     f"another process has been writing to the store at {self.where} for over {self.timeout:g} s "
-                    f"({lease.get('holder', 'unknown')}): let it finish or stop it, then run this again"
+                    f"({lease.get('holder', 'unknown')}): let it finish or stop it, then run this again",
+                    busy=True,
                 )
             time.sleep(LEASE_POLL_S * (0.5 + random.random()))
         self._token = token
@@ -287,7 +291,7 @@ class LeaseWriterLock:
         """
         if not self._thread.acquire(timeout=self.timeout):
             raise StoreError(f"another thread has been writing to the store at {self.where} for over "
-                             f"{self.timeout:g} s: try again")  # fmt: skip
+                             f"{self.timeout:g} s: try again", busy=True)  # fmt: skip
         try:
             if self._depth:  # held already by this thread
                 self._depth += 1

@@ -722,3 +722,30 @@ def test_the_reply_bolds_the_short_answer_once_and_opens_in_the_questions_langua
     import markdown_it
 
     assert "<strong>\u206845%\u2069</strong>" in markdown_it.MarkdownIt().render(ui.reply_markdown(percent))
+
+
+def test_a_store_that_stops_answering_is_said_in_the_question_language_without_internals(e5, tmp_path, sample_article):
+    from gradio_client import Client
+
+    from assistant import Assistant
+    from tests.conftest import start_chroma_server, stop_chroma_server
+    from tests.e2e.conftest import free_port
+
+    process, port = start_chroma_server(tmp_path / "server")
+    try:
+        qa = Assistant.build(e5, tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=port)
+        qa.ingest_article(sample_article)
+        app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+        client = Client(app.local_url, verbose=False)
+        _, _, answer, _ = client.predict(MET_QUESTION_EN, [], api_name="/chat")
+        assert not answer["abstained"]
+    finally:
+        stop_chroma_server(process)
+    try:
+        for question, expected in ((MET_QUESTION_EN, ui.STORE_BUSY["en"]), (TRADE_QUESTION_AR, ui.STORE_BUSY["ar"])):
+            history, _, answer, _ = client.predict(question, [], api_name="/chat")
+            assert answer == {"error": expected}
+            assert ("مشغول" if question == TRADE_QUESTION_AR else "busy") in str(history[-1]["content"])
+            assert not any(word in str(history) for word in ("Chroma", "Error", "Exception", "127.0.0.1"))
+    finally:
+        app.close()
