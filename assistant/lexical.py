@@ -41,9 +41,12 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -187,10 +190,13 @@ class LexicalIndex:
     def add(self, passages: Sequence[tuple[str, str, Sequence[str]]]) -> None:
         """Index passages ``(passage_id, article_version, tokens)`` as one new segment; their versions become live.
 
+        Give every passage of a version at once: passages of these versions indexed before are marked dead.
+
         A passage with no token is counted (N, avgdl) and can be found only densely.
         """
         if not passages:
             return
+        self.remove({v for _, v, _ in passages})  # a version stored again: its older copies die
         vocabulary = self._vocabulary
         token_ids = []
         for _, _, tokens in passages:
@@ -414,79 +420,123 @@ class LexicalIndex:
 
     # -- files ---------------------------------------------------------------
     def save(self, directory: Path) -> None:
-        """Write the segments not yet saved and a new manifest (atomically: ``os.replace``); delete orphan files.
+        """Write the segments not yet saved and a new manifest, each through a temporary file flushed to disk
+        and renamed into place, under ``{directory}/.lock``; then delete segment files the manifest does not
+        name, once :data:`ORPHAN_AGE_S` old.
 
         Raises:
             OSError: If the directory cannot be written (callers log it: the index still works in memory).
+            filelock.Timeout: If another process holds the directory's lock over 10 s.
         """
-        directory.mkdir(parents=True, exist_ok=True)
-        for seg in self._segments:
-            path = directory / seg.name
-            if path.is_file():
-                continue
-            partial = directory / f".{seg.name}.{os.getpid()}.tmp"
-            with open(partial, "wb") as f:
-                np.savez(
-                    f, start=np.int64(seg.start), ids=seg.ids, versions=seg.versions, lengths=seg.lengths,
-                    indptr=seg.indptr, indices=seg.indices, counts=seg.counts,
-                    terms=np.asarray(self._terms[: len(seg.indptr) - 1], dtype=str),
-                )  # fmt: skip
-            os.replace(partial, path)
-        manifest = {
-            "format": FORMAT,
-            "tokenizer": tokenizer_hash(),
-            "generation": self.generation,
-            "segments": [seg.name for seg in self._segments],
-            "live_versions": sorted(self._live_versions),
-        }
-        partial = directory / f".{_MANIFEST}.{os.getpid()}.tmp"
-        partial.write_text(json.dumps(manifest), encoding="utf-8")
-        os.replace(partial, directory / _MANIFEST)
-        named = {seg.name for seg in self._segments}
-        now = time.time()
-        for path in directory.glob("seg-*.npz"):
-            try:
-                if path.name not in named and now - path.stat().st_mtime > ORPHAN_AGE_S:
-                    path.unlink()
-            except OSError:
-                pass
+        with _saving(directory):
+            for seg in self._segments:
+                path = directory / seg.name
+                if path.is_file():
+                    continue
+                arrays: dict[str, Any] = {
+                    "start": np.int64(seg.start), "ids": seg.ids, "versions": seg.versions, "lengths": seg.lengths,
+                    "indptr": seg.indptr, "indices": seg.indices, "counts": seg.counts,
+                    "terms": np.asarray(self._terms[: len(seg.indptr) - 1], dtype=str),
+                }  # fmt: skip
+                _write_atomically(path, partial(np.savez, **arrays))
+            manifest = {
+                "format": FORMAT,
+                "tokenizer": tokenizer_hash(),
+                "generation": self.generation,
+                "segments": [seg.name for seg in self._segments],
+                "live_versions": sorted(self._live_versions),
+            }
+            text = json.dumps(manifest).encode("utf-8")
+            _write_atomically(directory / _MANIFEST, lambda f: f.write(text))
+            named = {seg.name for seg in self._segments}
+            now = time.time()
+            for path in [*directory.glob("seg-*.npz"), *directory.glob(".*.tmp")]:
+                try:
+                    if path.name not in named and now - path.stat().st_mtime > ORPHAN_AGE_S:
+                        path.unlink()
+                except OSError:
+                    pass
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex | None:
         """The index saved in ``directory``, or ``None`` if there is none, or it is of another format or tokenizer,
-        or a file is missing or unreadable (logged: the caller builds it again from the store)."""
+        or any file is missing, truncated or not what :meth:`save` writes (logged: the caller builds it again
+        from the store; a damaged index must never stop a question).
+
+        A version's passages are live only in the last segment holding it: an article removed, then stored
+        again at the same version, is a new segment, and its older copies stay dead.
+        """
+        if not (directory / _MANIFEST).is_file():
+            return None
         try:
-            manifest = json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            log.warning("the saved lexical index in %s cannot be read (%s): building it again", directory, exc)
-            return None
-        if manifest.get("format") != FORMAT or manifest.get("tokenizer") != tokenizer_hash():
+            with _saving(directory):
+                return cls._read(directory)
+        except _OtherFormat:
             log.info("the saved lexical index in %s is of another format or tokenizer: building it again", directory)
-            return None
-        index = cls()
-        live = set(manifest["live_versions"])
+        except Exception as exc:  # any damage at all: rebuilt from the store, never a failed question
+            log.warning(
+                "the saved lexical index in %s cannot be read (%s: %s): building it again", directory,
+                type(exc).__name__, exc,
+            )  # fmt: skip
+        return None
+
+    @classmethod
+    def _read(cls, directory: Path) -> LexicalIndex:
+        manifest = json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT or manifest.get("tokenizer") != tokenizer_hash():
+            raise _OtherFormat
+        live = {str(v) for v in manifest["live_versions"]}
         terms: list[str] = []
-        try:
-            for name in manifest["segments"]:
-                with np.load(directory / name, allow_pickle=False) as data:
-                    seg_terms = data["terms"].tolist()
-                    if seg_terms[: len(terms)] != terms[: len(seg_terms)]:
-                        raise ValueError(f"{name} has another vocabulary")
-                    terms = seg_terms if len(seg_terms) > len(terms) else terms
-                    seg = _Segment(
-                        int(data["start"]), data["ids"], data["versions"], data["lengths"], data["indptr"],
-                        data["indices"], data["counts"], name,
-                    )  # fmt: skip
-                if seg.start != len(index._live):
-                    raise ValueError(f"{name} starts at {seg.start}, not {len(index._live)}")
-                index._append(seg, live)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("the saved lexical index in %s cannot be read (%s): building it again", directory, exc)
-            return None
+        segments = []
+        for name in manifest["segments"]:
+            with np.load(directory / str(name), allow_pickle=False) as data:
+                seg_terms = data["terms"].tolist()
+                if seg_terms[: len(terms)] != terms[: len(seg_terms)]:
+                    raise ValueError(f"{name} has another vocabulary")
+                terms = seg_terms if len(seg_terms) > len(terms) else terms
+                seg = _Segment(
+                    int(data["start"]), data["ids"], data["versions"], data["lengths"], data["indptr"],
+                    data["indices"], data["counts"], str(name),
+                )  # fmt: skip
+                segments.append(seg)
+        last = {v: i for i, seg in enumerate(segments) for v in seg.versions.tolist()}
+        index = cls()
+        for i, seg in enumerate(segments):
+            if seg.start != len(index._live):
+                raise ValueError(f"{seg.name} starts at {seg.start}, not {len(index._live)}")
+            if len(seg.indptr) - 1 > len(terms) or (len(seg.indices) and int(seg.indices.max()) >= len(seg.ids)):
+                raise ValueError(f"{seg.name} holds postings out of its range")
+            index._append(seg, {v for v in live if last.get(v) == i})
         index._terms = terms
         index._vocabulary = {t: i for i, t in enumerate(terms)}
-        index._live_versions &= live
         index.generation = manifest.get("generation")
         return index
+
+
+class _OtherFormat(Exception):
+    """A saved index of another :data:`FORMAT` or tokenizer."""
+
+
+@contextmanager
+def _saving(directory: Path) -> Iterator[None]:
+    """Hold ``{directory}/.lock`` (``filelock``, at most 10 s): one process saves or loads the index at a time,
+    so none deletes a file another's manifest names while it is read."""
+    from filelock import FileLock
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(directory / ".lock"), timeout=10):
+        yield
+
+
+def _write_atomically(path: Path, write: Callable[[Any], None]) -> None:
+    """Write a file through a temporary one, flushed to disk, then renamed over ``path`` (removed if writing fails)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -156,9 +156,14 @@ class HybridRetriever:
             index = self._lexical
             if index is None:
                 started = time.perf_counter()
-                index = (LexicalIndex.load(self.index_dir) if self.index_dir is not None else None) or LexicalIndex()
-                if len(index):
+                loaded = LexicalIndex.load(self.index_dir) if self.index_dir is not None else None
+                index = loaded if loaded is not None else LexicalIndex()
+                if loaded is not None:
                     log.info("lexical index of %d passages loaded in %.2f s", len(index), time.perf_counter() - started)
+            if index.differs(versions, self._rewritten):
+                # What the store holds now, not what this question read before it waited for the lock
+                # (another question may have brought the index past it already).
+                versions = tuple(self.store.current_versions())
             if index.differs(versions, self._rewritten):
                 # Changed as a copy: questions of other threads may be ranking with the index held now.
                 index = index.copy() if index is self._lexical else index
@@ -174,7 +179,7 @@ class HybridRetriever:
         try:
             index.generation = self.store.generation()
             index.save(self.index_dir)
-        except OSError as exc:
+        except Exception as exc:  # a full disk, a read-only directory, a lock held too long: memory still serves
             log.warning("cannot save the lexical index in %s (%s): it is kept in memory only", self.index_dir, exc)
 
     def selected_versions(self, article_ids: Sequence[str] | None) -> tuple[list[str], list[str]]:

@@ -117,7 +117,7 @@ def test_update_reads_only_the_versions_it_lacks_and_merges_past_the_limit(monke
 
 def test_held_tokens_are_those_of_the_passage():
     index = LexicalIndex()
-    rows = passages(TEXTS, "a@1")
+    rows = passages(TEXTS[:4], "a@1") + passages(TEXTS[4:], "b@1")
     index.add(rows[:4])
     index.add(rows[4:])
     for pid, _, tokens in rows:
@@ -160,3 +160,65 @@ def test_an_empty_index_ranks_nothing():
     assert index.rank(["x"], 5) == [] and len(index) == 0
     index.add([("p", "a@1", [])])  # a passage with no token
     assert index.rank(["x"], 5) == [] and np.isclose(len(index), 1)
+
+
+def test_a_version_stored_again_is_live_once_also_in_the_next_process(tmp_path):
+    """A removed article ingested again at its old version: its older copy stays dead after a reload."""
+    index = LexicalIndex()
+    first, second = passages(TEXTS[:4], "a@1"), passages(TEXTS[4:], "b@1")
+    index.add(first)
+    index.add(second)
+    index.remove(["b@1"])
+    index.add(second)  # the same version again
+    index.add(second)  # and once more, without a removal
+    assert len(index) == len(TEXTS)
+    assert_same(index, first + second)
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded is not None and len(loaded) == len(TEXTS)
+    assert_same(loaded, first + second)
+    assert [pid for pid, _ in loaded.rank(lexical_tokens("بوتين بكين 2022"), 10)].count("b@1-0") == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["empty segment", "short segment", "manifest []", "manifest null", "no live_versions", "live_versions 5",
+     "segments null", "garbage manifest"],
+)  # fmt: skip
+def test_a_damaged_saved_index_is_built_again_never_an_error(tmp_path, damage, caplog):
+    index = LexicalIndex()
+    index.add(passages(TEXTS, "a@1"))
+    index.save(tmp_path)
+    segment, manifest = next(tmp_path.glob("seg-*.npz")), tmp_path / "manifest.json"
+    saved = json.loads(manifest.read_text())
+    if damage == "empty segment":
+        segment.write_bytes(b"")
+    elif damage == "short segment":
+        segment.write_bytes(segment.read_bytes()[:1000])
+    elif damage == "manifest []":
+        manifest.write_text("[]")
+    elif damage == "manifest null":
+        manifest.write_text("null")
+    elif damage == "no live_versions":
+        manifest.write_text(json.dumps({k: v for k, v in saved.items() if k != "live_versions"}))
+    elif damage == "live_versions 5":
+        manifest.write_text(json.dumps({**saved, "live_versions": 5}))
+    elif damage == "segments null":
+        manifest.write_text(json.dumps({**saved, "segments": None}))
+    else:
+        manifest.write_bytes(b"\xff\xfe{")
+    assert LexicalIndex.load(tmp_path) is None
+    assert "building it again" in caplog.text
+
+
+def test_a_failed_save_leaves_no_temporary_file(tmp_path, monkeypatch):
+    index = LexicalIndex()
+    index.add(passages(TEXTS, "a@1"))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lexical.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        index.save(tmp_path)
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".lock"] == []
