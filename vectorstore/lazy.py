@@ -51,10 +51,14 @@ class LazyStore:
             StoreError: If it cannot be opened.
             ModelMismatchError: If it was built with another embedding model.
         """
-        with self._lock:  # two first questions at once open it once
-            if self._store is None:
-                client = open_store_client(self.path, self.host, self.port)
-                self._store = PassageStore(
-                    client, embedding_model=self.embedding_model, dimension=self.dimension, collection=self.collection
-                )
-            return self._store
+        if self._store is None:
+            with self._lock:  # two first questions at once open it once
+                if self._store is None:
+                    client = open_store_client(self.path, self.host, self.port)
+                    self._store = PassageStore(
+                        client,
+                        embedding_model=self.embedding_model,
+                        dimension=self.dimension,
+                        collection=self.collection,
+                    )
+        return self._store

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +48,10 @@ LOCK_FILE = "article-qa.lock"
 LOCK_TIMEOUT_S = 300.0
 #: Seconds a writer waits quietly before it says it is waiting.
 WAIT_NOTICE_S = 1.0
+#: Seconds a shared hold of an embedded store's lock (:meth:`FileWriterLock.shared`) admits more
+#: reading threads; then it ends once those inside are done (each in one call to Chroma, a few ms),
+#: so that a writer of another process, which polls the lock every 50 ms, finds it free in turn.
+SHARE_S = 0.05
 #: Seconds a lease on a Chroma server lasts unless renewed; a waiter takes
 #: over a lease this long past its last renewal (its writer died or hung).
 #: A writer renews it before each batch of at most
@@ -116,15 +120,28 @@ class ThreadWriterLock:
 
 
 class FileWriterLock:
-    """An embedded store's writer lock: ``flock`` on :data:`LOCK_FILE` in its directory (``filelock``).
+    """An embedded store's lock: ``flock`` on :data:`LOCK_FILE` in its directory (``filelock``).
+
+    Across processes it is exclusive, for readers too (an embedded store
+    must not be read while another process writes it: see
+    :mod:`vectorstore.embedded`). Within a process, writers (:meth:`held`)
+    take turns and exclude everything else, while readers (:meth:`shared`)
+    share one hold of the OS lock: the first reader takes it, later ones
+    join while the hold is younger than :data:`SHARE_S` and no writer of this
+    process waits, and the last one out releases it. A writer of this process
+    waits for the readers inside to finish; readers arriving meanwhile wait
+    for the writer.
 
     The holder writes who it is into the file, so a waiting writer can say
-    whom it waits for. Threads of one process exclude each other too.
-    An OS lock cannot be lost, so ``token`` and ``taken_from`` are ``None``.
+    whom it waits for. An OS lock cannot be lost, so ``token`` and
+    ``taken_from`` are ``None``. The in-process part is a condition
+    variable rather than a reader-writer lock package (``fasteners``,
+    ``readerwriterlock``): the hold of the OS lock has to start with the
+    first reader and end with the last, whichever threads they are.
 
     Args:
         directory: The store directory (created if missing).
-        timeout: Most seconds to wait for another writer.
+        timeout: Most seconds a writer waits for another.
     """
 
     token: str | None = None
@@ -134,7 +151,12 @@ class FileWriterLock:
         self.directory = Path(directory)
         self.path = self.directory / LOCK_FILE
         self.timeout = timeout
-        self._thread = threading.RLock()
+        self._thread = threading.RLock()  # writers of this process, one at a time
+        self._state = threading.Condition()  # guards the four counts below
+        self._readers = 0  # threads inside the shared hold
+        self._shared_since: float | None = None  # time.monotonic() the shared hold began; None: no shared hold
+        self._starting = False  # a reader is taking the OS lock (and running on_start) for a new shared hold
+        self._writers = 0  # writers of this process holding or waiting for the lock (depth included)
         self._file: Any = None
 
     def _lock(self) -> Any:
@@ -145,7 +167,8 @@ class FileWriterLock:
                 os.ftruncate(fd, 0)
                 os.write(fd, holder_description().encode())
 
-            self._file = filelock.FileLock(self.path, on_acquired=write_holder)
+            # Not bound to a thread: a shared hold is released by whichever reader leaves last.
+            self._file = filelock.FileLock(self.path, on_acquired=write_holder, thread_local=False)
         return self._file
 
     def holder(self) -> str:
@@ -155,9 +178,49 @@ class FileWriterLock:
         except OSError:
             return "unknown"
 
+    def _acquire_os(self, timeout: float, *, quiet: bool) -> Any:
+        """Take the OS lock within ``timeout`` seconds; the ``filelock`` lock, to release.
+
+        Raises:
+            StoreError: If another process holds it longer, or the directory is read-only.
+        """
+        import filelock
+
+        start = time.monotonic()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            lock = self._lock()
+            try:
+                lock.acquire(timeout=min(WAIT_NOTICE_S, timeout))
+            except filelock.Timeout:
+                if not quiet:
+                    log.warning("waiting for another writer of the store at %s (%s)", self.directory, self.holder())
+                try:
+                    lock.acquire(timeout=max(0.0, timeout - (time.monotonic() - start)))
+                except filelock.Timeout:
+                    raise StoreError(
+                        f"another process has been writing to the store at {self.directory} for over "
+                        f"{timeout:g} s ({self.holder()}): let it finish or stop it, then run this again",
+                        busy=True,
+                    ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"the store at {self.directory} is read-only or cannot be locked for writing ({exc.strerror or exc}): "
+                "make it writable for this user, or use a copy in a writable place",
+                path=self.directory,
+                setting="store",
+            ) from exc
+        return lock
+
+    def _busy(self, timeout: float) -> StoreError:
+        return StoreError(f"another thread has been writing to the store at {self.directory} for over "
+                          f"{timeout:g} s: try again", busy=True)  # fmt: skip
+
     @contextmanager
     def held(self, timeout: float | None = None, *, quiet: bool = False) -> Iterator[float]:
-        """Hold the lock, waiting for another writer (see :class:`WriterLock`).
+        """Hold the lock alone, waiting for another writer and for this process's readers (see :class:`WriterLock`).
+
+        Reentrant in one thread.
 
         Args:
             timeout: Most seconds to wait; by default the lock's ``timeout``.
@@ -166,42 +229,94 @@ class FileWriterLock:
         Raises:
             StoreError: If another writer holds it longer, or the directory is read-only.
         """
-        import filelock
-
         start, timeout = time.monotonic(), self.timeout if timeout is None else timeout
         if not self._thread.acquire(timeout=timeout):
-            raise StoreError(f"another thread has been writing to the store at {self.directory} for over "
-                             f"{timeout:g} s: try again", busy=True)  # fmt: skip
+            raise self._busy(timeout)
         try:
+            with self._state:
+                self._writers += 1  # from now on no reader joins or starts a shared hold
+                if not self._state.wait_for(
+                    lambda: not self._readers and not self._starting, max(0.0, timeout - (time.monotonic() - start))
+                ):
+                    self._writers -= 1
+                    self._state.notify_all()
+                    raise self._busy(timeout)
             try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                lock = self._lock()
+                lock = self._acquire_os(max(0.0, timeout - (time.monotonic() - start)), quiet=quiet)
                 try:
-                    lock.acquire(timeout=min(WAIT_NOTICE_S, timeout))
-                except filelock.Timeout:
-                    if not quiet:
-                        log.warning("waiting for another writer of the store at %s (%s)", self.directory, self.holder())
-                    try:
-                        lock.acquire(timeout=max(0.0, timeout - (time.monotonic() - start)))
-                    except filelock.Timeout:
+                    yield time.time()
+                finally:
+                    lock.release()
+            finally:
+                with self._state:
+                    self._writers -= 1
+                    self._state.notify_all()
+        finally:
+            self._thread.release()
+
+    @contextmanager
+    def shared(self, timeout: float, *, on_start: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the lock with the other reading threads of this process (class docstring).
+
+        Not reentrant: a thread inside :meth:`shared` or :meth:`held` must not
+        call it again (:class:`vectorstore.embedded.EmbeddedStore` keeps count).
+
+        Args:
+            timeout: Most seconds to wait for a writer, of this process or another.
+            on_start: Called when this reader begins a new hold, with the OS lock
+                taken and before any other reader joins (reopening a stale copy
+                of the store); if it raises, the hold is given up.
+
+        Raises:
+            StoreError: If a writer holds the lock over ``timeout``, or the directory is read-only.
+        """
+        deadline, opener = time.monotonic() + timeout, False
+        with self._state:
+            while True:
+                if not self._writers and not self._starting:
+                    if not self._readers:
+                        self._starting = opener = True  # this thread takes the OS lock
+                        break
+                    assert self._shared_since is not None
+                    if time.monotonic() - self._shared_since < SHARE_S:
+                        self._readers += 1  # joins the hold
+                        break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._state.wait(remaining):
+                    if self._writers:
+                        raise self._busy(timeout)
+                    if self._starting:  # another reader waits for another process's writer
                         raise StoreError(
                             f"another process has been writing to the store at {self.directory} for over "
                             f"{timeout:g} s ({self.holder()}): let it finish or stop it, then run this again",
                             busy=True,
-                        ) from None
-            except OSError as exc:
-                raise StoreError(
-                    f"the store at {self.directory} is read-only or cannot be locked for writing ({exc.strerror or exc}): "
-                    "make it writable for this user, or use a copy in a writable place",
-                    path=self.directory,
-                    setting="store",
-                ) from exc
+                        )
+        if opener:
             try:
-                yield time.time()
-            finally:
-                lock.release()
+                lock = self._acquire_os(max(0.0, deadline - time.monotonic()), quiet=True)
+                try:
+                    if on_start is not None:
+                        on_start()
+                except BaseException:
+                    lock.release()
+                    raise
+            except BaseException:
+                with self._state:
+                    self._starting = False
+                    self._state.notify_all()
+                raise
+            with self._state:
+                self._starting, self._readers, self._shared_since = False, 1, time.monotonic()
+                self._state.notify_all()  # readers waiting may join now
+        try:
+            yield
         finally:
-            self._thread.release()
+            with self._state:
+                self._readers -= 1
+                if not self._readers:
+                    self._shared_since = None
+                    self._lock().release()
+                    self._state.notify_all()
 
     def confirm(self) -> None:
         """An OS file lock is held until released or its process ends: nothing to check."""

@@ -92,6 +92,27 @@ class TestSentenceTransformerEmbeddings(EmbeddingsContract):
         assert minilm.model_name.startswith("sentence-transformers:/") and minilm.dimension == 384
 
 
+def test_a_batch_embedded_in_parallel_parts_equals_each_text_alone(e5):
+    texts = [f"The council approved {i} new homes in district {i} on Monday." for i in range(7)]
+    before, e5.parallel_calls = e5.parallel_calls, 3  # as on a machine of three cores or more: three parts at once
+    try:
+        batch = e5.encode_passages(texts)
+    finally:
+        e5.parallel_calls = before
+    alone = np.stack([e5.encode_passages([t])[0] for t in texts])
+    assert batch.shape == (7, 384) and np.array_equal(batch, alone)
+
+
+def test_engine_calls_from_many_threads_give_the_same_vectors(e5):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"How many homes did district {i} approve?" for i in range(16)]
+    alone = e5.encode_queries(questions)
+    with ThreadPoolExecutor(8) as pool:
+        together = np.stack(list(pool.map(lambda q: e5.encode_queries([q])[0], questions)))
+    assert np.array_equal(together, alone)
+
+
 def test_factory_picks_backend_by_name(tmp_path, monkeypatch):
     assert isinstance(make_embeddings(), E5Embeddings)
     assert isinstance(make_embeddings("some/hub-model"), SentenceTransformerEmbeddings)

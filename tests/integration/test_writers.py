@@ -509,3 +509,95 @@ def test_a_writer_paused_during_its_switch_leaves_the_article_whole(e5, chroma_s
     assert "district v1-1" in qa.article_text("ver"), "the last switch wins"
     assert check(*where)["found"]["problems"] == {}
     assert any("101 new homes" in c.quote for c in qa.ask("How many new homes did the council approve?").citations)
+
+
+# -- readers of one process share the lock ----------------------------------------------------
+
+_TRY_LOCK = """
+import fcntl, sys
+with open(sys.argv[1], "a") as f:
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("held")
+    else:
+        print("free")
+"""
+
+
+def _lock_seen_by_another_process(path: Path) -> str:
+    return subprocess.run([sys.executable, "-c", _TRY_LOCK, str(path)], capture_output=True, text=True,
+                          timeout=60).stdout.strip()  # fmt: skip
+
+
+def test_reading_threads_of_one_process_share_one_hold_that_excludes_other_processes(tmp_path):
+    from vectorstore.locking import FileWriterLock
+
+    lock, starts = FileWriterLock(tmp_path), []
+    both_inside = threading.Barrier(3, timeout=10)  # two readers inside at once, and the test
+
+    def reader() -> None:
+        with lock.shared(10, on_start=lambda: starts.append(threading.get_ident())):
+            both_inside.wait()  # a second reader can only arrive here while the first is still inside
+            both_inside.wait()  # held until the test has looked from another process
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    both_inside.wait()
+    assert len(starts) == 1  # one hold: the second reader joined it, nothing was checked again
+    assert _lock_seen_by_another_process(lock.path) == "held"
+    both_inside.wait()
+    for t in threads:
+        t.join(10)
+    assert _lock_seen_by_another_process(lock.path) == "free"  # the last reader out released it
+
+
+def test_a_writer_of_the_process_waits_for_its_readers_and_excludes_new_ones(tmp_path):
+    from vectorstore.locking import FileWriterLock
+
+    lock, events = FileWriterLock(tmp_path), []
+    reader_inside, release_reader = threading.Event(), threading.Event()
+
+    def first_reader() -> None:
+        with lock.shared(10):
+            events.append("reader 1 in")
+            reader_inside.set()
+            release_reader.wait(10)
+            events.append("reader 1 out")
+
+    def writer() -> None:
+        with lock.held():
+            events.append("writer in")
+            time.sleep(0.3)  # a reader arriving now must wait
+            events.append("writer out")
+
+    def second_reader() -> None:
+        with lock.shared(10):
+            events.append("reader 2 in")
+
+    threads = [threading.Thread(target=first_reader)]
+    threads[0].start()
+    reader_inside.wait(10)
+    threads.append(threading.Thread(target=writer))
+    threads[1].start()
+    time.sleep(0.2)
+    assert events == ["reader 1 in"]  # the writer waits for the reader inside
+    threads.append(threading.Thread(target=second_reader))
+    threads[2].start()
+    time.sleep(0.2)
+    assert events == ["reader 1 in"]  # a writer is waiting: a new reader does not join the hold
+    release_reader.set()
+    for t in threads:
+        t.join(10)
+    assert events == ["reader 1 in", "reader 1 out", "writer in", "writer out", "reader 2 in"]
+
+
+def test_a_reader_waiting_for_a_writer_gives_up_with_a_message(tmp_path):
+    from vectorstore.locking import FileWriterLock
+
+    lock, other = FileWriterLock(tmp_path), FileWriterLock(tmp_path)  # two instances: as two processes
+    with other.held(), pytest.raises(StoreError, match="another process has been writing"), lock.shared(0.2):
+        pass
+    with lock.shared(1):
+        pass
