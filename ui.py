@@ -364,9 +364,9 @@ FIXES = {
     "llm": "This window has no chat model: choose quoted answers. · لا نموذج محادثة هنا: اختر الإجابات المقتبسة.",
     "store": "The server's store cannot be used: tell whoever runs it. · مخزن الخادم غير صالح: أبلغ من يديره.",
 }
-FIXES["collection"] = FIXES["collection_name"] = FIXES["embedding_model"] = FIXES["embedding_model_name"] = FIXES[
-    "chroma_host"
-] = FIXES["store"]
+for _setting in ("collection", "collection_name", "embedding_model", "embedding_model_name", "embedding_base_url",
+                 "embedding_server_model", "chroma_host"):  # fmt: skip
+    FIXES[_setting] = FIXES["store"]
 
 
 def add_article(assistant: Assistant, path: str | None, text: str | None, progress: Any = None) -> str:

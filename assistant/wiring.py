@@ -65,7 +65,7 @@ def components(
         raise ValueError("an assistant needs a store directory (store_path) or a Chroma server (chroma_host)")
     store = LazyStore(
         store_path, host=chroma_host, port=chroma_port, embedding_model=embeddings.model_name,
-        dimension=embeddings.dimension, collection=collection,
+        dimension=lambda: embeddings.dimension, collection=collection,  # a server's model: known at its first answer
     )  # fmt: skip
     generative = None
     if chat_model is not None:
@@ -109,7 +109,10 @@ def settings_components(settings: Settings) -> dict[str, Any]:
         )
         name = f"{s.llm} {s.llm_model} at {s.llm_base_url or DEFAULT_BASE_URL[s.llm] or 'api.openai.com'}"
     return components(
-        make_embeddings(s.embedding_model, threads=s.embedding_threads), s.store, s.collection, chroma_host=s.chroma_host,
+        make_embeddings(
+            s.embedding_model, threads=s.embedding_threads, base_url=s.embedding_base_url,
+            api_key=s.embedding_api_key.get_secret_value() if s.embedding_api_key else None,
+        ), s.store, s.collection, chroma_host=s.chroma_host,
         chroma_port=s.chroma_port, top_k=s.top_k, min_confidence=s.min_confidence, max_quotes=s.max_quotes,
         passage_tokens=s.passage_tokens, overlap_sentences=s.overlap_sentences, chat_model=chat_model,
         chat_model_name=name, chat_timeout=s.llm_timeout if chat_model is not None else None,

@@ -5,6 +5,7 @@ from ingest.embeddings import (
     DEFAULT_EMBEDDING_MODEL,
     E5Embeddings,
     Embedder,
+    OpenAICompatibleEmbeddings,
     SentenceTransformerEmbeddings,
     make_embeddings,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Embedder",
     "EmbeddingModelError",
     "IngestError",
+    "OpenAICompatibleEmbeddings",
     "Passage",
     "SentenceTransformerEmbeddings",
     "article_from_html",

