@@ -36,12 +36,10 @@ from assistant.answer import ScoredSentence, candidate_sentences, sentence_embed
 from assistant.evidence import (
     AnswerType,
     BilingualLexicon,
-    Term,
+    TermMatcher,
     asked_type,
-    coverage,
     default_lexicon,
     holds_type,
-    missing_specific,
     question_terms,
     stems,
 )
@@ -128,36 +126,36 @@ TOPIC_COVERAGE = 0.3
 
 
 def sentence_features(
-    terms: Sequence[Term],
+    matcher: TermMatcher,
     kind: AnswerType | None,
     cross_lingual: bool,
     sentence: str,
     cosine: float,
     passage_cosine: float,
-    passage_stems: set[str],
-    lexicon: BilingualLexicon | None,
+    passage_found: frozenset[int],
 ) -> np.ndarray:
     """The evidence that ``sentence`` states the answer, as a ``(len(FEATURES) - len(RELATIVE),)`` float64
     vector: every feature but those comparing it with the other candidates (:func:`relative_features`).
 
     Args:
-        terms: The question's key terms (:func:`assistant.evidence.question_terms`).
+        matcher: The question's key terms (:func:`assistant.evidence.question_terms`) and the
+            English-Arabic lexicon, as a :class:`assistant.evidence.TermMatcher`: one per
+            question, so that a word met in several sentences is matched once.
         kind: The asked answer type (:func:`assistant.evidence.asked_type`).
         cross_lingual: Whether the question's language differs from the sentence's.
         cosine: Cosine similarity of the question's and the sentence's embeddings.
         passage_cosine: The same for the sentence's passage.
-        passage_stems: :func:`assistant.evidence.stems` of the passage.
+        passage_found: The terms found in the sentence's passage (:meth:`TermMatcher.found`).
     """
-    sentence_stems = stems(sentence)
     holds = holds_type(sentence, kind)
-    cov = coverage(terms, sentence_stems, lexicon)
+    cov = matcher.coverage(stems(sentence))
     return np.array(
         [
             cosine,
             passage_cosine,
             cov,
-            coverage(terms, passage_stems, lexicon),
-            min(missing_specific(terms, passage_stems, lexicon), 2),
+            matcher.share(passage_found),
+            min(matcher.missing(passage_found), 2),
             0.0 if holds is None else (1.0 if holds else -1.0),
             float(cross_lingual),
             float(cross_lingual) * cov,
@@ -292,8 +290,8 @@ class AbstentionModel:
         cosines = sentence_embeddings(keys, [s.text for s in sentences], embeddings, stored) @ np.asarray(
             vector, dtype=np.float32
         )
-        lexicon = self.lexicon()
-        passage_stems = {h.passage.passage_id: stems(h.passage.text) for h in hits}
+        matcher = TermMatcher(terms, self.lexicon())
+        passage_found = {h.passage.passage_id: matcher.found(stems(h.passage.text)) for h in hits}
         cross_lingual = {h.passage.passage_id: detect_language(h.passage.text) != language for h in hits}
         per_article: dict[str, int] = {}
         rank: dict[str, int] = {}  # a passage's rank among its article's evidence passages, 0 first
@@ -304,8 +302,8 @@ class AbstentionModel:
         own = np.array(
             [
                 sentence_features(
-                    terms, kind, cross_lingual[s.hit.passage.passage_id], s.text, float(cos), s.hit.score,
-                    passage_stems[s.hit.passage.passage_id], lexicon,
+                    matcher, kind, cross_lingual[s.hit.passage.passage_id], s.text, float(cos), s.hit.score,
+                    passage_found[s.hit.passage.passage_id],
                 )
                 for s, cos in zip(sentences, cosines)
             ]

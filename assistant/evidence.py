@@ -31,6 +31,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -85,9 +86,11 @@ def stem(token: str) -> str:
     return token
 
 
-def stems(text: str) -> set[str]:
-    """The stems of the lexical tokens of ``text`` (:func:`stem`)."""
-    return {stem(t) for t in lexical_tokens(text)}
+@functools.lru_cache(maxsize=16384)
+def stems(text: str) -> frozenset[str]:
+    """The stems of the lexical tokens of ``text`` (:func:`stem`); cached, since the same passages and
+    sentences come back question after question (16,384 texts, a few MB)."""
+    return frozenset(stem(t) for t in lexical_tokens(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +235,7 @@ def default_lexicon() -> BilingualLexicon:
     return lexicon
 
 
-def _in(term: str, sentence: set[str]) -> bool:
+def _in(term: str, sentence: AbstractSet[str]) -> bool:
     if term in sentence:
         return True
     return bool(_ARABIC_LETTER.match(term)) and any(_near(term, s) for s in sentence)
@@ -276,24 +279,33 @@ def skeleton(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", out)
 
 
-def _same_name(term: str, sentence: set[str]) -> bool:
+def _same_name(term: str, sentence: Iterable[str]) -> bool:
     """Whether a word of ``sentence`` in the other script has the skeleton of ``term`` (at least 3 consonants,
     so that short words do not meet by chance; from 4 on, one may differ: SequenceMatcher ratio ≥ 0.8)."""
-    from difflib import SequenceMatcher
-
     key, arabic = skeleton(term), bool(_ARABIC_LETTER.match(term))
     if len(key) < 3:
         return False
-    for word in sentence:
-        if bool(_ARABIC_LETTER.match(word)) == arabic or _DIGIT.search(word):
-            continue
-        other = skeleton(word)
-        if other == key or (min(len(key), len(other)) >= 4 and SequenceMatcher(None, key, other).ratio() >= 0.8):
-            return True
-    return False
+    return any(
+        bool(_ARABIC_LETTER.match(word)) != arabic and not _DIGIT.search(word) and _close_skeletons(key, skeleton(word))
+        for word in sentence
+    )
 
 
-def found_in(term: Term, sentence: set[str], lexicon: BilingualLexicon | None = None) -> bool:
+@functools.lru_cache(maxsize=65536)
+def _close_skeletons(key: str, other: str) -> bool:
+    """Whether two skeletons (:func:`skeleton`) are one name: equal, or, both of 4 or more letters,
+    SequenceMatcher's ratio ≥ 0.8 (its cheap upper bounds first, as ``difflib.get_close_matches`` does)."""
+    from difflib import SequenceMatcher
+
+    if other == key:
+        return True
+    if min(len(key), len(other)) < 4 or 2 * min(len(key), len(other)) / (len(key) + len(other)) < 0.8:
+        return False
+    matcher = SequenceMatcher(None, key, other)
+    return matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8
+
+
+def found_in(term: Term, sentence: AbstractSet[str], lexicon: BilingualLexicon | None = None) -> bool:
     """Whether ``term`` is in a text whose stems are ``sentence``: as written, by a translation in
     ``lexicon``, or, for a name (a specific term or one the lexicon does not know), as the same
     consonants in the other script (:func:`skeleton`)."""
@@ -335,20 +347,65 @@ class TermMatcher:
             self._forms.append((exact, near))
             named = not _DIGIT.search(term.stem) and (term.specific or not translations)
             self._names.append(term.text or term.stem if named else None)
+        # Every term's forms at once: most words match none, and two lookups say so.
+        self._any_exact = {f for exact, _ in self._forms for f in exact}
+        self._any_form = self._any_exact | {f for _, near in self._forms for f in near}
+        # (term index, skeleton, written in Arabic) of the names, as _same_name takes them: 3 consonants or more.
+        self._name_keys = [
+            (i, skeleton(name), bool(_ARABIC_LETTER.match(name)))
+            for i, name in enumerate(self._names)
+            if name is not None and len(skeleton(name)) >= 3
+        ]
         self._cache: dict[frozenset[str], float] = {}
+        self._by_stem: dict[str, frozenset[int]] = {}
+
+    def _matched(self, word: str) -> frozenset[int]:
+        """Indices of the terms that one stem matches (cached: a question meets the same words again and again)."""
+        got = self._by_stem.get(word)
+        if got is None:
+            matched = set()
+            shorter = _near_forms(word)
+            if word in self._any_form or not self._any_exact.isdisjoint(shorter):
+                matched = {
+                    i
+                    for i, (exact, near) in enumerate(self._forms)
+                    if word in exact or word in near or not exact.isdisjoint(shorter)
+                }
+            if self._name_keys and not _DIGIT.search(word):  # _same_name, with the word's skeleton made once
+                arabic, key = bool(_ARABIC_LETTER.match(word)), skeleton(word)
+                matched |= {
+                    i for i, name, script in self._name_keys if script != arabic and _close_skeletons(name, key)
+                }
+            got = self._by_stem[word] = frozenset(matched)
+        return got
+
+    def found(self, text: Iterable[str]) -> frozenset[int]:
+        """Indices into :attr:`terms` of the terms found in a text whose stems are ``text``
+        (each as :func:`found_in` says)."""
+        return frozenset().union(*(self._matched(s) for s in text))
+
+    def coverage(self, text: Iterable[str]) -> float:
+        """:func:`coverage` of the terms in a text whose stems are ``text``, in [0, 1]; 0 for no terms."""
+        return self.share(self.found(text))
+
+    def share(self, found: frozenset[int]) -> float:
+        """The weighted share (:attr:`Term.weight`) of the terms whose indices are ``found``, in [0, 1]; 0 for no terms."""
+        total = sum(t.weight for t in self.terms)
+        return sum(self.terms[i].weight for i in found) / total if total else 0.0
+
+    def missing_specific(self, text: Iterable[str]) -> int:
+        """:func:`missing_specific`: how many of the numbers and names among the terms are not in ``text``."""
+        return self.missing(self.found(text))
+
+    def missing(self, found: frozenset[int]) -> int:
+        """How many of the numbers and names among the terms are not among the indices ``found``."""
+        return sum(1 for i, t in enumerate(self.terms) if t.specific and i not in found)
 
     def weight(self, word: frozenset[str]) -> float:
         """The largest weight (:attr:`Term.weight`) of a term found in a word whose stems are ``word``; 0.0 for none."""
         if word in self._cache:
             return self._cache[word]
-        best = 0.0
-        for term, (exact, near), name in zip(self.terms, self._forms, self._names, strict=True):
-            if term.weight <= best:
-                continue
-            if any(s in exact or s in near or any(f in exact for f in _near_forms(s)) for s in word) or (
-                name is not None and _same_name(name, set(word))
-            ):
-                best = term.weight
+        best = max((self.terms[i].weight for i in self.found(word)), default=0.0)
         self._cache[word] = best
         return best
 
@@ -366,18 +423,16 @@ def _near_forms(form: str) -> frozenset[str]:
     )
 
 
-def coverage(terms: Sequence[Term], sentence: set[str], lexicon: BilingualLexicon | None = None) -> float:
+def coverage(terms: Sequence[Term], sentence: AbstractSet[str], lexicon: BilingualLexicon | None = None) -> float:
     """Weighted share of ``terms`` found in a text whose stems are ``sentence`` (:func:`found_in`), in [0, 1];
-    0 for no terms."""
-    total = sum(t.weight for t in terms)
-    if not total:
-        return 0.0
-    return sum(t.weight for t in terms if found_in(t, sentence, lexicon)) / total
+    0 for no terms. For many texts and one question, :meth:`TermMatcher.coverage` reuses its work."""
+    return TermMatcher(terms, lexicon).coverage(sentence)
 
 
-def missing_specific(terms: Sequence[Term], text: set[str], lexicon: BilingualLexicon | None = None) -> int:
-    """How many of the question's numbers and names are not in a text whose stems are ``text``."""
-    return sum(1 for t in terms if t.specific and not found_in(t, text, lexicon))
+def missing_specific(terms: Sequence[Term], text: AbstractSet[str], lexicon: BilingualLexicon | None = None) -> int:
+    """How many of the question's numbers and names are not in a text whose stems are ``text``
+    (:meth:`TermMatcher.missing_specific` for many texts)."""
+    return TermMatcher(terms, lexicon).missing_specific(text)
 
 
 # -- answer types ---------------------------------------------------------------------------

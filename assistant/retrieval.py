@@ -214,12 +214,15 @@ class HybridRetriever:
             UnknownArticleError: If an id of ``article_ids`` is not stored.
             StoreError: If the store cannot be read.
         """
-        every, versions = self.selected_versions(article_ids)
         vector = self.embeddings.encode_queries([question])[0]
-        tokens = lexical_tokens(question)
+        with self.store.reading():  # one hold of an embedded store's lock, one copy, for all the reads
+            return self._retrieve(vector, lexical_tokens(question), article_ids)
+
+    def _retrieve(self, vector: np.ndarray, tokens: list[str], article_ids: Sequence[str] | None) -> Retrieval:
+        every, versions = self.selected_versions(article_ids)
         if not versions:
             return Retrieval(vector, [], [], [], [], tokens, 0.0, False)
-        dense = self.store.query(vector, DENSE_K, versions=versions)
+        dense = self.store.query(vector, DENSE_K, versions=versions, documents=False)  # texts: below
         sentences = self.store.query_sentences(vector, SENTENCE_K, versions)
         index = self.lexical_index(every)  # one index over all articles; a selection filters its ranking
         lexical = index.rank(tokens, LEXICAL_K, versions if versions is not every else None)
@@ -228,10 +231,7 @@ class HybridRetriever:
             [[h.id for h in dense], by_sentence, [pid for pid, _ in lexical]], FUSION_WEIGHTS
         )
         top = [pid for pid, _ in fused[:FUSION_DEPTH]]
-        records = {h.id: h for h in dense}
-        missing = [pid for pid in top if pid not in records]
-        if missing:  # found by their sentences or by BM25 only: read from the store
-            records.update({h.id: h for h in self.store.passages_by_id(missing)})
+        records = {h.id: h for h in self.store.passages_by_id(top)}  # the texts (dense hits carry none)
         current = set(versions)
         dense_score = {h.id: h.score for h in dense}
         floor = dense[-1].score if dense else 0.0
@@ -251,7 +251,8 @@ class HybridRetriever:
         )  # fmt: skip
 
     def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[SentenceKey, np.ndarray]:
-        """The embeddings stored at ingestion of these passages' quotable sentences, by :data:`SentenceKey`."""
+        """The embeddings stored at ingestion of these passages' quotable sentences, by :data:`SentenceKey`:
+        ``(dimension,)`` float32, L2-normalised each."""
         records, vectors = self.store.sentences_of(list(passage_ids))
         return {
             (str(r.metadata["passage_id"]), int(r.metadata["char_start"]), int(r.metadata["char_end"])): v

@@ -26,14 +26,16 @@ every article record against its passages and sentences.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -241,6 +243,51 @@ class _Guarded:
         return call
 
 
+class _RecordCache(Generic[_T]):
+    """Records read from Chroma, by id, kept until the store changes: at most ``size``, least recently used out.
+
+    Every entry belongs to one state of the store (:meth:`PassageStore._state`); a read
+    with another state empties the cache first. Safe for threads.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, _T] = OrderedDict()
+        self._state: object = None
+        self._mutex = threading.Lock()
+
+    def get(self, state: object, keys: Iterable[str]) -> dict[str, _T]:
+        """The entries of ``keys`` held for ``state`` (each made the most recent)."""
+        with self._mutex:
+            if state != self._state:
+                self._items.clear()
+                self._state = state
+                return {}
+            found = {}
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    found[key] = self._items[key]
+            return found
+
+    def put(self, state: object, items: Mapping[str, _T]) -> None:
+        """Keep ``items``, read at ``state`` (nothing is kept if the store changed meanwhile)."""
+        with self._mutex:
+            if state != self._state:
+                return
+            self._items.update(items)
+            for key in items:
+                self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+#: Records :class:`PassageStore` keeps in memory between reads, until the store changes: metadata
+#: of passages and of sentences met by queries (each about 0.5 KB), texts of passages, and the
+#: stored sentences of passages (about 1.5 KB per sentence, embedding included).
+CACHED_METADATA, CACHED_PASSAGES = 65_536, 8_192
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleRecords:
     """One version of an article as :meth:`PassageStore.put_articles` stores it (fields as in :meth:`PassageStore.put_article`)."""
@@ -389,7 +436,12 @@ class PassageStore:
                 f"sentence and lock records, so {collection!r} cannot be used",
                 setting="collection_name",
             )
-        self._versions: tuple[str | None, dict[str, str]] | None = None  # (generation, article id -> version)
+        # (generation, article id -> version, every "{article_id}@{version}" sorted)
+        self._versions: tuple[str | None, dict[str, str], tuple[str, ...]] | None = None
+        self._writes = 0  # writes by this object: they change the store for its caches at once
+        self._metadata = (_RecordCache[dict[str, Any]](CACHED_METADATA), _RecordCache[dict[str, Any]](CACHED_METADATA))
+        self._texts = _RecordCache[Hit](CACHED_PASSAGES)
+        self._sentences_by_passage = _RecordCache[list[tuple[Hit, np.ndarray]]](CACHED_PASSAGES)
         self.embedding_model = embedding_model
         self.dimension = dimension
         self.collection_name = collection
@@ -481,6 +533,19 @@ class PassageStore:
         """Held around each call to Chroma: an embedded store's lock (:meth:`EmbeddedStore.reading`), else nothing."""
         return self._local.reading() if self._local is not None else nullcontext()
 
+    def reading(self) -> Any:
+        """A context holding the store for a series of reads, e.g. everything one question reads.
+
+        On an embedded store it is one hold of the store's lock (:meth:`EmbeddedStore.reading`)
+        around all the reads inside, instead of one per call: another process's write waits
+        for it, and all the reads see one copy of the store. On a Chroma server it holds
+        nothing. No write may start inside it (``RuntimeError``: a bug of the caller).
+
+        Raises:
+            StoreError: If a writer holds the lock over :data:`vectorstore.embedded.READ_WAIT_S`.
+        """
+        return self._reading()
+
     def _current(self) -> tuple[_Guarded, ...]:
         """The passage, article and sentence collections (each call to them holds :meth:`_reading`)."""
         return self._collections
@@ -501,7 +566,19 @@ class PassageStore:
     def _writing(self) -> Iterator[float]:
         """Hold the writer lock (embedded: with this process's copy of the store up to date); yields when it was taken."""
         with self._local.writing() if self._local is not None else self._lock.held() as since:
-            yield since
+            self._writes += 1
+            try:
+                yield since
+            finally:
+                self._writes += 1
+
+    def _state(self) -> object:
+        """What the records cached in memory were read from: an embedded store's write token (it changes with
+        every write of any process, and the copy of the store with it); otherwise the generation last read
+        (:meth:`current_versions`, once per question) and this object's own writes."""
+        if self._local is not None:
+            return (self._local.epoch, self._local.write_token, self._writes)
+        return (self._versions[0] if self._versions else None, self._writes)
 
     def count(self) -> int:
         """Number of passage records stored (an interrupted write may leave some not yet visible)."""
@@ -895,6 +972,7 @@ class PassageStore:
         article_ids: Sequence[str] | None = None,
         *,
         versions: Sequence[str] | None = None,
+        documents: bool = True,
     ) -> list[Hit]:
         """Find the ``k`` passages nearest to a query embedding, among current versions.
 
@@ -904,6 +982,8 @@ class PassageStore:
             article_ids: Search only these articles; ``None`` for all.
             versions: The article versions to search (:meth:`current_versions`),
                 when the caller has read them already; ``article_ids`` is then ignored.
+            documents: Whether to read the passages' texts; without them (``Hit.text`` is ``""``)
+                the query costs less (measured: about half, benchmarks/answer_latency.py).
 
         Returns:
             Hits, highest cosine similarity first.
@@ -919,7 +999,7 @@ class PassageStore:
         current = list(versions) if versions is not None else self.current_versions(article_ids)
         if k <= 0 or not current:
             return []
-        return self._query(self._passages, vector, k, current)
+        return self._query(self._passages, vector, k, current, documents)
 
     def generation(self) -> str | None:
         """A token that changes with every write of the article records (any process); ``None`` before the first.
@@ -952,13 +1032,12 @@ class PassageStore:
         generation = self.generation()
         if self._versions is None or generation is None or self._versions[0] != generation:
             articles = self._articles.get(include=["metadatas"])
-            self._versions = (
-                generation,
-                {i: str((m or {}).get("version")) for i, m in zip(articles["ids"], articles["metadatas"])},
-            )
+            current = {i: str((m or {}).get("version")) for i, m in zip(articles["ids"], articles["metadatas"])}
+            self._versions = (generation, current, tuple(sorted(f"{a}@{v}" for a, v in current.items())))
+        if article_ids is None:
+            return list(self._versions[2])  # sorted once per generation: 16,000 versions take milliseconds
         current = self._versions[1]
-        chosen = current if article_ids is None else {a: current[a] for a in article_ids if a in current}
-        return sorted(f"{a}@{v}" for a, v in chosen.items())
+        return sorted(f"{a}@{current[a]}" for a in set(article_ids) if a in current)
 
     def passages(self, versions: Sequence[str]) -> list[Hit]:
         """Every passage of the given article versions (:meth:`current_versions`), score 0; for lexical indexes.
@@ -994,16 +1073,24 @@ class PassageStore:
     def passages_by_id(self, passage_ids: Sequence[str]) -> list[Hit]:
         """The stored passages of these ids (score 0), in no particular order; ids not stored are left out.
 
-        Cost: one read of the passage collection by id.
+        Cost: one read of the passage collection by id, for the ids not read since the store last
+        changed (the last :data:`CACHED_PASSAGES` passages read are kept in memory).
         """
         if not passage_ids:
             return []
-        got = self._passages.get(ids=list(dict.fromkeys(passage_ids)), include=["documents", "metadatas"])
-        return [
-            Hit(id=i, text=d, metadata=dict(m), score=0.0)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-            if d is not None and m
-        ]
+        state, wanted = self._state(), list(dict.fromkeys(passage_ids))
+        known = self._texts.get(state, wanted)
+        unread = [i for i in wanted if i not in known]
+        if unread:
+            got = self._passages.get(ids=unread, include=["documents", "metadatas"])
+            read = {
+                i: Hit(id=i, text=d, metadata=dict(m), score=0.0)
+                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+                if d is not None and m
+            }
+            self._texts.put(state, read)
+            known = {**known, **read}
+        return [_copy(known[i]) for i in wanted if i in known]
 
     def sentences_of(self, passage_ids: Sequence[str]) -> tuple[list[Hit], np.ndarray]:
         """The stored sentences of some passages and their embeddings.
@@ -1011,45 +1098,68 @@ class PassageStore:
         Returns:
             Sentence records (``metadata`` has ``passage_id``, ``char_start``,
             ``char_end``; score 0) and their ``(n, dimension)`` float32,
-            L2-normalised embeddings, in the same order.
+            L2-normalised embeddings, in the same order, passage after passage.
+
+        Cost: one read of the sentence collection, for the passages not read since the store
+        last changed (those of the last :data:`CACHED_PASSAGES` passages read are kept in memory).
         """
-        if not passage_ids:
+        state, wanted = self._state(), list(dict.fromkeys(passage_ids))
+        known = self._sentences_by_passage.get(state, wanted)
+        unread = [i for i in wanted if i not in known]
+        if unread:
+            got = self._sentences.get(
+                where={"passage_id": {"$in": unread}}, include=["documents", "metadatas", "embeddings"]
+            )
+            read: dict[str, list[tuple[Hit, np.ndarray]]] = {i: [] for i in unread}
+            vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), self.dimension)
+            for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], vectors):
+                read.setdefault(str(m["passage_id"]), []).append((Hit(id=i, text=d, metadata=dict(m), score=0.0), v))
+            self._sentences_by_passage.put(state, read)
+            known = {**known, **read}
+        rows = [row for i in wanted for row in known.get(i, ())]
+        if not rows:
             return [], np.zeros((0, self.dimension), dtype=np.float32)
-        got = self._sentences.get(
-            where={"passage_id": {"$in": list(passage_ids)}}, include=["documents", "metadatas", "embeddings"]
-        )
-        hits = [
-            Hit(id=i, text=d, metadata=dict(m), score=0.0)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-        ]
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(hits), self.dimension)
-        return hits, vectors
+        return [_copy(h) for h, _ in rows], np.stack([v for _, v in rows])
 
     def query_sentences(self, embedding: np.ndarray, k: int, versions: Sequence[str]) -> list[Hit]:
-        """The ``k`` sentences nearest to a query embedding among the given article versions, best first."""
+        """The ``k`` sentences nearest to a query embedding among the given article versions, best first.
+
+        Their texts are not read (``Hit.text`` is ``""``): a sentence's ``metadata`` (``passage_id``,
+        ``char_start``, ``char_end``) locates it in its passage.
+        """
         vector = self._check(np.asarray(embedding)[None, :], 1)
         if k <= 0 or not versions:
             return []
-        return self._query(self._sentences, vector, k, list(versions))
+        return self._query(self._sentences, vector, k, list(versions), documents=False)
 
-    def _query(self, collection: Any, vector: np.ndarray, k: int, versions: list[str]) -> list[Hit]:
-        """The ``k`` nearest records of the given versions: a ``$in`` filter for a few versions; for many,
-        ``2k + 16`` neighbours unfiltered with the current ones kept (old versions are deleted right after a
-        switch, so few are ever in the way), and the filter only if that leaves fewer than ``k``."""
+    def _query(
+        self, collection: Any, vector: np.ndarray, k: int, versions: list[str], documents: bool = True
+    ) -> list[Hit]:
+        """The ``k`` nearest records of the given versions: a ``$in`` filter for a few versions; for many, or
+        for all the current ones, ``2k + 16`` neighbours unfiltered with the wanted ones kept (old versions are
+        deleted right after a switch, so few are ever in the way), and the filter only if that leaves fewer than ``k``."""
         wanted = set(versions)
-        if len(wanted) > IN_FILTER_MAX:
+        # Every current version (the usual question): no filter to evaluate either.
+        every = (
+            self._versions is not None and len(wanted) == len(self._versions[2]) and wanted == set(self._versions[2])
+        )
+        if len(wanted) > IN_FILTER_MAX or every:
             n = 2 * k + 16
-            hits = self._raw_query(collection, vector, n, None)
+            hits = self._raw_query(collection, vector, n, None, documents)
             kept = [h for h in hits if h.metadata.get("article_version") in wanted]
             if len(kept) >= k or len(hits) < n:
                 return kept[:k]
-        return self._raw_query(collection, vector, k, {"article_version": {"$in": sorted(wanted)}})
+        return self._raw_query(collection, vector, k, {"article_version": {"$in": sorted(wanted)}}, documents)
 
-    def _raw_query(self, collection: Any, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[Hit]:
+    def _raw_query(
+        self, collection: Any, vector: np.ndarray, k: int, where: dict[str, Any] | None, documents: bool = True
+    ) -> list[Hit]:
+        """Chroma's query. Without ``documents``, only ids and distances are asked for, and the
+        metadata comes from memory where it was read since the store last changed (reading it
+        is most of a query's cost: measured 6.0 against 1.2 ms for 96 sentences at 100,000 passages)."""
+        include = ["documents", "metadatas", "distances"] if documents else ["distances"]
         try:
-            result = collection.query(
-                query_embeddings=vector, n_results=k, where=where, include=["documents", "metadatas", "distances"]
-            )
+            result = collection.query(query_embeddings=vector, n_results=k, where=where, include=include)
         except Exception as exc:
             if self._remote:  # the server's own message (_Guarded) says what to do
                 raise
@@ -1058,12 +1168,33 @@ class PassageStore:
             # it), ids the store lists are missing from this copy.
             log.warning("query failed on this process's copy of the store: %s", exc)
             raise StoreError("the store is being changed by another process: ask again in a moment", busy=True) from exc
+        ids, distances = result["ids"][0], result["distances"][0]
+        if documents:
+            texts, metadatas = result["documents"][0], result["metadatas"][0]
+        else:
+            texts, metadatas = [""] * len(ids), self._metadata_of(collection, ids)
         # A record deleted by another process can linger in this process's
         # index with no document or metadata left: skip it.
         return [
             Hit(id=i, text=d, metadata=dict(m), score=1.0 - float(dist))
-            for i, d, m, dist in zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
-            )
+            for i, d, m, dist in zip(ids, texts, metadatas, distances)
             if d is not None and m and "article_id" in m
         ]
+
+    def _metadata_of(self, collection: Any, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """The metadata of records of ``collection`` (passages or sentences), from memory or read at once."""
+        cache = self._metadata[0 if collection is self._passages else 1]
+        state = self._state()
+        known = cache.get(state, ids)
+        unread = [i for i in ids if i not in known]
+        if unread:
+            got = collection.get(ids=unread, include=["metadatas"])
+            read = {i: dict(m) for i, m in zip(got["ids"], got["metadatas"]) if m}
+            cache.put(state, read)
+            known = {**known, **read}
+        return [known.get(i) for i in ids]
+
+
+def _copy(hit: Hit) -> Hit:
+    """A hit whose metadata the caller may change without changing the one kept in memory."""
+    return Hit(id=hit.id, text=hit.text, metadata=dict(hit.metadata), score=hit.score)

@@ -185,6 +185,11 @@ class EmbeddedStore:
                             pass
         return self._client
 
+    @property
+    def write_token(self) -> str | None:
+        """The store's write token that this process's copy reflects: it changes with every write, of any process."""
+        return self._loaded_at
+
     def is_stale(self) -> bool:
         """Whether another process wrote to the store since this process's copy of it was loaded (one small file read)."""
         return self._loaded_at != self._read_token()

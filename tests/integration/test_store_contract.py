@@ -6,6 +6,7 @@ behaviours, so they must hold whichever client the user chose.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import numpy as np
@@ -85,6 +86,35 @@ def test_a_write_through_another_client_is_seen_without_reopening(client, name, 
     writer.put_articles([article("b", "v1", ["beta"], [unit(0, 1)])])
     assert reader.generation() != before
     assert reader.current_versions() == ["b@v1"] and [h.text for h in reader.query(unit(0, 1), 3)] == ["beta"]
+
+
+def test_records_kept_in_memory_never_outlive_a_write_of_another_client(client, name, request):
+    other = (
+        client
+        if request.node.callspec.params["client"] == "embedded"
+        else open_http_client(*request.getfixturevalue("chroma_server"))
+    )
+    reader, writer = PassageStore(client, "toy", 4, name), PassageStore(other, "toy", 4, name)
+
+    def same_ids(r: ArticleRecords) -> ArticleRecords:  # ids that do not name the version: the worst case
+        meta = [{**m, "passage_id": "a-p0"} for m in r.sentence_metadatas]
+        return dataclasses.replace(r, passage_ids=["a-p0"], sentence_ids=["a-s0"], sentence_metadatas=meta)
+
+    def read() -> tuple[list[str], list[str], list[str]]:
+        hits = reader.query(unit(1), 3, versions=reader.current_versions(), documents=False)
+        assert [h.text for h in hits] == [""]  # documents=False: ids, scores and metadata only
+        return (
+            [h.metadata["article_version"] for h in hits],
+            [h.text for h in reader.passages_by_id([hits[0].id])],
+            [h.text for h in reader.sentences_of([hits[0].id])[0]],
+        )
+
+    writer.put_articles([same_ids(article("a", "v1", ["alpha one"], [unit(1)]))])
+    assert read() == read() == (["a@v1"], ["alpha one"], ["alpha one"])  # the second from memory
+    writer.put_articles([same_ids(article("a", "v2", ["alpha two"], [unit(1)]))])
+    assert read() == (["a@v2"], ["alpha two"], ["alpha two"])
+    reader.remove_article("a")  # a write of its own
+    assert reader.passages_by_id(["a-p0"]) == [] and reader.sentences_of(["a-p0"])[0] == []
 
 
 def test_many_articles_query_without_a_long_filter_and_read_in_pages(client, name, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import unicodedata
 
@@ -58,6 +59,9 @@ class _Store:
 
     def generation(self) -> str:
         return str(len(self.all))
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 def test_lexical_index_ranks_by_bm25_and_warns_on_passages_without_tokens(caplog):
