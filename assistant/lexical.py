@@ -183,6 +183,11 @@ class LexicalIndex:
         """Live passages."""
         return len(self._position)
 
+    def passage_counts(self) -> dict[str, int]:
+        """Live passages per live article version."""
+        codes = np.bincount(self._version_of[self._live], minlength=len(self._codes))
+        return {v: int(codes[self._codes[v]]) for v in self._live_versions}
+
     @property
     def segments(self) -> int:
         """Segments held (merged past :data:`MAX_SEGMENTS`)."""

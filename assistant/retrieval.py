@@ -118,6 +118,7 @@ class HybridRetriever:
         self._lexical: LexicalIndex | None = None
         self._lock = threading.Lock()
         self._rewritten: set[str] = set()  # versions repaired since the lexical index read them
+        self._counted: str | None = None  # the store's generation when passage counts were last compared
 
     @property
     def store(self) -> PassageStore:
@@ -164,6 +165,7 @@ class HybridRetriever:
                 # What the store holds now, not what this question read before it waited for the lock
                 # (another question may have brought the index past it already).
                 versions = tuple(self.store.current_versions())
+            self._rewritten |= self._incomplete(index)
             if index.differs(versions, self._rewritten):
                 # Changed as a copy: questions of other threads may be ranking with the index held now.
                 index = index.copy() if index is self._lexical else index
@@ -172,6 +174,20 @@ class HybridRetriever:
             self._lexical = index
             self._rewritten.clear()
             return index
+
+    def _incomplete(self, index: LexicalIndex) -> set[str]:
+        """Versions of which the index holds fewer or more passages than their article records say: read when
+        the store was damaged and repaired since, maybe by another process (``article-qa check --repair``).
+        Compared once per generation of the store (a few ms at 16,000 articles); the caller holds the lock."""
+        generation, expected = self.store.passage_counts()
+        if generation is not None and generation == self._counted:
+            return set()
+        held = index.passage_counts()
+        wrong = {v for v, n in held.items() if v in expected and expected[v] != n}
+        if wrong:
+            log.info("lexical index: %d article version(s) read again (passages not as stored)", len(wrong))
+        self._counted = generation
+        return wrong
 
     def _save(self, index: LexicalIndex) -> None:
         if self.index_dir is None:

@@ -438,6 +438,7 @@ class PassageStore:
             )
         # (generation, article id -> version, every "{article_id}@{version}" sorted)
         self._versions: tuple[str | None, dict[str, str], tuple[str, ...]] | None = None
+        self._counts: dict[str, int] = {}  # passages per current version, read with self._versions
         self._writes = 0  # writes by this object: they change the store for its caches at once
         self._metadata = (_RecordCache[dict[str, Any]](CACHED_METADATA), _RecordCache[dict[str, Any]](CACHED_METADATA))
         self._texts = _RecordCache[Hit](CACHED_PASSAGES)
@@ -1034,10 +1035,24 @@ class PassageStore:
             articles = self._articles.get(include=["metadatas"])
             current = {i: str((m or {}).get("version")) for i, m in zip(articles["ids"], articles["metadatas"])}
             self._versions = (generation, current, tuple(sorted(f"{a}@{v}" for a, v in current.items())))
+            self._counts = {
+                f"{i}@{m.get('version')}": int(m["passages"])
+                for i, m in zip(articles["ids"], articles["metadatas"])
+                if m and isinstance(m.get("passages"), int)
+            }
         if article_ids is None:
             return list(self._versions[2])  # sorted once per generation: 16,000 versions take milliseconds
         current = self._versions[1]
         return sorted(f"{a}@{current[a]}" for a in set(article_ids) if a in current)
+
+    def passage_counts(self) -> tuple[str | None, dict[str, int]]:
+        """``(generation, {"{article_id}@{version}": passages})``: how many passages each current version's
+        article record says it has (records without the count are left out), as of the last
+        :meth:`current_versions` (no read of its own)."""
+        if self._versions is None:
+            self.current_versions()
+        assert self._versions is not None
+        return self._versions[0], self._counts
 
     def passages(self, versions: Sequence[str]) -> list[Hit]:
         """Every passage of the given article versions (:meth:`current_versions`), score 0; for lexical indexes.

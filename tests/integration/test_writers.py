@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -339,6 +340,30 @@ def test_an_article_whose_passages_are_gone_is_repaired_not_reported_unchanged(e
     (again,) = qa.ingest(path)
     assert again.status == "repaired"
     assert not qa.ask("How many new homes did the council approve?").abstained and qa.check().consistent
+
+
+def test_a_repair_by_another_process_reaches_a_window_whose_lexical_index_missed_a_passage(e5, tmp_path):
+    """The window's BM25 index was built while the store lacked one of an article's passages; another
+    process repairs the article (same version): the window's index holds it at its next question."""
+    from assistant.lexical import index_directory
+
+    path = tmp_path / "report.txt"
+    filler = " ".join(f"The district's {w} committee met again on Tuesday." for w in ("first", "second") * 12)
+    path.write_text(f"Report late\n\n{filler}\n\n{news(7, 'late').split(chr(10), 2)[2]}", encoding="utf-8")
+    writer = Assistant.build(e5, tmp_path / "store")
+    writer.ingest(path)
+    version = writer.store.stored_version("report")
+    ids = writer.store._passages.get(where={"article_version": f"report@{version}"})["ids"]
+    assert len(ids) >= 2
+    writer.store._passages.delete(ids=[max(ids)])  # damaged: the passage about the homes is gone
+    shutil.rmtree(index_directory(tmp_path / "store", "articles"), ignore_errors=True)
+    window = Assistant.build(e5, tmp_path / "store")
+    assert len(window.retriever.lexical_index()) == len(ids) - 1  # built from the damaged store
+    done = run("ingest", str(path), "--store", str(tmp_path / "store"))
+    assert done.returncode == 0 and "repaired" in done.stdout, done.stdout + done.stderr
+    assert len(window.retriever.lexical_index()) == len(ids)
+    answer = window.ask("How many new homes did the council of district late-7 approve?")
+    assert not answer.abstained and "107 new homes" in answer.citations[0].quote
 
 
 #: A raw Chroma client (another program, or an article-qa without the writer lock) that opens a

@@ -63,6 +63,12 @@ class _Store:
     def reading(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
+    def passage_counts(self) -> tuple[str, dict[str, int]]:
+        counts: dict[str, int] = {}
+        for h in self.all:
+            counts[str(h.metadata["article_version"])] = counts.get(str(h.metadata["article_version"]), 0) + 1
+        return self.generation(), counts
+
 
 def test_lexical_index_ranks_by_bm25_and_warns_on_passages_without_tokens(caplog):
     store = _Store([_versioned("p1", "a@1", "نما حجم التجارة بنسبة 29.8%"), _versioned("p2", "a@1", "التقى بوتين وشي في 2019"),
