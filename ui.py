@@ -27,7 +27,7 @@ import gradio as gr
 from assistant import Answer, Assistant, Draft
 from assistant.answer import ANSWER_LEAD, SHORT_ANSWER_LEAD, short_answer_line
 from assistant.conversation import message_text
-from assistant.errors import USER_ERRORS, AssistantError, user_message
+from assistant.errors import USER_ERRORS, AssistantError, StoreError, user_message
 from ingest.language import ARABIC_LETTER_PATTERN, LATIN_LETTER_PATTERN, detect_language
 from ingest.loaders import MAX_FILE_BYTES
 from ingest.normalize import remove_invisible, replace_surrogates
@@ -132,6 +132,13 @@ UNEXPECTED_ERROR = {
 STORE_BUSY = {
     "ar": "المخزن مشغول الآن (تكتب فيه عملية أخرى أو لا يجيب خادمه). أعد طرح السؤال بعد لحظات؛ لم يُفقد شيء مما خُزّن.",
     "en": "The store is busy right now (another process is writing to it, or its server does not answer). Ask again in a moment; nothing stored was lost.",
+}
+
+#: What the chat says when the store cannot be used at all (gone, or of another model): the window's operator
+#: can act on it, the person asking cannot; the details go to the log.
+STORE_FAILED = {
+    "ar": "تعذّر الوصول إلى مخزن المقالات، وتفاصيل ذلك في سجلّ الخادم. أعد المحاولة لاحقاً؛ إن تكرّر ذلك فأبلغ مشغّل هذه النافذة.",
+    "en": "The article store cannot be used right now (the server's log says why). Try again later; if it keeps happening, tell whoever runs this window.",
 }
 
 #: The same when adding an article fails so (nothing already stored is lost).
@@ -444,6 +451,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             if getattr(exc, "busy", False):  # the details (which process, Chroma's words) go to the log
                 log.warning("answering %r: %s", message, exc)
                 said = STORE_BUSY[detect_language(message)]
+            elif isinstance(exc, StoreError):  # a store gone or unusable: the operator's to fix, from the log
+                log.error("answering %r: %s", message, exc)
+                said = STORE_FAILED[detect_language(message)]
             else:
                 said = user_message(exc, FIXES, show_path=False)
             yield (

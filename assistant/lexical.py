@@ -525,13 +525,29 @@ class LexicalIndex:
         for i, seg in enumerate(segments):
             if seg.start != len(index._live):
                 raise ValueError(f"{seg.name} starts at {seg.start}, not {len(index._live)}")
-            if len(seg.indptr) - 1 > len(terms) or (len(seg.indices) and int(seg.indices.max()) >= len(seg.ids)):
-                raise ValueError(f"{seg.name} holds postings out of its range")
+            _check_segment(seg, len(terms))
             index._append(seg, {v for v in live if last.get(v) == i})
         index._terms = terms
         index._vocabulary = {t: i for i, t in enumerate(terms)}
         index.generation = manifest.get("generation")
         return index
+
+
+def _check_segment(seg: _Segment, vocabulary: int) -> None:
+    """Raise ``ValueError`` unless a segment read from disk has the shapes :meth:`LexicalIndex.save` writes:
+    one id, version and length per passage; a CSR ``indptr`` of at most ``vocabulary + 1`` entries that
+    starts at 0, never decreases and ends at the postings' count; passage positions in range."""
+    n, postings = len(seg.ids), len(seg.indices)
+    if seg.ids.ndim != 1 or seg.versions.shape != (n,) or seg.lengths.shape != (n,):
+        raise ValueError(f"{seg.name}: ids, versions and lengths differ in shape")
+    if seg.indptr.ndim != 1 or not 1 <= len(seg.indptr) <= vocabulary + 1 or seg.counts.shape != (postings,):
+        raise ValueError(f"{seg.name}: postings of another shape")
+    if int(seg.indptr[0]) != 0 or int(seg.indptr[-1]) != postings or bool((np.diff(seg.indptr) < 0).any()):
+        raise ValueError(f"{seg.name}: postings pointers out of order")
+    if postings and (int(seg.indices.min()) < 0 or int(seg.indices.max()) >= n):
+        raise ValueError(f"{seg.name} holds postings out of its range")
+    if n and not bool(np.isfinite(seg.lengths).all() and (seg.lengths >= 0).all()):
+        raise ValueError(f"{seg.name}: passage lengths that are not counts")
 
 
 class _OtherFormat(Exception):

@@ -52,8 +52,8 @@ def sample_assistant(tmp_path_factory, e5) -> Assistant:
     return qa
 
 
-def start_chroma_server(path):
-    """Start ``chroma run`` (the binary chromadb installs) on 127.0.0.1 and a free port, storing in ``path``.
+def start_chroma_server(path, port=None):
+    """Start ``chroma run`` (the binary chromadb installs) on 127.0.0.1 and a free port (or ``port``), storing in ``path``.
 
     Returns ``(process, port)`` once the server answers; the caller stops it.
     """
@@ -69,9 +69,10 @@ def start_chroma_server(path):
     binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if binary is None:  # pragma: no cover - chromadb installs it
         pytest.fail("the `chroma` command is missing: reinstall chromadb")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     log = (Path(path).parent / f"chroma-server-{port}.log").open("w")
     process = subprocess.Popen(
         [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log

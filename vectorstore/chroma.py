@@ -220,10 +220,19 @@ class _Guarded:
             one of this process's current copy, known only once the lock is held).
         remote: Whether it lives on a Chroma server (for messages).
         guard: Held around each call (an embedded store's :meth:`EmbeddedStore.reading`).
+        rebind: Takes the collections again by name; called once, and the call retried, when the
+            server no longer knows the collection object (``NotFoundError``: the server was started
+            on another directory, or the collection deleted and made again).
     """
 
-    def __init__(self, resolve: Callable[[], Any], remote: bool, guard: Callable[[], Any] = nullcontext) -> None:
-        self._resolve, self._remote, self._guard = resolve, remote, guard
+    def __init__(
+        self,
+        resolve: Callable[[], Any],
+        remote: bool,
+        guard: Callable[[], Any] = nullcontext,
+        rebind: Callable[[], None] | None = None,
+    ) -> None:
+        self._resolve, self._remote, self._guard, self._rebind = resolve, remote, guard, rebind
 
     def __getattr__(self, name: str) -> Any:
         with self._guard():  # resolving may re-read the collection from a copy just reopened
@@ -232,13 +241,18 @@ class _Guarded:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                with self._guard():
-                    return getattr(self._resolve(), name)(*args, **kwargs)
-            except StoreError:
-                raise
-            except Exception as exc:
-                raise _store_failed(exc, self._remote) from exc
+            for attempt in range(2):
+                try:
+                    with self._guard():
+                        return getattr(self._resolve(), name)(*args, **kwargs)
+                except StoreError:
+                    raise
+                except Exception as exc:
+                    if attempt or self._rebind is None or type(exc).__name__ != "NotFoundError":
+                        raise _store_failed(exc, self._remote) from exc
+                    log.warning("the Chroma server no longer knows this collection (%s): taking it again by name", exc)
+                    self._rebind()  # a StoreError if the server has no collection of that name any more
+            raise AssertionError("unreachable")
 
         return call
 
@@ -454,8 +468,9 @@ class PassageStore:
         self._handed = client
         self._epoch = -1
         names = {collection + suffix for suffix in ("", ARTICLES_SUFFIX, SENTENCES_SUFFIX)}
+        rebind = partial(self._bind, create=False) if self._remote else None
         self._collections = tuple(
-            _Guarded(partial(self._raw_collection, i), self._remote, self._reading) for i in range(3)
+            _Guarded(partial(self._raw_collection, i), self._remote, self._reading, rebind) for i in range(3)
         )
         try:
             with self._reading():
@@ -1013,6 +1028,12 @@ class PassageStore:
         except StoreError:
             raise
         except Exception as exc:
+            if type(exc).__name__ == "NotFoundError":  # deleted under this client: not a wait, a store gone
+                log.warning("a call to Chroma failed: %s: %s", type(exc).__name__, exc)
+                raise StoreError(
+                    f"collection {self.collection_name!r} is no longer in the store: ingest the articles again",
+                    setting="collection",
+                ) from exc
             raise _store_failed(exc, self._remote) from exc
 
     def _touch(self) -> None:

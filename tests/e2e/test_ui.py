@@ -747,5 +747,27 @@ def test_a_store_that_stops_answering_is_said_in_the_question_language_without_i
             assert answer == {"error": expected}
             assert ("مشغول" if question == TRADE_QUESTION_AR else "busy") in str(history[-1]["content"])
             assert not any(word in str(history) for word in ("Chroma", "Error", "Exception", "127.0.0.1"))
+        # A server started again on the same port, over another directory: its collections are new
+        # objects. The window takes them again by name at its next question.
+        process, _ = start_chroma_server(tmp_path / "another", port)
+        Assistant.build(e5, tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=port).ingest_article(
+            sample_article
+        )
+        _, _, answer, _ = client.predict(MET_QUESTION_EN, [], api_name="/chat")
+        assert not answer.get("abstained", True) and answer["citations"], answer
+        # The store gone for good (its collections deleted): said in the question's language, without internals.
+        import chromadb
+
+        server = chromadb.HttpClient(host="127.0.0.1", port=port)
+        for c in server.list_collections():
+            server.delete_collection(c.name)
+        for question, expected in (
+            (MET_QUESTION_EN, ui.STORE_FAILED["en"]),
+            (TRADE_QUESTION_AR, ui.STORE_FAILED["ar"]),
+        ):
+            history, _, answer, _ = client.predict(question, [], api_name="/chat")
+            assert answer == {"error": expected}
+            assert not any(word in str(history) for word in ("Chroma", "Error", "Exception", "collection", "articles"))
     finally:
         app.close()
+        stop_chroma_server(process)

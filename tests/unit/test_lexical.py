@@ -183,7 +183,8 @@ def test_a_version_stored_again_is_live_once_also_in_the_next_process(tmp_path):
 @pytest.mark.parametrize(
     "damage",
     ["empty segment", "short segment", "manifest []", "manifest null", "no live_versions", "live_versions 5",
-     "segments null", "garbage manifest"],
+     "segments null", "garbage manifest", "lengths cut", "negative index", "pointers out of order", "ids cut",
+     "NaN length"],
 )  # fmt: skip
 def test_a_damaged_saved_index_is_built_again_never_an_error(tmp_path, damage, caplog):
     index = LexicalIndex()
@@ -205,6 +206,20 @@ def test_a_damaged_saved_index_is_built_again_never_an_error(tmp_path, damage, c
         manifest.write_text(json.dumps({**saved, "live_versions": 5}))
     elif damage == "segments null":
         manifest.write_text(json.dumps({**saved, "segments": None}))
+    elif damage in ("lengths cut", "negative index", "pointers out of order", "ids cut", "NaN length"):
+        arrays = dict(np.load(segment))  # a well-formed file whose arrays do not fit together
+        if damage == "lengths cut":
+            arrays["lengths"] = arrays["lengths"][:2]
+        elif damage == "negative index":
+            arrays["indices"][0] = -3
+        elif damage == "pointers out of order":
+            arrays["indptr"][1] = arrays["indptr"][-1] + 5
+        elif damage == "ids cut":
+            arrays["ids"] = arrays["ids"][:-1]
+        else:
+            arrays["lengths"][0] = np.nan
+        with segment.open("wb") as f:
+            np.savez(f, **arrays)
     else:
         manifest.write_bytes(b"\xff\xfe{")
     assert LexicalIndex.load(tmp_path) is None
