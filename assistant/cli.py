@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,38 @@ def _check(qa: Any, args: argparse.Namespace) -> int:
     return 1
 
 
+def _ask_with_progress(qa: Any, question: str) -> Any:
+    """``ask`` without ``--stream``: the answer; on a terminal, with a chat model, a spinner on stderr says what it
+    waits for and for how long (a small local model may read the passages for many seconds before its first word)."""
+    import threading
+
+    from rich.console import Console
+
+    from assistant.types import Draft
+
+    console = Console(stderr=True)
+    if qa.generative is None or not console.is_terminal:
+        return qa.ask(question)
+    started, state, done = time.monotonic(), ["waiting for the chat model"], threading.Event()
+    with console.status(state[0]) as status:
+
+        def tick() -> None:  # the elapsed time, once a second, while nothing else comes
+            while not done.wait(1.0):
+                status.update(f"{state[0]} ({time.monotonic() - started:.0f} s)")
+
+        threading.Thread(target=tick, daemon=True).start()
+        try:
+            for event in qa.stream(question):
+                if isinstance(event, Draft):
+                    state[0] = f"the chat model is writing: {len(event.text)} characters"
+                    status.update(f"{state[0]} ({time.monotonic() - started:.0f} s)")
+                else:
+                    return event
+        finally:
+            done.set()
+    raise AssertionError("stream ended without an answer")  # Assistant.stream always ends with one
+
+
 def _stream_answer(qa: Any, question: str) -> None:
     """``ask --stream``: print the chat model's draft as it grows, then the checked answer and its sources."""
     from assistant.types import Draft
@@ -563,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.stream:
                 _stream_answer(qa, args.question)
             else:
-                answer = qa.ask(args.question)
+                answer = qa.ask(args.question) if args.json else _ask_with_progress(qa, args.question)
                 if args.json:
                     print(json.dumps(answer.to_dict(), ensure_ascii=False))
                 else:

@@ -139,11 +139,24 @@ def _text(content: Any) -> str:
 MAX_REPLY_CHARS = 8000
 
 
+class ReplyTimeout(TimeoutError):
+    """A chat model's reply that did not start, or did not end, in time.
+
+    Attributes:
+        seconds: How long it was waited for.
+    """
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 def stream_reply(
     model: BaseChatModel,
     messages: Sequence[BaseMessage],
     deadline: float | None = None,
     *,
+    first_token: float | None = None,
     max_chars: int = MAX_REPLY_CHARS,
 ) -> Iterator[str]:
     """Call ``model`` and yield its reply as it grows: the whole text so far after each chunk.
@@ -154,12 +167,16 @@ def stream_reply(
     Args:
         deadline: Most seconds the whole reply may take: a reply still
             streaming then is abandoned (the thread stops reading at its next chunk).
+        first_token: Most seconds to wait for the first chunk (a local model reads the
+            prompt first: ~1,000 tokens of Arabic passages); ``None``: ``deadline`` alone.
+            Once the reply has started, it is given until ``deadline``.
         max_chars: The reply is cut once it reaches this many characters,
             counted in NFKC (as the embedding model reads it: ﷺ is 18), and the
             stream is closed.
 
     Raises:
-        TimeoutError: When the reply takes longer than ``deadline``.
+        TimeoutError: When no chunk came in ``first_token`` seconds, or the reply takes longer than
+            ``deadline``; its message says which and how long it waited.
         Whatever the model raises (see :func:`assistant.llm.describe_llm_error`).
     """
     chunks: queue.Queue[Any] = queue.Queue()
@@ -182,16 +199,20 @@ def stream_reply(
 
     context = contextvars.copy_context()  # LangChain's callbacks and config follow the call
     threading.Thread(target=context.run, args=(produce,), name="chat-model-reply", daemon=True).start()
-    text, spelt = "", 0
+    text, spelt, started = "", 0, False
     try:
         while True:
-            left = None if deadline is None else deadline - (time.monotonic() - start)
+            limit = deadline if started or first_token is None else min(first_token, deadline or first_token)
+            left = None if limit is None else limit - (time.monotonic() - start)
             try:
                 if left is not None and left <= 0:
                     raise queue.Empty
                 item = chunks.get(timeout=left)
             except queue.Empty:
-                raise TimeoutError(f"the reply took longer than {deadline:g} s") from None
+                if not started:
+                    raise ReplyTimeout(f"no first token after {limit:g} s", float(limit or 0)) from None
+                raise ReplyTimeout(f"the reply took longer than {deadline:g} s", float(deadline or 0)) from None
+            started = True
             if item is done:
                 break
             if isinstance(item, BaseException):
@@ -305,11 +326,13 @@ class Generated:
             ``None`` means fall back to quoting (the notes say why).
         notes: What the call and the checks did, one line each.
         unsupported: Sentences of the reply that no passage supports (dropped).
+        waited: Seconds waited for a reply that did not come in time (:class:`ReplyTimeout`), else ``None``.
     """
 
     answer: Answer | None
     notes: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    waited: float | None = None
 
 
 class GenerativeAnswerer:
@@ -321,10 +344,17 @@ class GenerativeAnswerer:
             embedded with it to be checked against the passages' sentences).
         name: How messages name the endpoint (``"ollama qwen2.5 at http://..."``).
         timeout: Most seconds one streamed reply may take; ``None``: the client's own timeouts only.
+        first_token_timeout: Most seconds to wait for its first token (:func:`stream_reply`).
     """
 
     def __init__(
-        self, chat_model: BaseChatModel, embeddings: Embedder, *, name: str | None = None, timeout: float | None = None
+        self,
+        chat_model: BaseChatModel,
+        embeddings: Embedder,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        first_token_timeout: float | None = None,
     ) -> None:
         self.chat_model = chat_model
         self.embeddings = embeddings
@@ -336,6 +366,7 @@ class GenerativeAnswerer:
             ).strip()
         )
         self.timeout = timeout
+        self.first_token_timeout = first_token_timeout
 
     def _failure(self, exc: Exception) -> str:
         from assistant.llm import describe_llm_error
@@ -395,11 +426,14 @@ class GenerativeAnswerer:
                 yield Draft("", attempt + 1)
             messages = answer_messages(standalone, language, top, firmer=attempt > 0)
             try:
-                for reply in stream_reply(self.chat_model, messages, self.timeout):
+                for reply in stream_reply(
+                    self.chat_model, messages, self.timeout, first_token=self.first_token_timeout
+                ):
                     yield Draft(shown_draft(reply), attempt + 1)
             except Exception as exc:  # any failure of the endpoint falls back to quoting, said in notes
                 log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
-                return Generated(None, [*notes, f"fell back to quoting: {self._failure(exc)}"])
+                waited = exc.seconds if isinstance(exc, ReplyTimeout) else None
+                return Generated(None, [*notes, f"fell back to quoting: {self._failure(exc)}"], waited=waited)
             if spelt_length(reply) >= MAX_REPLY_CHARS:
                 notes.append(f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on")
             if declines(reply):

