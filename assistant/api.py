@@ -138,17 +138,21 @@ class Assistant:
         name: str | None = None,
         timeout: float | None = None,
         first_token_timeout: float | None = None,
+        context_tokens: int | Callable[[], int | None] | None = None,
     ) -> Assistant:
         """Another assistant over the same store and retriever whose answers ``chat_model`` writes.
 
         Args:
             timeout: Most seconds the whole reply may take (``None``: the client's own timeouts).
             first_token_timeout: Most seconds to wait for its first token (``None``: ``timeout``).
+            context_tokens: The model's context size in tokens, or a callable asking its server
+                (:func:`assistant.llm.server_context_tokens`); the passages are cut to fit.
         """
         other = copy.copy(self)
         other.generative = GenerativeAnswerer(
-            chat_model, self.embeddings, name=name, timeout=timeout, first_token_timeout=first_token_timeout
-        )
+            chat_model, self.embeddings, name=name, timeout=timeout, first_token_timeout=first_token_timeout,
+            context_tokens=context_tokens,
+        )  # fmt: skip
         return other
 
     @property

@@ -18,7 +18,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,8 +75,29 @@ Write it in {language}, the language of the latest message. Reply with the quest
 CONDENSE_TURNS, CONDENSE_TURN_CHARS = 6, 600
 
 
+#: Characters per token assumed when the prompt is fitted to a chat model's context: Arabic in an
+#: English-centred tokenizer takes about one token per character (SmolLM2: 3,000 characters of the
+#: sample article are 2,796 tokens, llama.cpp's /tokenize), English about 4.8 characters per token.
+CHARS_PER_TOKEN = 1.0
+#: Tokens kept free for the instructions, the question and the chat template around the passages.
+PROMPT_OVERHEAD_TOKENS = 400
+
+
+def passage_budget(context_tokens: int | None, max_tokens: int) -> int | None:
+    """Most characters of passage text a prompt may hold in a context of ``context_tokens`` tokens, with
+    ``max_tokens`` left for the reply (:data:`CHARS_PER_TOKEN`, :data:`PROMPT_OVERHEAD_TOKENS`); ``None``: no limit."""
+    if context_tokens is None:
+        return None
+    return max(200, int((context_tokens - max_tokens - PROMPT_OVERHEAD_TOKENS) * CHARS_PER_TOKEN))
+
+
 def answer_messages(
-    question: str, language: Language, passages: Sequence[RetrievedPassage], *, firmer: bool = False
+    question: str,
+    language: Language,
+    passages: Sequence[RetrievedPassage],
+    *,
+    firmer: bool = False,
+    max_passage_chars: int | None = None,
 ) -> list[BaseMessage]:
     """The chat messages asking for a cited answer.
 
@@ -85,6 +106,9 @@ def answer_messages(
         language: The language the answer must be in.
         passages: Retrieved passages; the i-th is ``[i+1]`` in the prompt.
         firmer: Add the reminder used for the one retry after a reply in the wrong language.
+        max_passage_chars: Most characters of passage text (:func:`passage_budget`): the best
+            passages are given whole while they fit, the next one cut at a word, the rest left
+            out. The instructions are never cut.
 
     Returns:
         ``[SystemMessage, HumanMessage]``; the passages sit between
@@ -95,11 +119,19 @@ def answer_messages(
     system = ANSWER_SYSTEM.format(language=LANGUAGE_NAME[language], sentinel=NOT_IN_ARTICLE)
     if firmer:
         system += FIRMER_LANGUAGE.format(language=LANGUAGE_NAME[language])
-    blocks = []
+    blocks: list[str] = []
+    left = max_passage_chars
     for i, hit in enumerate(passages, start=1):
         p = hit.passage
         head = f"[{i}]" + (f" ({_untagged(p.section)})" if p.section else "")
-        blocks.append(f"{head}\n{_untagged(p.text)}")
+        text = _untagged(p.text)
+        if left is not None:
+            if left < 40 and blocks:  # no room for a useful piece of another passage
+                break
+            if len(text) > left:
+                text = text[:left].rsplit(" ", 1)[0] + " …"
+            left -= len(text)
+        blocks.append(f"{head}\n{text}")
     human = "<passages>\n" + "\n\n".join(blocks) + f"\n</passages>\n\nQuestion: {_untagged(question)}"
     return [SystemMessage(system), HumanMessage(human)]
 
@@ -345,6 +377,9 @@ class GenerativeAnswerer:
         name: How messages name the endpoint (``"ollama qwen2.5 at http://..."``).
         timeout: Most seconds one streamed reply may take; ``None``: the client's own timeouts only.
         first_token_timeout: Most seconds to wait for its first token (:func:`stream_reply`).
+        context_tokens: The chat model's context size, in its tokens, or a callable asking the server
+            for it once (:func:`assistant.llm.server_context_tokens`); the passages are cut to fit
+            (:func:`passage_budget`). ``None``: not known, nothing is cut.
     """
 
     def __init__(
@@ -355,6 +390,7 @@ class GenerativeAnswerer:
         name: str | None = None,
         timeout: float | None = None,
         first_token_timeout: float | None = None,
+        context_tokens: int | Callable[[], int | None] | None = None,
     ) -> None:
         self.chat_model = chat_model
         self.embeddings = embeddings
@@ -367,6 +403,13 @@ class GenerativeAnswerer:
         )
         self.timeout = timeout
         self.first_token_timeout = first_token_timeout
+        self._context: int | Callable[[], int | None] | None = context_tokens
+
+    def context_tokens(self) -> int | None:
+        """The chat model's context size in tokens, asked of the server on first use if it can say; else ``None``."""
+        if callable(self._context):
+            self._context = self._context()
+        return self._context
 
     def _failure(self, exc: Exception) -> str:
         from assistant.llm import describe_llm_error
@@ -424,7 +467,8 @@ class GenerativeAnswerer:
         for attempt in range(2):
             if attempt:
                 yield Draft("", attempt + 1)
-            messages = answer_messages(standalone, language, top, firmer=attempt > 0)
+            budget = passage_budget(self.context_tokens(), int(getattr(self.chat_model, "max_tokens", None) or 512))
+            messages = answer_messages(standalone, language, top, firmer=attempt > 0, max_passage_chars=budget)
             try:
                 for reply in stream_reply(
                     self.chat_model, messages, self.timeout, first_token=self.first_token_timeout

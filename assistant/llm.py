@@ -94,6 +94,26 @@ def make_chat_model(
     )
 
 
+def server_context_tokens(base_url: str | None, timeout: float = 2.0) -> int | None:
+    """The context size, in tokens, that an OpenAI-compatible server at ``base_url`` runs with, if it says:
+    llama.cpp's server answers ``GET /props`` with ``default_generation_settings.n_ctx`` (its
+    tools/server/README). ``None`` for any other server, or when it cannot be asked (logged at debug)."""
+    import json
+    import logging
+    import urllib.request
+
+    if not base_url:
+        return None
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        with urllib.request.urlopen(f"{root}/props", timeout=timeout) as reply:
+            n = json.load(reply).get("default_generation_settings", {}).get("n_ctx")
+    except Exception as exc:  # not llama.cpp, not up yet, not JSON: the prompt is not cut
+        logging.getLogger(__name__).debug("no context size from %s/props: %s", root, exc)
+        return None
+    return n if isinstance(n, int) and n > 0 else None
+
+
 def describe_llm_error(exc: BaseException, where: str) -> str:
     """One line saying why a chat model call failed and what to do, for the user.
 

@@ -103,6 +103,15 @@ class Settings(BaseSettings):
         ),
     )
     llm_max_tokens: int = Field(512, ge=16, le=8192, description="Longest reply of the chat model, in its tokens.")
+    llm_context_tokens: int | None = Field(
+        None,
+        ge=512,
+        le=1_048_576,
+        description=(
+            "The chat model's context size in tokens; the passages are cut to fit it. Default: asked of "
+            "llama.cpp's server (/props), else not cut."
+        ),
+    )
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed chat model request, with backoff.")
 
     @field_validator("*", mode="before")

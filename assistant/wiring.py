@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ def components(
     chat_model_name: str | None = None,
     chat_timeout: float | None = None,
     first_token_timeout: float | None = None,
+    context_tokens: int | Callable[[], int | None] | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments of ``Assistant(...)``: indexer, retriever and answerers over one lazily opened store.
 
@@ -59,6 +62,8 @@ def components(
         chat_model_name: How messages name the endpoint; by default the model's class and name.
         chat_timeout: Most seconds one streamed reply may take; ``None``: the client's own timeouts only.
         first_token_timeout: Most seconds to wait for the reply's first token (``None``: ``chat_timeout``).
+        context_tokens: The chat model's context size in tokens, or a callable asking its server
+            (:class:`assistant.generative.GenerativeAnswerer`); the passages are cut to fit.
 
     Raises:
         ValueError: If neither ``store_path`` nor ``chroma_host`` is given.
@@ -72,8 +77,9 @@ def components(
     generative = None
     if chat_model is not None:
         generative = GenerativeAnswerer(
-            chat_model, embeddings, name=chat_model_name, timeout=chat_timeout, first_token_timeout=first_token_timeout
-        )
+            chat_model, embeddings, name=chat_model_name, timeout=chat_timeout,
+            first_token_timeout=first_token_timeout, context_tokens=context_tokens,
+        )  # fmt: skip
     index_dir = index_directory(store_path, collection, host=chroma_host, port=chroma_port)
     retriever = HybridRetriever(embeddings, store, index_dir)
     indexer = Indexer(
@@ -99,8 +105,12 @@ def settings_components(settings: Settings) -> dict[str, Any]:
 
     s = settings
     chat_model, name = None, None
+    context: int | Callable[[], int | None] | None = s.llm_context_tokens
     if s.llm != "none":
-        from assistant.llm import DEFAULT_BASE_URL, make_chat_model
+        from assistant.llm import DEFAULT_BASE_URL, make_chat_model, server_context_tokens
+
+        if context is None and s.llm == "openai-compatible" and s.llm_base_url:
+            context = functools.partial(server_context_tokens, s.llm_base_url)  # asked at the first answer
 
         chat_model = make_chat_model(
             s.llm,
@@ -121,4 +131,5 @@ def settings_components(settings: Settings) -> dict[str, Any]:
         passage_tokens=s.passage_tokens, overlap_sentences=s.overlap_sentences, chat_model=chat_model,
         chat_model_name=name, chat_timeout=s.llm_timeout if chat_model is not None else None,
         first_token_timeout=s.llm_first_token_timeout if chat_model is not None else None,
+        context_tokens=context,
     )  # fmt: skip

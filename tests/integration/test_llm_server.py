@@ -18,8 +18,8 @@ import pytest
 
 from assistant import Answer, Assistant, Draft
 from assistant.api import FALLBACK_LEAD, TIMEOUT_LEAD
-from assistant.llm import make_chat_model
-from tests.llm_server import MODEL_ALIAS
+from assistant.llm import make_chat_model, server_context_tokens
+from tests.llm_server import CONTEXT_TOKENS, MODEL_ALIAS
 from tests.questions import MET_QUESTION_EN, TRADE_QUESTION_AR
 
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
@@ -32,7 +32,20 @@ FIRST_TOKEN_S, REPLY_S = 120.0, 300.0
 @pytest.fixture(scope="module")
 def model_qa(sample_assistant, llama_server) -> Assistant:
     chat = make_chat_model("openai-compatible", MODEL_ALIAS, base_url=llama_server, timeout=REPLY_S, max_tokens=160)
-    return sample_assistant.with_chat_model(chat, timeout=REPLY_S, first_token_timeout=FIRST_TOKEN_S)
+    return sample_assistant.with_chat_model(
+        chat, timeout=REPLY_S, first_token_timeout=FIRST_TOKEN_S,
+        context_tokens=lambda: server_context_tokens(llama_server),
+    )  # fmt: skip
+
+
+def test_the_server_says_its_context_and_the_prompt_is_cut_to_it(model_qa, llama_server):
+    from assistant.generative import answer_messages, passage_budget
+
+    assert server_context_tokens(llama_server) == CONTEXT_TOKENS == model_qa.generative.context_tokens()
+    assert server_context_tokens("http://127.0.0.1:9/v1") is None  # nothing listens: not cut, no error
+    trace = model_qa.ask_traced(TRADE_QUESTION_AR, mode="extractive")
+    human = answer_messages(TRADE_QUESTION_AR, "ar", trace.retrieved[:5], max_passage_chars=passage_budget(1024, 160))
+    assert len(human[1].content) < 1024 - 160  # about a token a character in Arabic for SmolLM2
 
 
 def check_answer(answer: Answer, question: str, article_text: str, retrieved: set[str] | None = None) -> None:

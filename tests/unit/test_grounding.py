@@ -125,3 +125,19 @@ def test_line_breaks_between_kept_sentences_survive():
         "- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]", passages, sentences, np.stack([e[0], e[0]])
     )
     assert out.text == "- Prices rose 5% [1]\n- Prices rose 5% in May 2020 [1]"
+
+
+def test_the_prompt_keeps_the_best_passages_whole_and_cuts_the_next_to_the_context():
+    from assistant.generative import answer_messages, passage_budget
+
+    passages = [_passage(i, f"نص المقطع رقم {i} " * 30) for i in range(1, 6)]  # 5 passages of ~480 characters
+    whole = answer_messages("ما حجم التجارة؟", "ar", passages)[1].content
+    assert all(f"[{i}]" in whole for i in range(1, 6))
+    budget = 700  # room for one passage and part of a second
+    human = answer_messages("ما حجم التجارة؟", "ar", passages, max_passage_chars=budget)[1].content
+    system = answer_messages("ما حجم التجارة؟", "ar", passages, max_passage_chars=budget)[0].content
+    assert "[1]" in human and "[2]" in human and "[3]" not in human and "…" in human
+    assert passages[0].passage.text.strip() in human and "Question: ما حجم التجارة؟" in human
+    assert system == answer_messages("ما حجم التجارة؟", "ar", passages)[0].content  # instructions never cut
+    assert passage_budget(None, 512) is None and passage_budget(4096, 512) == 4096 - 512 - 400
+    assert passage_budget(600, 512) == 200  # a tiny context still gets some passage text
