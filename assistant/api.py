@@ -29,7 +29,8 @@ from assistant.answer import ExtractiveAnswerer, abstain, partial_answer, with_s
 from assistant.conversation import SMALL_TALK_REPLY, small_talk
 from assistant.errors import AssistantError
 from assistant.followup import choose_retrieval
-from assistant.generative import GenerativeAnswerer
+from assistant.generative import ANSWERING_MARGIN, GenerativeAnswerer
+from assistant.grounding import states_span
 from assistant.indexer import CheckReport, Indexer, IngestReport
 from assistant.request import AskOptions, Request, article_ids_of, passages_count
 from assistant.retrieval import HybridRetriever
@@ -317,7 +318,10 @@ class Assistant:
         unsupported: list[str] = []
         waited: float | None = None
         if generative is not None:
-            generated = yield from generative.answer(question, found.asked, language, top, found.stored)
+            best = assessment.sentences[0].score
+            answering = [(s.hit.passage.article_id, s.char_start, s.char_end)
+                         for s in assessment.sentences if s.score >= best - ANSWERING_MARGIN]  # fmt: skip
+            generated = yield from generative.answer(question, found.asked, language, top, found.stored, answering)
             if generated.answer is not None:
                 answer = dataclasses.replace(generated.answer, notes=[*notes, *generated.notes])
                 return AnswerTrace(self._with_short_answer(answer, found.asked), hits)
@@ -334,9 +338,17 @@ class Assistant:
 
     def _with_short_answer(self, answer: Answer, asked: str) -> Answer:
         """The answer with the span of its quotes that answers ``asked`` (the question as retrieved: a
-        follow-up's standalone form), if one (:class:`assistant.span.SpanChooser`)."""
+        follow-up's standalone form), if one (:class:`assistant.span.SpanChooser`); for a generated answer,
+        the most probable of the 5 best spans that its text states (:func:`assistant.grounding.states_span`)."""
         if answer.abstained or answer.partial or not answer.citations:
             return answer
+        if answer.mode == "generative":  # the most probable span the written answer says, never one it contradicts
+            short = next(
+                (s for s in self.spans.ranked(asked, answer.citations) if s.probability >= self.spans.min_probability
+                 and states_span(answer.text, s.text)),
+                None,
+            )  # fmt: skip
+            return with_short_answer(answer, short)
         return with_short_answer(answer, self.spans.choose(asked, answer.citations))
 
     # -- LangChain ---------------------------------------------------------------------------

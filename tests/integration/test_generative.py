@@ -278,10 +278,74 @@ def test_a_reply_partly_in_another_language_is_asked_again(sample_assistant):
     assert answer.notes == ["the chat model answered partly in en, not ar; asked again"]
 
 
-def test_a_long_repetitive_reply_is_cut_and_repeats_kept_once(sample_assistant):
-    qa, _ = generative(sample_assistant, [" ".join([TRADE_REPLY_AR] * 8)])
+def test_a_long_reply_is_cut_to_six_sentences_and_a_repeated_one_kept_once(sample_assistant):
+    fillers = [
+        "يحب القط الحليب كثيرا.",
+        "السماء زرقاء صافية اليوم.",
+        "كرة القدم لعبة شعبية جدا.",
+        "البحر هادئ في الصباح الباكر.",
+    ]
+    qa, _ = generative(sample_assistant, [" ".join(f"{TRADE_REPLY_AR} {f}" for f in fillers)])
     answer = qa.ask(TRADE_QUESTION_AR)
     assert answer.text == TRADE_REPLY_AR and "kept the first 6 of the reply's 8 sentences" in answer.notes
+
+
+def test_a_reply_caught_in_a_loop_keeps_the_looping_clause_once(sample_assistant):
+    """SmolLM2-135M on llama.cpp's server repeated a clause of the article until max_tokens; every copy is
+    supported by the passage, so without this all of them were kept."""
+    clause = TRADE_REPLY_AR.removesuffix(".")
+    qa, _ = generative(sample_assistant, [f"{clause}، " * 5 + " ".join(clause.split()[:4])])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and answer.text == clause
+    assert answer.notes == [f"removed {4 * 21 + 4} words the chat model repeated in a loop (kept once)"]
+    qa, _ = generative(sample_assistant, [" ".join([TRADE_REPLY_AR] * 8)])
+    assert qa.ask(TRADE_QUESTION_AR).text == TRADE_REPLY_AR
+
+
+def test_a_reply_that_goes_on_past_the_end_of_its_turn_is_read_up_to_it(sample_assistant):
+    """Gemma 3 270M (base) behind the ChatML template its GGUF carries writes its answer, ``<|im_end|>``,
+    then a turn of its own: the prompt again, in English."""
+    echo = "<|im_end|>\n<|im_start|>user\n<passages>\n[1]\nTrade grew.\n</passages>\n\nQuestion: how much?<|im_end|>"
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_AR + echo])
+    drafts, final = [], None
+    for event in qa.stream(TRADE_QUESTION_AR):
+        if isinstance(event, Draft):
+            drafts.append(event.text)
+        else:
+            final = event
+    assert final.mode == "generative" and final.text == TRADE_REPLY_AR
+    assert final.notes == ["read the chat model's reply up to <|im_end|>, where its turn ends; it went on"]
+    assert all("<|" not in d and "<" not in d[-2:] for d in drafts) and drafts[-1] == TRADE_REPLY_AR
+    for before, after in zip(drafts, drafts[1:]):
+        assert after.startswith(before), (before, after)
+
+
+def test_a_sentence_that_repeats_part_of_an_earlier_one_is_kept_once(sample_assistant):
+    """A small model echoing a passage ends with its first words again, cut by max_tokens."""
+    part = " ".join(TRADE_REPLY_AR.split()[:12])
+    qa, _ = generative(sample_assistant, [f"{TRADE_REPLY_AR} {part} [1]."])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.text == TRADE_REPLY_AR
+    assert answer.notes == [f"dropped “{part}.”: it repeats part of an earlier sentence"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # SmolLM2-135M's answer to the trade question on llama.cpp's server: true, cited, and about something else
+        "وأنتصار الأربعاء، لقاءً عبر الفيديو في إطار مناقشة الشراكة الاستراتيجية [3].",
+        "يعقد الرئيسان الروسي فلاديمير بوتين والصيني شي جين بينج، الأربعاء، لقاءً عبر الفيديو [1].",
+    ],
+)
+def test_a_supported_answer_to_another_question_falls_back_to_the_quote(sample_assistant, reply):
+    qa, _ = generative(sample_assistant, [reply])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "extractive" and answer.text.startswith(FALLBACK_LEAD["ar"])
+    assert any(
+        n.startswith("fell back to quoting: the chat model's answer does not draw on the sentences that answer")
+        for n in answer.notes
+    ), answer.notes
+    assert "102.5" in answer.text
 
 
 def test_a_reply_streaming_past_the_deadline_is_abandoned(sample_assistant):

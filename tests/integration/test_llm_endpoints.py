@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +29,9 @@ REPLY = "نما حجم التجارة بين روسيا والصين بنسبة 
 KNOWN_MODEL = "test-model"
 #: A model whose server ignores max_tokens: it streams :data:`RUNAWAY_CHARS` characters of REPLY, over and over.
 RUNAWAY_MODEL, RUNAWAY_CHARS = "runaway-model", 1_000_000
+#: A model that reads its prompt for :data:`SLOW_FIRST_TOKEN_S` seconds before its first token, as a small local
+#: model on a CPU does, then writes a word every 0.1 s.
+SLOW_MODEL, SLOW_FIRST_TOKEN_S = "slow-model", 2.5
 
 
 class Server:
@@ -49,6 +53,9 @@ class Server:
                 )
                 if body.get("model") == RUNAWAY_MODEL:
                     return self._runaway()
+                if body.get("model") == SLOW_MODEL and self.path == "/v1/chat/completions":
+                    time.sleep(SLOW_FIRST_TOKEN_S)
+                    return self._openai(body, pause=0.1)
                 if body.get("model") != KNOWN_MODEL:
                     return self._send(404, {"error": {"message": f"model '{body.get('model')}' not found",
                                                       "type": "invalid_request_error", "code": "model_not_found"}})  # fmt: skip
@@ -66,7 +73,7 @@ class Server:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _openai(self, body: dict[str, Any]) -> None:
+            def _openai(self, body: dict[str, Any], pause: float = 0.0) -> None:
                 base = {"id": "c1", "created": 0, "model": KNOWN_MODEL}
                 if not body.get("stream"):
                     message = {"role": "assistant", "content": REPLY}
@@ -80,6 +87,9 @@ class Server:
                     chunk = {**base, "object": "chat.completion.chunk",
                              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    if pause:
+                        self.wfile.flush()
+                        time.sleep(pause)
                 self.wfile.write(b"data: [DONE]\n\n")
 
             def _runaway(self) -> None:
@@ -269,3 +279,32 @@ def test_a_server_that_ignores_max_tokens_is_read_no_further_than_the_longest_re
     assert f"read the first {MAX_REPLY_CHARS:,} characters of the chat model's reply; it went on" in answer.notes
     assert len(answer.text) < MAX_REPLY_CHARS
     assert server.runaway_sent < RUNAWAY_CHARS, "the client closed the stream instead of reading it to the end"
+
+
+def _ask(store: Path, url: str, *, terminal: bool) -> tuple[int, str, str]:
+    """``article-qa ask`` of the slow model in a process of its own, its stderr a terminal or a pipe."""
+    import subprocess
+
+    from tests.terminal import run_with_terminal_stderr
+
+    command = [sys.executable, "-m", "assistant.cli", "ask", TRADE_QUESTION_AR, "--store", str(store),
+               "--llm", "openai-compatible", "--llm-model", SLOW_MODEL, "--llm-base-url", f"{url}/v1"]  # fmt: skip
+    if terminal:
+        return run_with_terminal_stderr(command)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_ask_on_a_terminal_shows_a_spinner_with_the_seconds_waited_then_the_characters_written(
+    server, sample_assistant
+):
+    code, out, err = _ask(sample_assistant.store_path, server.url, terminal=True)
+    assert code == 0, err[-2000:]
+    assert REPLY in out, out[:300]
+    assert "waiting for the chat model" in err and "waiting for the chat model (2 s)" in err, err[-2000:]
+    assert "the chat model is writing:" in err and " characters (" in err
+    assert "Traceback" not in err
+    code, out, err = _ask(sample_assistant.store_path, server.url, terminal=False)
+    assert code == 0 and REPLY in out
+    assert "waiting for the chat model" not in err, "no spinner where stderr is not a terminal (a log, a pipe)"

@@ -1,10 +1,12 @@
-"""Generative answers from a real model: llama.cpp's server serving SmolLM2-135M-Instruct (tests/llm_server.py).
+"""Generative answers from real models: llama.cpp's server serving SmolLM2-135M-Instruct, and for the Python
+API and streaming also Gemma 3 270M, a base model (tests/llm_server.py).
 
-Nothing here asserts the model's wording: a 135M model writes what it writes. What must hold whatever it
-writes: every citation of the final answer is bound to a retrieved passage and quotes the article exactly;
-a generated answer's every sentence carries a marker of a citation (the unsupported ones were dropped);
-the reply is in the question's language; the streamed drafts of one attempt grow by extension; an answer
-that fell back to quoting says why.
+Nothing here asserts the model's wording: a 135M model writes what it writes (loops, the wrong language,
+the prompt echoed, a turn of its own). What must hold whatever it writes: every citation of the final
+answer is bound to a retrieved passage and quotes the article exactly; a generated answer's every
+sentence carries a marker of a citation (the unsupported ones were dropped); the reply is in the
+question's language; the streamed drafts of one attempt grow by extension and never show a chat
+template's token; an answer that fell back to quoting says why.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import pytest
 
 from assistant import Answer, Assistant, Draft
 from assistant.api import FALLBACK_LEAD, TIMEOUT_LEAD
+from assistant.generative import TURN_TOKENS
 from assistant.llm import make_chat_model, server_context_tokens
-from tests.llm_server import CONTEXT_TOKENS, MODEL_ALIAS
+from tests.llm_server import CONTEXT_TOKENS, DEFAULT_MODEL, MODELS
 from tests.questions import MET_QUESTION_EN, TRADE_QUESTION_AR
 
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
@@ -27,15 +30,27 @@ pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
 QUESTIONS = [TRADE_QUESTION_AR, MET_QUESTION_EN, "متى يعقد الرئيسان لقاءهما عبر الفيديو؟"]
 #: Generous deadlines: prompt processing of ~1,000 tokens of Arabic on 2 shared cores.
 FIRST_TOKEN_S, REPLY_S = 120.0, 300.0
+MODEL_ALIAS = MODELS[DEFAULT_MODEL].alias
+
+
+def with_model(qa: Assistant, url: str, alias: str) -> Assistant:
+    chat = make_chat_model("openai-compatible", alias, base_url=url, timeout=REPLY_S, max_tokens=160)
+    return qa.with_chat_model(
+        chat, timeout=REPLY_S, first_token_timeout=FIRST_TOKEN_S, context_tokens=lambda: server_context_tokens(url)
+    )
 
 
 @pytest.fixture(scope="module")
 def model_qa(sample_assistant, llama_server) -> Assistant:
-    chat = make_chat_model("openai-compatible", MODEL_ALIAS, base_url=llama_server, timeout=REPLY_S, max_tokens=160)
-    return sample_assistant.with_chat_model(
-        chat, timeout=REPLY_S, first_token_timeout=FIRST_TOKEN_S,
-        context_tokens=lambda: server_context_tokens(llama_server),
-    )  # fmt: skip
+    """The sample article's assistant writing with SmolLM2-135M-Instruct."""
+    return with_model(sample_assistant, llama_server, MODEL_ALIAS)
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def any_model_qa(request, sample_assistant, llama_servers) -> Assistant:
+    """The same, with each packaged model in turn: SmolLM2-135M-Instruct, and Gemma 3 270M, a base model that
+    behind its GGUF's ChatML template echoes the prompt and writes turns of its own."""
+    return with_model(sample_assistant, llama_servers(request.param), MODELS[request.param].alias)
 
 
 def test_the_server_says_its_context_and_the_prompt_is_cut_to_it(model_qa, llama_server):
@@ -67,17 +82,17 @@ def check_answer(answer: Answer, question: str, article_text: str, retrieved: se
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_the_python_api_with_a_real_model(model_qa, question):
-    trace = model_qa.ask_traced(question)
-    article = model_qa.article_text(trace.answer.citations[0].article_id) if trace.answer.citations else ""
+def test_the_python_api_with_a_real_model(any_model_qa, question):
+    trace = any_model_qa.ask_traced(question)
+    article = any_model_qa.article_text(trace.answer.citations[0].article_id) if trace.answer.citations else ""
     check_answer(trace.answer, question, article, {h.passage.passage_id for h in trace.retrieved})
     assert trace.answer.mode == "generative" or trace.answer.notes, "a fallback says why"
 
 
-def test_streamed_drafts_grow_by_extension_and_end_in_a_checked_answer(model_qa):
+def test_streamed_drafts_grow_by_extension_and_end_in_a_checked_answer(any_model_qa):
     drafts: dict[int, list[str]] = {}
     final = None
-    for event in model_qa.stream(TRADE_QUESTION_AR):
+    for event in any_model_qa.stream(TRADE_QUESTION_AR):
         if isinstance(event, Draft):
             drafts.setdefault(event.attempt, []).append(event.text)
         else:
@@ -87,8 +102,9 @@ def test_streamed_drafts_grow_by_extension_and_end_in_a_checked_answer(model_qa)
         for before, after in zip(texts, texts[1:]):
             assert after.startswith(before), (before, after)
     check_answer(
-        final, TRADE_QUESTION_AR, model_qa.article_text(final.citations[0].article_id) if final.citations else ""
+        final, TRADE_QUESTION_AR, any_model_qa.article_text(final.citations[0].article_id) if final.citations else ""
     )
+    assert not any(token in text for texts in drafts.values() for text in texts for token in TURN_TOKENS)
 
 
 def cli(*args: str, store) -> subprocess.CompletedProcess:
@@ -111,6 +127,19 @@ def test_ask_through_the_cli_with_json_and_with_stream(model_qa, llama_server, s
     streamed = cli("ask", TRADE_QUESTION_AR, "--stream", *llm, store=store)
     assert streamed.returncode == 0, streamed.stderr[-2000:]
     assert "Traceback" not in streamed.stderr and streamed.stdout.strip()
+
+
+def test_ask_on_a_terminal_shows_what_it_waits_for(model_qa, llama_server, sample_assistant):
+    from tests.terminal import run_with_terminal_stderr
+
+    llm = ["--llm", "openai-compatible", "--llm-base-url", llama_server, "--llm-model", MODEL_ALIAS]
+    store = ["--store", str(sample_assistant.store_path)]
+    code, out, err = run_with_terminal_stderr(
+        [sys.executable, "-m", "assistant.cli", "ask", TRADE_QUESTION_AR, *llm, *store]
+    )
+    assert code == 0 and "Traceback" not in err, err[-2000:]
+    assert "waiting for the chat model" in err, err[-2000:]
+    assert out.strip() and "waiting for the chat model" not in out  # the answer on stdout, the spinner apart
 
 
 def test_the_window_with_a_real_model(model_qa):

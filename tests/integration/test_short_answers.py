@@ -63,6 +63,24 @@ def test_a_generated_answer_keeps_its_words_and_gets_the_span_of_its_cited_sente
     assert "2019" in answer.short_answer.text
 
 
+@pytest.mark.parametrize(
+    ("reply", "figure"),
+    [
+        ("نما حجم التجارة في الأرباع الثلاثة الأولى من العام الجاري ليصل إلى 102.5 مليار دولار [1].", "102.5"),
+        ("وانخفض حجم التجارة بنسبة 2.9% فقط العام الماضي، ليصل إلى 107 مليارات دولار [1].", "107"),
+    ],
+)
+def test_a_generated_answers_short_answer_is_one_its_text_states(sample_assistant, sample_article, reply, figure):
+    """The cited sentence holds four figures; the span model's favourite (107 billion, last year's) once
+    headed a written answer that said 102.5 billion."""
+    qa = sample_assistant.with_chat_model(GenericFakeChatModel(messages=iter([reply])))
+    answer = qa.ask("ما حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى؟")
+    assert answer.mode == "generative" and answer.text == reply
+    assert answer.short_answer is None or figure in answer.short_answer.text, answer.short_answer
+    if answer.short_answer is not None:
+        assert_span_of_article(answer, sample_article.text)
+
+
 def test_the_cli_prints_it_first_and_json_carries_it(tmp_path, capsys, sample_article):
     store = str(tmp_path / "s")
     assert main(["ask", MET_QUESTION_EN, "--store", store]) == 0

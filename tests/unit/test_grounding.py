@@ -141,3 +141,40 @@ def test_the_prompt_keeps_the_best_passages_whole_and_cuts_the_next_to_the_conte
     assert system == answer_messages("ما حجم التجارة؟", "ar", passages)[0].content  # instructions never cut
     assert passage_budget(None, 512) is None and passage_budget(4096, 512) == 4096 - 512 - 400
     assert passage_budget(600, 512) == 200  # a tiny context still gets some passage text
+
+
+# A real SmolLM2-135M reply to the trade question (llama.cpp's server, greedy decoding): a clause in a loop
+# until max_tokens, cut inside one more copy.
+LOOPED_REPLY = "وعلى الشاشة الرئيس الصيني [1]، " * 7 + "وعلى الشاشة الرئي"
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept", "removed"),
+    [
+        (LOOPED_REPLY, "وعلى الشاشة الرئيس الصيني [1]", 6 * 5 + 3),
+        ("They met by video, met by video, met by video [1].", "They met by video [1].", 6),
+        ("التقى الرئيسان [1]. التقى الرئيسان [1]. التقى الرئيسان [1].", "التقى الرئيسان [1].", 6),
+        ("Trade grew, grew\n\nand grew grew grew [1].", "Trade grew, grew\n\nand grew [1].", 2),
+        ("نما حجمُ التجارة نما حجم التجارة [1].", "نما حجمُ التجارة [1].", 3),  # compared without diacritics
+        ("x y x y\n\nz", "x y\n\nz", 2),  # the break after the last copy stays
+    ],
+)
+def test_a_reply_that_loops_keeps_each_repeated_run_once(reply, kept, removed):
+    from assistant.generative import without_repetition
+
+    assert without_repetition(reply) == (kept, removed)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "نما حجم التجارة بين روسيا والصين بنسبة 29.8% [1]. وارتفعت الصادرات بنسبة 29.8% [2].",
+        "They talked, and talked [1].",  # one word twice is language, three times a loop
+        "A rose 5% [1], B rose 5% [1], C rose 5% [2].",  # not adjacent copies
+        "",
+    ],
+)
+def test_a_reply_without_a_loop_is_left_as_written(reply):
+    from assistant.generative import without_repetition
+
+    assert without_repetition(reply) == (reply, 0)
