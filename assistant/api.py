@@ -318,9 +318,9 @@ class Assistant:
         unsupported: list[str] = []
         waited: float | None = None
         if generative is not None:
-            best = assessment.sentences[0].score
+            ranked = assessment.sentences  # never empty here: the abstention answered with confidence
             answering = [(s.hit.passage.article_id, s.char_start, s.char_end)
-                         for s in assessment.sentences if s.score >= best - ANSWERING_MARGIN]  # fmt: skip
+                         for s in ranked if s.score >= ranked[0].score - ANSWERING_MARGIN] if ranked else None  # fmt: skip
             generated = yield from generative.answer(question, found.asked, language, top, found.stored, answering)
             if generated.answer is not None:
                 answer = dataclasses.replace(generated.answer, notes=[*notes, *generated.notes])

@@ -185,7 +185,7 @@ def before_turn_end(reply: str) -> tuple[str, str | None]:
     """The reply up to the first of :data:`TURN_TOKENS` in it, and that token (``None`` when there is none).
 
     Example:
-        >>> before_turn_end("Trade grew 29.8% [1].<|im_end|>\n<|im_start|>user")
+        >>> before_turn_end("Trade grew 29.8% [1].<|im_end|><|im_start|>user")
         ('Trade grew 29.8% [1].', '<|im_end|>')
     """
     found = _TURN_TOKEN.search(reply)
@@ -353,8 +353,9 @@ def without_repetition(reply: str) -> tuple[str, int]:
     aside, markers included) is kept once, with the punctuation that ended the
     last copy; a single word, when said three times or more. A loop cut short
     by the end of the reply (the reply ends inside one more copy, even inside
-    a word of it) loses that piece too, and the comma left open before it. Repeats that are not adjacent (``A, B, A``) stay: the checks
-    keep a repeated sentence once (:func:`assistant.grounding.ground_reply`).
+    a word of it) loses that piece too, and the comma left open before it.
+    Repeats that are not adjacent (``A, B, A``) stay: the checks keep a
+    repeated sentence once (:func:`assistant.grounding.ground_reply`).
 
     Returns:
         The text, and how many words were removed.
@@ -403,6 +404,35 @@ def without_repetition(reply: str) -> tuple[str, int]:
         pieces[-1] = pieces[-1].rstrip("،,;؛:")
     pieces.append(reply[len(reply.rstrip()) :])
     return "".join(pieces), len(words) - len(alive)
+
+
+def without_prompt_echo(reply: str, question: str, passages: Sequence[RetrievedPassage]) -> tuple[str, int]:
+    """The reply without lines that are the prompt's own scaffolding written back: a passage's heading as
+    :func:`answer_messages` wrote it (``[2] (section)``, or ``(section)``) and the question's line
+    (``Question: …``). A base model continues the prompt instead of answering it (Gemma 3 270M).
+
+    Returns:
+        The text, and how many lines were removed.
+    """
+    scaffolding = {f"Question: {_untagged(question)}".strip()}
+    for i, hit in enumerate(passages, start=1):
+        if hit.passage.section:
+            section = f"({_untagged(hit.passage.section)})"
+            scaffolding |= {section, f"[{i}] {section}"}
+    lines = reply.split("\n")
+    kept = [line for line in lines if line.strip() not in scaffolding]
+    return "\n".join(kept), len(lines) - len(kept)
+
+
+#: Most words of a piece of the article's own text that may stand in a reply in another language than the
+#: question's: an agency's credit ("- REUTERS"), a name or an acronym copied as written.
+MAX_QUOTED_WORDS = 3
+
+
+def _short_quote(claim: str, passages: str) -> bool:
+    """Whether ``claim`` is at most :data:`MAX_QUOTED_WORDS` words found as written in ``passages`` (normalised)."""
+    words = normalize(claim).rstrip(" .!?؟…").split()
+    return len(words) <= MAX_QUOTED_WORDS and " ".join(words) in passages
 
 
 def declines(reply: str) -> bool:
@@ -645,7 +675,17 @@ class GenerativeAnswerer:
                     "fell back to quoting: the chat model's reply was empty" + (" but for markers" if reply else "")
                 )
                 return Generated(None, notes)
-            other = {reply_language(c.text) for c in claims_of(reply) if has_letters(c.text)} - {language}
+            reply, echoed = without_prompt_echo(reply, standalone, top)
+            if echoed:
+                notes.append(
+                    f"removed {echoed} line{'s' if echoed > 1 else ''} of the prompt the chat model wrote back"
+                )
+            quoted = " ".join(normalize(" ".join(h.passage.text for h in top)).split())
+            other = {
+                reply_language(c.text)
+                for c in claims_of(reply)
+                if has_letters(c.text) and not _short_quote(c.text, quoted)
+            } - {language}
             if not other:
                 break
             how = "in" if reply_language(reply) != language else "partly in"

@@ -320,6 +320,31 @@ def test_a_reply_that_goes_on_past_the_end_of_its_turn_is_read_up_to_it(sample_a
         assert after.startswith(before), (before, after)
 
 
+def test_the_prompt_written_back_is_removed_and_the_articles_own_latin_words_are_no_wrong_language(
+    sample_assistant,
+):
+    """Gemma 3 270M (base) continues the prompt: a passage's heading, its text (with the article's caption
+    credit "- REUTERS", English inside the Arabic article), and the question's line."""
+    question = "متى يعقد الرئيسان لقاءهما عبر الفيديو؟"
+    top = sample_assistant.ask_traced(question).retrieved[:3]
+    assert any("REUTERS" in h.passage.text for h in top)
+    head = next(f"[{i}] ({h.passage.section})" for i, h in enumerate(top, 1) if h.passage.section)
+    said = "يعقد الرئيسان الروسي فلاديمير بوتين والصيني شي جين بينج، الأربعاء، لقاءً عبر الفيديو [1]."
+    qa, calls = generative(sample_assistant, [f"{head}\n{said} - REUTERS\n\nQuestion: {question}"])
+    answer = qa.ask(question)
+    assert len(calls.prompts) == 1, answer.notes  # not asked again for the language
+    assert answer.mode == "generative" and answer.text.startswith(said), answer.text
+    assert "removed 2 lines of the prompt the chat model wrote back" in answer.notes
+
+
+def test_an_english_question_answered_with_the_articles_arabic_sentence_is_asked_again(sample_assistant):
+    copied = "يعقد الرئيسان الروسي فلاديمير بوتين والصيني شي جين بينج، الأربعاء، لقاءً عبر الفيديو [1]."
+    qa, calls = generative(sample_assistant, [copied, copied])
+    answer = qa.ask("When do the two presidents hold their video call?")
+    assert len(calls.prompts) == 2 and answer.mode == "extractive"
+    assert "fell back to quoting: the chat model twice answered in the wrong language" in answer.notes
+
+
 def test_a_sentence_that_repeats_part_of_an_earlier_one_is_kept_once(sample_assistant):
     """A small model echoing a passage ends with its first words again, cut by max_tokens."""
     part = " ".join(TRADE_REPLY_AR.split()[:12])
