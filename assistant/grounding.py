@@ -228,10 +228,10 @@ def clauses(sentence: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-# Where a generated sentence may join an invented clause to a true one: punctuation, dashes and brackets,
-# conjunctions and relative words, and (Arabic) any word that starts with the conjunction و.
+# Where a generated sentence may join an invented clause to a true one: punctuation (not inside a number),
+# dashes and brackets, conjunctions and relative words, and (Arabic) any word that starts with the conjunction و.
 _CLAIM_BREAK = re.compile(
-    r"\s*[،,;؛:()\[\]]\s*|\s+[—–-]\s+"
+    r"\s*(?:[،;؛()\[\]]|(?<!\d)[,:]|[,:](?!\d))\s*|\s+[—–-]\s+"  # not the comma of 4,200 nor the colon of 10:30
     r"|\s+(?:and|but|because|after|before|since|which|who|whom|where|while|whereas|although|though|so|then|thereby)\s+"
     r"|\s+(?:لكن|ولكن|في حين|بينما|ثم|بسبب|بعد أن|قبل أن|حيث|إذ|كما|لأن|مما|التي|الذي|الذين)\s+"
     r"|\s+(?=[وف]\S{2,})",
