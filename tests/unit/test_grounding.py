@@ -181,8 +181,8 @@ def test_a_reply_without_a_loop_is_left_as_written(reply):
 
 
 def test_a_number_with_a_thousands_comma_or_a_time_stays_one_clause():
-    """"The flood forced 4,200 residents …" was cut into "The flood forced 4" and "200 residents …", and a
-    faithful answer was dropped for the first part, which no passage states."""
+    """A faithful "The flood forced 4,200 residents …" was cut into "The flood forced 4" and "200 residents …",
+    and dropped for the first part, which no passage states."""
     from assistant.grounding import claim_clauses
 
     assert claim_clauses("The flood forced 4,200 residents to leave their homes.") == []
