@@ -57,11 +57,26 @@ FALLBACK_LEAD = {
     "ar": "لم يُعطِ نموذج المحادثة جواباً صالحاً، فهذا الجواب يقتبس من المقال.",
     "en": "The chat model gave no usable answer, so this answer quotes the article.",
 }
-#: The same when the chat model did not answer in time ({seconds}: how long it was waited for).
+#: The same when the chat model's answer did not come, or did not end, in time ({seconds}: how long it
+#: was waited for, as :func:`seconds_in` writes it).
 TIMEOUT_LEAD = {
-    "ar": "لم يُجب نموذج المحادثة في {seconds:g} ثانية، فهذا الجواب يقتبس من المقال.",
-    "en": "The chat model did not answer in {seconds:g} s, so this answer quotes the article.",
+    "ar": "لم يكتمل جواب نموذج المحادثة خلال {seconds}، فهذا الجواب يقتبس من المقال.",
+    "en": "The chat model's answer did not come within {seconds}, so this answer quotes the article.",
 }
+
+
+def seconds_in(seconds: float, language: str) -> str:
+    """A duration for people, in ``language``: ``"5 s"``; in Arabic with the counted noun's number and case
+    (ثانية واحدة، ثانيتين، 3–10 ثوانٍ، 11 ثانية فأكثر، 0.5 ثانية)."""
+    if language != "ar":
+        return f"{seconds:g} s"
+    if seconds == 1:
+        return "ثانية واحدة"
+    if seconds == 2:
+        return "ثانيتين"
+    if seconds == int(seconds) and 3 <= seconds <= 10:
+        return f"{seconds:g} ثوانٍ"
+    return f"{seconds:g} ثانية"
 
 
 class Assistant:
@@ -331,7 +346,11 @@ class Assistant:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         answer = self._with_short_answer(answer, found.asked)
         if generative is not None:  # the chat model's answer could not be used: say so
-            lead = FALLBACK_LEAD[language] if waited is None else TIMEOUT_LEAD[language].format(seconds=waited)
+            lead = (
+                FALLBACK_LEAD[language]
+                if waited is None
+                else TIMEOUT_LEAD[language].format(seconds=seconds_in(waited, language))
+            )
             text = f"{lead}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)
         return AnswerTrace(answer, hits)

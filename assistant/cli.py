@@ -431,7 +431,9 @@ def _stream_answer(qa: Any, question: str) -> None:
     shown, attempt = "", 1
     for event in qa.stream(question):
         if isinstance(event, Draft):
-            if event.attempt != attempt:  # the retry starts over
+            if event.attempt != attempt:  # the retry starts over, on a line of its own on stdout too (piped)
+                if shown:
+                    print(flush=True)
                 print("\n(asked again: the reply was not in the question's language)", file=sys.stderr, flush=True)
                 shown, attempt = "", event.attempt
             if event.text.startswith(shown):  # else the end was held back: wait for more

@@ -83,6 +83,10 @@ SUPPORT_ANCHORED_CROSS_LINGUAL = 0.80
 #: in the passage's language), with at least :data:`LEXICAL_MIN_TOKENS` tokens.
 LEXICAL_SUPPORT = 0.6
 LEXICAL_MIN_TOKENS = 3
+#: A claim with fewer lexical tokens than this, in its passage's language, is supported only by a passage
+#: holding them all: the embedding of two or three words is close to almost any sentence (SmolLM2's
+#: preamble "The passage is:" passed as supported).
+SHORT_CLAIM_TOKENS = 2
 #: Most sentences of a reply that are checked and kept (the prompt asks for three).
 MAX_ANSWER_SENTENCES = 6
 #: Lowest cosine similarity between a part of a generated sentence
@@ -395,6 +399,8 @@ def ground_reply(
     passages: Sequence[RetrievedPassage],
     sentences: Sequence[PassageSentences],
     claim_vectors: np.ndarray,
+    *,
+    question: str | None = None,
 ) -> GroundedReply:
     """Check a generated reply against the passages it was given (module docstring, steps 1-3).
 
@@ -405,6 +411,8 @@ def ground_reply(
         claim_vectors: float32, L2-normalised ``passage: `` embeddings of
             :func:`claim_texts` of the reply, in order: one row per claim (at most
             :data:`MAX_ANSWER_SENTENCES`), then one per clause of each claim.
+        question: The question the reply answers: a sentence that only restates it (its words all the
+            question's, no number or month of its own) is dropped, as is any sentence that asks.
 
     Returns:
         A :class:`GroundedReply`.
@@ -414,6 +422,7 @@ def ground_reply(
     """
     claims = claims_of(reply)
     notes: list[str] = []
+    asked = (set(lexical_tokens(question)), anchors(question)) if question else None
     if len(claims) > MAX_ANSWER_SENTENCES:
         notes.append(f"kept the first {MAX_ANSWER_SENTENCES} of the reply's {len(claims)} sentences")
         claims = claims[:MAX_ANSWER_SENTENCES]
@@ -428,9 +437,13 @@ def ground_reply(
     passage_anchors = [anchors(p.passage.text, source=True) for p in passages]
 
     def supports(claim: _Facts, i: int) -> bool:
-        """Whether passage ``i`` on its own states (part of) ``claim``: shares its anchors, and is close or shares its words."""
+        """Whether passage ``i`` on its own states (part of) ``claim``: shares its anchors, and is close or shares
+        its words; a claim of fewer than :data:`SHORT_CLAIM_TOKENS` tokens in the passage's language must have
+        them all in it (a short text's embedding is close to almost anything: "The passage is:")."""
         if claim.anchors and not claim.anchors & passage_anchors[i]:
             return False
+        if len(claim.tokens) < SHORT_CLAIM_TOKENS and claim.language == passage_langs[i]:
+            return bool(claim.tokens) and claim.tokens <= passage_tokens[i]
         anchored = bool(claim.anchors) and claim.anchors <= passage_anchors[i]
         same = claim.language == passage_langs[i]
         threshold = (SUPPORT_ANCHORED_SAME_LANGUAGE if anchored else SUPPORT_SAME_LANGUAGE) if same else (
@@ -480,8 +493,16 @@ def ground_reply(
             continue
         seen.add(key)
         language = detect_language(claim.text)
+        tokens, claim_anchors = set(lexical_tokens(claim.text)), anchors(claim.text)
+        if claim.text.rstrip(" \"'»”’)").endswith(("?", "؟")) or (
+            asked is not None and tokens <= asked[0] and claim_anchors <= asked[1]
+        ):
+            why = "a question, not an answer" if claim.text.rstrip(" \"'»”’)").endswith(("?", "؟")) else (
+                "it only restates the question")  # fmt: skip
+            notes.append(f"dropped “{claim.text}”: {why}")
+            continue
         facts = _Facts(
-            claim.text, anchors(claim.text), language, set(lexical_tokens(claim.text)), vector,
+            claim.text, claim_anchors, language, tokens, vector,
             tuple(_Facts(c, anchors(c), language, set(lexical_tokens(c)), v) for c, v in zip(parts, part_vectors)),
         )  # fmt: skip
         cited = [n - 1 for n in claim.cited if 1 <= n <= len(passages)]

@@ -140,7 +140,7 @@ def describe_llm_error(exc: BaseException, where: str) -> str:
         return f"the server refused the API key ({where}): set ARTICLE_QA_LLM_API_KEY"
     if isinstance(exc, ModelRateLimitError) or status == 429:
         return f"the server is rate-limiting requests ({where}): try again later"
-    if isinstance(exc, TimeoutError) and str(exc).startswith("no first token"):  # stream_reply's own deadline
+    if isinstance(exc, TimeoutError) and str(exc).startswith("no first token after"):  # stream_reply's own deadline
         return (
             f"the chat model did not start answering ({exc}; {where}): raise ARTICLE_QA_LLM_FIRST_TOKEN_TIMEOUT, "
             "or use a faster model or server"
@@ -151,6 +151,11 @@ def describe_llm_error(exc: BaseException, where: str) -> str:
         )
     if isinstance(exc, (ModelTimeoutError, TimeoutError)) or "timeout" in type(exc).__name__.lower():
         return f"the chat model did not answer in time ({where}): raise ARTICLE_QA_LLM_TIMEOUT or check the server"
+    if "context" in str(exc).lower() and any(w in str(exc).lower() for w in ("exceed", "too long", "length")):
+        return (
+            f"the prompt was longer than the chat model's context ({where}): set ARTICLE_QA_LLM_CONTEXT_TOKENS "
+            "to the server's context size, or ask with fewer passages (--top-k)"
+        )
     if isinstance(exc, (ModelConnectionError, ConnectionError)) or type(exc).__module__.startswith("httpx"):
         return f"could not reach the chat model ({where}): is the server running?"
     return f"the chat model failed ({where}): {type(exc).__name__}: {exc}"

@@ -161,6 +161,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write every answer here, one JSON object a line")
     parser.add_argument("--limit", type=int, help="ask at most this many questions of each set (a quick look)")
     args = parser.parse_args()
+    if args.xquad and not (args.xquad_dir / "xquad-dev.ar.json").is_file():
+        parser.error(
+            f"no XQuAD dev files in {args.xquad_dir}: give --xquad-dir DIR (or --xquad 0 for the gold set only)"
+        )
     shutil.rmtree(args.store, ignore_errors=True)
     e5 = E5Embeddings()
     gold = Assistant.build(e5, args.store / "gold")

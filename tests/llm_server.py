@@ -161,7 +161,9 @@ def start(
 ) -> tuple[subprocess.Popen, str]:
     """Start ``llama-server`` with the model ``model`` (:data:`MODELS`) on 127.0.0.1, building it first if
     needed; return it and its OpenAI-compatible base URL (``http://127.0.0.1:PORT/v1``) once it answers ``/health``.
-    It also serves ``/metrics`` (Prometheus counters of prompt and written tokens, read by the benchmark).
+    It also serves ``/metrics`` (Prometheus counters of prompt and written tokens, read by the benchmark), and
+    answers one request at a time (``--parallel 1``): parallel slots share the context, and two long Arabic
+    prompts at once overflowed it ("Context size has been exceeded").
 
     Raises:
         RuntimeError: If it cannot be built, the model's package is missing, or it does not answer within 120 s.
@@ -170,7 +172,7 @@ def start(
     out = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the server's lifetime
     process = subprocess.Popen(
         [str(binary), "-m", str(gguf), "--alias", MODELS[model].alias, "-c", str(CONTEXT_TOKENS), "-t", str(threads),
-         "--host", "127.0.0.1", "--port", str(port), "--metrics", *MODELS[model].server_options],
+         "--host", "127.0.0.1", "--port", str(port), "--metrics", "--parallel", "1", *MODELS[model].server_options],
         stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 120
@@ -202,7 +204,8 @@ def main() -> None:
     model = MODELS[args.model]
     process, url = start(args.port, model=args.model)
     print(f"llama-server with {model.title} at {url} (model name {model.alias!r}); Ctrl-C stops it")
-    print(f"  article-qa ui --llm openai-compatible --llm-base-url {url} --llm-model {model.alias}", flush=True)
+    command = Path(sys.executable).parent / "article-qa"  # the virtual environment's, as a new shell finds it
+    print(f"  {command} ui --llm openai-compatible --llm-base-url {url} --llm-model {model.alias}", flush=True)
     try:
         process.wait()
     except KeyboardInterrupt:

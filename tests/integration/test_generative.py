@@ -197,6 +197,38 @@ def test_a_condensed_question_in_another_language_is_not_used(sample_assistant):
     assert answer.mode == "generative" and "29.8%" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("rewrite", "used"),
+    [
+        # a turn of its own after the rewrite: read up to the end of the turn
+        ("وبأي نسبة نما حجم التجارة؟<|im_end|><|im_start|>user\nما هي عاصمة فرنسا؟", "وبأي نسبة نما حجم التجارة؟"),
+        # Gemma 3 270M continuing the prompt; SmolLM2 in a loop
+        ("Conversation: user: ما حجم التبادل التجاري؟ user: قمة أولي؟", None),
+        ("وبأي نسبة نما حجم التجارة الأخصاص الأخصاص الأخصاص الأخصاص؟", None),
+        ("وبأي نسبة نما حجم التجارة؟\nما هي عاصمة فرنسا؟", None),
+    ],
+)
+def test_a_rewrite_of_a_follow_up_is_one_question_or_not_used(sample_assistant, rewrite, used):
+    history = [{"role": "user", "content": TRADE_QUESTION_AR}]
+    qa, calls = generative(sample_assistant, [rewrite, TRADE_REPLY_AR])
+    answer = qa.ask("وبأي نسبة نما؟", history)
+    asked = calls.prompts[1][1].content.rsplit("Question: ", 1)[1]
+    if used is None:
+        assert any(n.startswith("follow-up not condensed") for n in answer.notes), answer.notes
+        assert "فرنسا" not in asked and "قمة" not in asked and "<|" not in asked
+    else:
+        assert asked == used and f"follow-up condensed to: {used}" in answer.notes
+
+
+def test_ask_stream_puts_a_retry_on_a_line_of_its_own_when_piped(sample_assistant, capsys):
+    from assistant.cli import _stream_answer
+
+    qa, _ = generative(sample_assistant, [TRADE_REPLY_EN, TRADE_REPLY_AR])
+    _stream_answer(qa, TRADE_QUESTION_AR)
+    out = capsys.readouterr().out
+    assert out.startswith(f"{TRADE_REPLY_EN}\n{TRADE_REPLY_AR}"), out[:400]
+
+
 def test_the_runnable_returns_generated_answers(sample_assistant):
     qa, _ = generative(sample_assistant, [TRADE_REPLY_AR])
     answer = answer_of(qa.as_runnable().invoke({"question": TRADE_QUESTION_AR}))
@@ -345,6 +377,31 @@ def test_an_english_question_answered_with_the_articles_arabic_sentence_is_asked
     assert "fell back to quoting: the chat model twice answered in the wrong language" in answer.notes
 
 
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("ما حجم التبادل التجاري [1]؟", "a question, not an answer"),  # SmolLM2 on llama.cpp's server
+        ("حجم التبادل التجاري بين البلدين في الأرباع الثلاثة الأولى [1].", "it only restates the question"),
+    ],
+)
+def test_a_reply_that_asks_or_restates_the_question_is_no_answer(sample_assistant, reply, why):
+    qa, _ = generative(sample_assistant, [reply])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "extractive" and f"dropped “{reply.replace(' [1]', '')}”: {why}" in answer.notes, answer.notes
+
+
+def test_a_short_preamble_is_no_claim_however_close_its_embedding(assistant):
+    """SmolLM2 opened with "The passage is:" and it was kept, cited: two words embed close to anything."""
+    from pathlib import Path
+
+    assistant.ingest(Path(__file__).resolve().parents[2] / "benchmarks/data/articles/fit_port_strike.md")
+    said = "About 3,200 dockworkers walked off the job at the Port of Genoa [1]."
+    qa = assistant.with_chat_model(GenericFakeChatModel(messages=iter([f"The passage is: [1]\n{said}"])))
+    answer = qa.ask("How many dockworkers walked off the job in Genoa?")
+    assert answer.mode == "generative" and answer.text == said, answer.text
+    assert answer.unsupported_sentences == ["The passage is:"]
+
+
 def test_a_sentence_that_repeats_part_of_an_earlier_one_is_kept_once(sample_assistant):
     """A small model echoing a passage ends with its first words again, cut by max_tokens."""
     part = " ".join(TRADE_REPLY_AR.split()[:12])
@@ -417,14 +474,21 @@ def test_a_reply_whose_first_chunk_never_comes_is_abandoned_at_the_deadline(samp
                 produced.append(chunk)
                 yield chunk
 
-    model = Silent(messages=iter([TRADE_REPLY_AR]))
+    model = Silent(messages=iter([TRADE_REPLY_AR, TRADE_REPLY_AR]))
     qa = sample_assistant.with_chat_model(model, timeout=20, first_token_timeout=0.5)
     try:
         answer = qa.ask(TRADE_QUESTION_AR)
         assert produced == [], "the answer came before the model sent anything"
         assert answer.mode == "extractive"
         assert any("did not start answering (no first token after 0.5 s" in n for n in answer.notes), answer.notes
-        assert answer.text.startswith("لم يُجب نموذج المحادثة في 0.5 ثانية")
+        assert any("ARTICLE_QA_LLM_FIRST_TOKEN_TIMEOUT" in n for n in answer.notes)
+        assert answer.text.startswith("لم يكتمل جواب نموذج المحادثة خلال 0.5 ثانية")
+        # The whole reply's deadline shorter than the first token's: that one is named, and the seconds agree.
+        qa = sample_assistant.with_chat_model(model, timeout=2, first_token_timeout=60)
+        answer = qa.ask(TRADE_QUESTION_AR)
+        assert any("no first token within the 2 s the whole reply may take" in n for n in answer.notes), answer.notes
+        assert any("raise ARTICLE_QA_LLM_TIMEOUT" in n for n in answer.notes)
+        assert answer.text.startswith("لم يكتمل جواب نموذج المحادثة خلال ثانيتين")
     finally:
         release.set()
 
