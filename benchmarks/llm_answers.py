@@ -10,12 +10,17 @@ XQuAD's 24 Arabic articles). For each answer it records:
   dropped as unsupported; fell back: quoted instead, by reason (the first words of the note after
   "fell back to quoting:"); declined: abstained (by the retrieval, or the model's NOT_IN_ARTICLE);
 * how many replies were asked again for the wrong language, and how many had a loop removed;
+* how many written answers (kept or partly kept) hold a gold answer (``contains_answer`` of
+  ``article-qa eval``): kept is not right. The gold answers are the article's words (Arabic for the
+  sample article and XQuAD's Arabic paragraphs), so an English answer is found right only by its numbers
+  or Latin names;
 * time to the first draft (the model's first token) and to the checked answer, p50/p95 in seconds;
 * the server's own counts (llama.cpp's ``/metrics``): prompt tokens read and tokens written per second.
 
 ::
 
     python benchmarks/llm_answers.py [--model smollm2|gemma3|all] [--xquad 100] [--out answers.jsonl] [--limit N]
+    python benchmarks/llm_answers.py --xquad 0 --answering-margin inf   # the off-question check off, to compare
 """
 
 from __future__ import annotations
@@ -36,8 +41,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.llm_server
 
+import assistant.api  # noqa: E402
 from assistant import Answer, Assistant, Draft  # noqa: E402
 from assistant.evaluation import load_eval_set  # noqa: E402
+from assistant.evaluation.metrics import contains_answer  # noqa: E402
 from assistant.llm import make_chat_model, server_context_tokens  # noqa: E402
 from ingest import E5Embeddings  # noqa: E402
 from tests.llm_server import MODELS, start  # noqa: E402
@@ -76,24 +83,35 @@ def metrics(root: str) -> dict[str, float]:
     return found
 
 
-def xquad_questions(xquad_dir: Path, n: int) -> list[tuple[str, str]]:
-    """``n`` questions of XQuAD dev, Arabic and English pooled, drawn with seed 0: ``(language, question)``."""
-    pool = []
-    for lang in ("ar", "en"):
-        data = json.loads((xquad_dir / f"xquad-dev.{lang}.json").read_text(encoding="utf-8"))["data"]
-        pool += [(lang, q["question"]) for d in data for p in d["paragraphs"] for q in p["qas"]]
+Asked = tuple[str, str, list[str]]  # language, question, gold answers
+
+
+def xquad_questions(xquad_dir: Path, n: int) -> list[Asked]:
+    """``n`` questions of XQuAD dev, Arabic and English pooled, drawn with seed 0, each with its gold answers:
+    an English question's own and those of its Arabic translation (the store holds the Arabic articles)."""
+    data = {
+        lang: json.loads((xquad_dir / f"xquad-dev.{lang}.json").read_text(encoding="utf-8"))["data"]
+        for lang in ("ar", "en")
+    }
+    golds = {q["id"]: [a["text"] for a in q["answers"]] for d in data["ar"] for p in d["paragraphs"] for q in p["qas"]}
+    pool = [
+        (lang, q["question"], [a["text"] for a in q["answers"]] + (golds.get(q["id"], []) if lang == "en" else []))
+        for lang in ("ar", "en")
+        for d in data[lang]
+        for p in d["paragraphs"]
+        for q in p["qas"]
+    ]
     rng = np.random.default_rng(0)
     return [pool[i] for i in rng.choice(len(pool), n, replace=False)]
 
 
-def run_set(
-    qa: Assistant, questions: list[tuple[str, str]], root: str, log: Any, tag: dict[str, str]
-) -> dict[str, Any]:
+def run_set(qa: Assistant, questions: list[Asked], root: str, log: Any, tag: dict[str, str]) -> dict[str, Any]:
     """Ask every question; return the counts and timings of the set (each answer to ``log`` with ``tag``)."""
     counts: dict[str, collections.Counter[str]] = {"all": collections.Counter()}
     first, whole, retried, looped = [], [], 0, 0
+    written, right = 0, 0  # generated answers (kept or partly), and those holding a gold answer
     before = metrics(root)
-    for lang, q in questions:
+    for lang, q, golds in questions:
         started, first_at, answer = time.monotonic(), None, None
         for event in qa.stream(q, mode="generative"):
             if isinstance(event, Draft):
@@ -107,11 +125,14 @@ def run_set(
         counts.setdefault(lang, collections.Counter())[kind] += 1
         retried += any("asked again" in n for n in answer.notes)
         looped += any("repeated in a loop" in n for n in answer.notes)
+        if kind in ("kept", "partly kept") and golds:
+            written += 1
+            right += contains_answer(answer.text, golds)
         whole.append(done - started)
         if first_at is not None:
             first.append(first_at - started)
         if log:
-            record = {**tag, "language": lang, "question": q, "outcome": kind, "first_token_s": first_at and first_at - started,
+            record = {**tag, "language": lang, "question": q, "golds": golds, "outcome": kind, "first_token_s": first_at and first_at - started,
                       "answer_s": done - started, "text": answer.text, "notes": answer.notes,
                       "unsupported": answer.unsupported_sentences}  # fmt: skip
             log.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -119,7 +140,7 @@ def run_set(
     after = metrics(root)
     delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in COUNTERS}
     return {
-        "n": len(questions), "counts": counts, "retried": retried, "looped": looped,
+        "n": len(questions), "counts": counts, "retried": retried, "looped": looped, "written": written, "right": right,
         "first": first, "whole": whole,
         "prompt_tps": delta[COUNTERS[0]] / delta[COUNTERS[1]] if delta[COUNTERS[1]] else None,
         "predicted_tps": delta[COUNTERS[2]] / delta[COUNTERS[3]] if delta[COUNTERS[3]] else None,
@@ -141,7 +162,8 @@ def table(model: str, name: str, r: dict[str, Any]) -> str:
         rows.append(f"| {kind} | " + " | ".join(cells) + " |")
     p = lambda xs, q: f"{np.percentile(xs, q):.1f}" if xs else "—"  # noqa: E731
     rows.append(
-        f"\nasked again for the language: {r['retried']}; loops removed: {r['looped']}\n"
+        f"\nasked again for the language: {r['retried']}; loops removed: {r['looped']}; "
+        f"written answers (kept or partly) holding a gold answer: {r['right']} of {r['written']}\n"
         f"first token p50 {p(r['first'], 50)} s, p95 {p(r['first'], 95)} s; "
         f"checked answer p50 {p(r['whole'], 50)} s, p95 {p(r['whole'], 95)} s\n"
         f"server: {r['prompt_tokens']:.0f} prompt tokens per question, read at "
@@ -160,7 +182,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--out", type=Path, help="write every answer here, one JSON object a line")
     parser.add_argument("--limit", type=int, help="ask at most this many questions of each set (a quick look)")
+    parser.add_argument(
+        "--answering-margin", type=float, default=assistant.api.ANSWERING_MARGIN,
+        help="the off-question check's margin (inf: the check off, to compare)",
+    )  # fmt: skip
     args = parser.parse_args()
+    assistant.api.ANSWERING_MARGIN = args.answering_margin  # read at each question
     if args.xquad and not (args.xquad_dir / "xquad-dev.ar.json").is_file():
         parser.error(
             f"no XQuAD dev files in {args.xquad_dir}: give --xquad-dir DIR (or --xquad 0 for the gold set only)"
@@ -169,8 +196,8 @@ def main() -> None:
     e5 = E5Embeddings()
     gold = Assistant.build(e5, args.store / "gold")
     gold.ingest_sample_if_empty()
-    sets: list[tuple[str, Assistant, list[tuple[str, str]]]] = [
-        ("gold set", gold, [(q.language, q.question) for q in load_eval_set(GOLD).questions])
+    sets: list[tuple[str, Assistant, list[Asked]]] = [
+        ("gold set", gold, [(q.language, q.question, list(q.answers)) for q in load_eval_set(GOLD).questions])
     ]
     if args.xquad:
         xq = Assistant.build(e5, args.store / "xquad")
