@@ -24,22 +24,32 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from assistant.abstention import AbstentionModel
+from assistant.abstention import TOPIC_COVERAGE, AbstentionModel
 from assistant.answer import ExtractiveAnswerer, abstain, partial_answer, with_short_answer
-from assistant.conversation import SMALL_TALK_REPLY, small_talk
+from assistant.conversation import SMALL_TALK_REPLY, small_talk, user_turns
 from assistant.errors import AssistantError
-from assistant.followup import choose_retrieval
+from assistant.followup import choose_retrieval, found
 from assistant.generative import ANSWERING_MARGIN, GenerativeAnswerer
 from assistant.grounding import states_span
 from assistant.indexer import CheckReport, Indexer, IngestReport
+from assistant.records import passage_from_hit
 from assistant.request import AskOptions, Request, article_ids_of, passages_count
 from assistant.retrieval import HybridRetriever
 from assistant.span import SpanChooser
-from assistant.types import Answer, AnswerTrace, Draft
+from assistant.summary import (
+    MAX_SUMMARISED_ARTICLES,
+    ArticleSummary,
+    SummaryRequest,
+    choose_article,
+    select_sentences,
+    summary_answer,
+    summary_request,
+)
+from assistant.types import Answer, AnswerTrace, Draft, RetrievedPassage
 from assistant.wiring import components, settings_components
 from ingest.embeddings import Embedder
-from ingest.normalize import has_words
-from ingest.types import Article
+from ingest.normalize import for_embedding, has_words
+from ingest.types import Article, Passage
 from vectorstore.chroma import PassageStore
 
 if TYPE_CHECKING:
@@ -313,6 +323,9 @@ class Assistant:
             reply = SMALL_TALK_REPLY[kind][language]
             return AnswerTrace(Answer(question, language, reply, abstained=True, reason="small_talk"))
         top_k = request.top_k or self.top_k
+        asked_summary = summary_request(question, language)
+        if asked_summary is not None:  # "لخص المقال", "what is this article about?": its own sentences, cited
+            return (yield from self._summary(request, asked_summary, top_k, generative))
         found, notes = choose_retrieval(
             request, self.retriever, self.abstention, top_k, generative.condense if generative else None
         )
@@ -354,6 +367,82 @@ class Assistant:
             text = f"{lead}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)
         return AnswerTrace(answer, hits)
+
+    def _summary(
+        self, request: Request, asked: SummaryRequest, top_k: int, generative: GenerativeAnswerer | None
+    ) -> Generator[Draft, None, AnswerTrace]:
+        """A summary request's answer (:mod:`assistant.summary`): a topic's sentences, from the article retrieval
+        finds it in (declined when no article is on that topic); else each article in scope summarised: the chosen
+        ones, else the one the conversation was about, else every stored one if there are at most
+        :data:`assistant.summary.MAX_SUMMARISED_ARTICLES`. With a chat model, it writes the summary from the
+        chosen sentences' passages, checked as any generated answer (without the off-question check)."""
+        question, language = request.question, request.language
+        hits: list[RetrievedPassage] = []
+        if asked.topic:
+            f = found(asked.topic, language, request.article_ids, self.retriever, self.abstention, top_k)
+            hits = f.retrieval.passages
+            if not hits or not (self.abstention.answers(f.confidence) or f.assessment.topic >= TOPIC_COVERAGE):
+                return AnswerTrace(
+                    dataclasses.replace(abstain(question, language, "outside_articles"), summary=True), hits
+                )
+            article_id = hits[0].passage.article_id
+            passages = [h.passage for h in hits if h.passage.article_id == article_id]
+            vectors = self.retriever.sentence_vectors([p.passage_id for p in passages])
+            chosen = [self._article_summary(article_id, passages, vectors, f.retrieval.vector)]
+        else:
+            article_ids = self._articles_to_summarise(request)
+            if len(article_ids) > MAX_SUMMARISED_ARTICLES:
+                return AnswerTrace(choose_article(question, language, len(article_ids)))
+            chosen = []
+            for article_id in article_ids:
+                passages = [passage_from_hit(h) for h in self.store.passages(self.store.current_versions([article_id]))]
+                vectors = self.retriever.sentence_vectors([p.passage_id for p in passages])
+                chosen.append(self._article_summary(article_id, passages, vectors))
+        answer = summary_answer(question, language, chosen, asked.topic)
+        if generative is None or answer.abstained:
+            return AnswerTrace(answer, hits)
+        cited = list(dict.fromkeys(c.passage_id for c in answer.citations))
+        by_id = {s.passage.passage_id: s.passage for summary in chosen for s in summary.sentences}
+        top = [RetrievedPassage(by_id[i], 1.0) for i in cited]
+        stored = self.retriever.sentence_vectors(cited)
+        generated = yield from generative.answer(question, question, language, top, stored)
+        if generated.answer is not None and not generated.answer.abstained:
+            notes = generated.notes
+            return AnswerTrace(dataclasses.replace(generated.answer, notes=notes, summary=True), hits)
+        lead = (
+            FALLBACK_LEAD[language]
+            if generated.waited is None
+            else TIMEOUT_LEAD[language].format(seconds=seconds_in(generated.waited, language))
+        )
+        text = f"{lead}\n\n{answer.text}"
+        return AnswerTrace(
+            dataclasses.replace(answer, text=text, notes=generated.notes, unsupported_sentences=generated.unsupported),
+            hits,
+        )
+
+    def _article_summary(
+        self, article_id: str, passages: Sequence[Passage], vectors: Any, query: Any = None
+    ) -> ArticleSummary:
+        title = (self.store.article_metadata(article_id) or {}).get("title")
+        return ArticleSummary(article_id, title or None, select_sentences(passages, vectors, query=query))
+
+    def _articles_to_summarise(self, request: Request) -> list[str]:
+        """The articles a summary of "the article" is about: the chosen ones; else, in a conversation, the
+        article of the best passage for the previous question; else every stored one.
+
+        Raises:
+            UnknownArticleError: If an id of ``request.article_ids`` is not stored.
+        """
+        if request.article_ids:
+            self.retriever.selected_versions(request.article_ids)  # raises for an id not stored
+            return list(dict.fromkeys(request.article_ids))
+        stored = self.store.article_ids()
+        earlier = user_turns(request.history)
+        if len(stored) > 1 and earlier:
+            hits = self.retriever.retrieve(for_embedding(earlier[-1])).passages
+            if hits:
+                return [hits[0].passage.article_id]
+        return stored
 
     def _with_short_answer(self, answer: Answer, asked: str) -> Answer:
         """The answer with the span of its quotes that answers ``asked`` (the question as retrieved: a

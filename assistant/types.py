@@ -66,7 +66,7 @@ class ShortAnswer:
 #: Why a question was declined after looking it up (:func:`assistant.answer.abstain`).
 DeclineReason = Literal["not_stated", "outside_articles", "no_content"]
 #: Why a question was not answered in full (``Answer.reason``).
-Reason = Literal[DeclineReason, "small_talk", "model_declined"]
+Reason = Literal[DeclineReason, "small_talk", "model_declined", "several_articles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +102,17 @@ class Answer:
             ``"outside_articles"`` (the question is outside the articles in scope),
             ``"no_content"`` (nothing to look up: no word in it, or nothing found),
             ``"small_talk"`` (a greeting or thanks), ``"model_declined"`` (the chat model
-            replied that the passages do not answer).
+            replied that the passages do not answer), ``"several_articles"`` (a summary of the
+            whole article was asked with more stored articles in scope than are summarised at once:
+            the text says to choose).
         short_answer: The words that answer, inside a quoted sentence (:class:`ShortAnswer`), or ``None``
             (declined, partial, or no span chosen with confidence: the quotes still stand). In an
             extractive answer ``text`` gives it first, after the framing lead.
+        summary: True when the question asked for a summary or the topic of an article, or of a part of
+            it (:mod:`assistant.summary`): ``text`` gives a few of the article's sentences, each cited,
+            in article order (or a chat model's summary of them, checked like any generated answer),
+            one block per article; a citation's ``score`` is then the sentence's cosine similarity to
+            the article's centroid, or to the topic's query embedding.
     """
 
     question: str
@@ -119,6 +126,7 @@ class Answer:
     partial: bool = False
     reason: Reason | None = None
     short_answer: ShortAnswer | None = None
+    summary: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with the fields above (citations and the short answer as dicts)."""

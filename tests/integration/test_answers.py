@@ -106,6 +106,7 @@ def test_to_dict_is_json_ready(sample_assistant):
         "partial",
         "reason",
         "short_answer",
+        "summary",
     }
     assert set(data["short_answer"]) == {"text", "char_start", "char_end", "citation", "article_id", "probability"}
     assert {"n", "passage_id", "article_id", "passage_text", "quote", "char_start", "char_end", "score"} <= set(

@@ -49,7 +49,7 @@ def test_answer_and_citation_fields():
 
     assert [f.name for f in fields(assistant.Answer)] == [
         "question", "language", "text", "abstained", "citations", "mode", "unsupported_sentences", "notes",
-        "partial", "reason", "short_answer",
+        "partial", "reason", "short_answer", "summary",
     ]  # fmt: skip
     assert [f.name for f in fields(assistant.ShortAnswer)] == [
         "text",
