@@ -12,7 +12,7 @@ CHROMIUM_PACKAGE ?= chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run check test chromium dictionaries llm-server clean
+.PHONY: setup run check test chromium dictionaries axe llm-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,12 @@ check: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: check chromium dictionaries
+# axe-core, the accessibility audit the browser tests inject: its pinned release from the npm registry,
+# checked against the registry's SHA-512, kept in ~/.cache/article-qa (tests/axe.py).
+axe: setup
+	$(BIN)/python -m tests.axe
+
+test: check chromium dictionaries axe
 	$(BIN)/pytest
 
 clean:

@@ -52,7 +52,13 @@ CSS = """
 #article-view mark { background: #ffe58a; color: inherit; border-radius: 3px; }
 #article-view mark.active, #sources .source.active { outline: 2px solid #d97706; }
 #sources .checks { font-size: 0.85em; border-inline-start: 3px solid #d97706; padding-inline-start: 8px; margin-bottom: 8px; }
-#chat .cite-link { cursor: pointer; color: var(--link-text-color, #2563eb); text-decoration: underline; }
+#chat .cite-link { cursor: pointer; color: #1d4ed8 !important; text-decoration: underline; border-radius: 3px; }
+#chat .cite-link:focus-visible, #article-view .article-scroll:focus-visible, #sources .source:focus-visible {
+  outline: 3px solid #b45309; outline-offset: 2px; }
+#sources .turn[hidden], #article-view .turn[hidden] { display: none !important; }
+.gradio-container { --body-text-color-subdued: #52525b; --block-info-text-color: #52525b; }
+.gradio-container .info-text { color: #52525b !important; opacity: 1 !important; }
+#chat .message-content .prose { opacity: 1 !important; }
 """
 
 # Sets dir on every chat message as it appears, from its first line (an answer's
@@ -62,43 +68,54 @@ CSS = """
 JS = r"""
 () => {
   const AR = /ARABIC_LETTER+/g, LA = /LATIN_LETTER+/g;
-  // Citation markers [n] of the latest answer become links to its sources and to the article view.
+  // Every answer's markers [n] become links (Tab reaches them, Enter follows them) to that answer's
+  // sources and article view; the panels hold every answer's, the latest shown (data-turn: the answer's
+  // place among the chat's replies).
+  const NAME = {rtl: 'المصدر', ltr: 'source'};
   const linkCitations = () => {
-    const rows = document.querySelectorAll('#chat .bot-row .message-content');
-    const last = rows[rows.length - 1];
-    if (!last) return;
-    // Older answers' markers go back to plain text: the panels show the latest answer only.
-    rows.forEach((row) => {
-      if (row !== last) row.querySelectorAll('.cite-link').forEach((a) => a.replaceWith(document.createTextNode(a.textContent)));
-    });
-    const walker = document.createTreeWalker(last, NodeFilter.SHOW_TEXT);
-    const nodes = [];
-    while (walker.nextNode()) {
-      const n = walker.currentNode;
-      if (/\[\d+\]/.test(n.nodeValue) && !n.parentElement.closest('.cite-link')) nodes.push(n);
-    }
-    nodes.forEach((node) => {
-      const frag = document.createDocumentFragment();
-      node.nodeValue.split(/(\[\d+\])/).forEach((part) => {
-        const m = part.match(/^\[(\d+)\]$/);
-        if (!m) { frag.appendChild(document.createTextNode(part)); return; }
-        const a = document.createElement('a');
-        a.className = 'cite-link'; a.dataset.n = m[1]; a.textContent = part; a.setAttribute('role', 'link');
-        frag.appendChild(a);
+    document.querySelectorAll('#chat .bot-row .message-content').forEach((row, turn) => {
+      const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+      const nodes = [];
+      while (walker.nextNode()) {
+        const n = walker.currentNode;
+        if (/\[\d+\]/.test(n.nodeValue) && !n.parentElement.closest('.cite-link')) nodes.push(n);
+      }
+      nodes.forEach((node) => {
+        const frag = document.createDocumentFragment();
+        node.nodeValue.split(/(\[\d+\])/).forEach((part) => {
+          const m = part.match(/^\[(\d+)\]$/);
+          if (!m) { frag.appendChild(document.createTextNode(part)); return; }
+          const a = document.createElement('a');
+          a.className = 'cite-link'; a.href = `#source-${turn}-${m[1]}`;
+          a.dataset.turn = String(turn); a.dataset.n = m[1]; a.textContent = part;
+          frag.appendChild(a);
+        });
+        node.parentNode.replaceChild(frag, node);
       });
-      node.parentNode.replaceChild(frag, node);
+      row.querySelectorAll('.cite-link').forEach((a) => {
+        if (a.dataset.turn !== String(turn)) { a.dataset.turn = String(turn); a.href = `#source-${turn}-${a.dataset.n}`; }
+        const quote = document.querySelector(`#sources #source-${turn}-${a.dataset.n} mark`);
+        const dir = (row.getAttribute('dir') || 'ltr') === 'rtl' ? 'rtl' : 'ltr';
+        const name = `${NAME[dir]} ${a.dataset.n}` + (quote ? `: ${quote.textContent.trim().slice(0, 80)}` : '');
+        if (a.getAttribute('aria-label') !== name) a.setAttribute('aria-label', name);
+      });
     });
   };
+  const showCitation = (turn, n) => {
+    document.querySelectorAll('#sources .turn, #article-view .turn').forEach((s) => { s.hidden = s.dataset.turn !== turn; });
+    document.querySelectorAll('#article-view mark.active, #sources .source.active').forEach((e) => e.classList.remove('active'));
+    ['#article-view #cite-', '#sources #source-'].forEach((prefix) => {
+      const target = document.querySelector(`${prefix}${turn}-${n}`);
+      if (target) { target.classList.add('active'); target.scrollIntoView({block: 'center'}); }
+    });
+  };
+  // Capture: before Gradio's own handling of links in messages. Enter on a focused link is a click too.
   document.addEventListener('click', (event) => {
     const link = event.target.closest && event.target.closest('#chat .cite-link');
     if (!link) return;
     event.preventDefault();
-    document.querySelectorAll('#article-view mark.active, #sources .source.active').forEach((e) => e.classList.remove('active'));
-    ['#article-view #cite-', '#sources #source-'].forEach((prefix) => {
-      const target = document.querySelector(prefix + link.dataset.n);
-      if (target) { target.classList.add('active'); target.scrollIntoView({block: 'center'}); }
-    });
-  });
+    showCitation(link.dataset.turn, link.dataset.n);
+  }, true);
   const mark = () => {
     linkCitations();
     document.querySelectorAll('#chat .message-content').forEach((el) => {
@@ -108,6 +125,11 @@ JS = r"""
       const ar = (shown.match(AR) || []).length, la = (shown.match(LA) || []).length;
       const dir = ar && ar >= la ? 'rtl' : 'ltr';
       if (el.getAttribute('dir') !== dir) el.setAttribute('dir', dir);
+    });
+    // The panels are landmarks, after the chat in reading order (the page's DOM order, in RTL and LTR alike).
+    [['#sources', 'Sources · المصادر'], ['#article-view', 'Article · المقال']].forEach(([id, name]) => {
+      const panel = document.querySelector(id);
+      if (panel && panel.getAttribute('role') !== 'region') { panel.setAttribute('role', 'region'); panel.setAttribute('aria-label', name); }
     });
     // The question box follows what is typed in it.
     document.querySelectorAll('#question textarea').forEach((t) => {
@@ -147,6 +169,13 @@ ADD_FAILED = {
     "en": "The article could not be added: the server hit an error (its log has the details). Nothing stored was lost.",
 }
 
+#: What the window says when a thumbs up or down was kept, and when it could not be (the log says why).
+FEEDBACK_KEPT = {"ar": "شكراً، حُفظ تقييمك لهذا الجواب.", "en": "Thank you: your verdict on this answer was kept."}
+FEEDBACK_FAILED = {
+    "ar": "تعذّر حفظ تقييمك، وتفاصيل ذلك في سجلّ الخادم.",
+    "en": "Your verdict could not be kept (the server's log says why).",
+}
+
 SOURCES_PENDING = "<p class='no-sources'>…</p>"
 NO_ARTICLE = "<p class='no-sources'>The cited article appears here, its quoted sentences highlighted; click a marker [n] to go to one. · يظهر هنا المقال مع تظليل الجمل المقتبسة.</p>"
 NO_SOURCES = (
@@ -177,8 +206,12 @@ def checks_html(answer: Answer) -> str:
     return "<div class='checks' dir='ltr'>" + "".join(f"<div>{x}</div>" for x in items) + "</div>"
 
 
-def sources_html(answer: Answer) -> str:
-    """The sources panel for an answer: what the checks did, then each cited passage, its quote highlighted.
+def sources_html(answer: Answer, turn: int = 0) -> str:
+    """The sources of one answer: what the checks did, then each cited passage, its quote highlighted.
+
+    Args:
+        answer: The answer.
+        turn: Its place among the chat's replies (0-based): each source is ``id="source-{turn}-{n}"``.
 
     All article text is HTML-escaped; the quote is wrapped in ``<mark>``, and the short answer inside it
     in ``<mark class="short-answer">``.
@@ -212,7 +245,7 @@ def sources_html(answer: Answer) -> str:
             if x
         )
         parts.append(
-            f"<div class='source' id='source-{c.n}' data-passage-id='{html.escape(c.passage_id, quote=True)}'>"
+            f"<div class='source' id='source-{turn}-{c.n}' data-passage-id='{html.escape(c.passage_id, quote=True)}'>"
             f"<div class='source-head' dir='auto'>{head}</div><p dir='auto'>{body}</p></div>"
         )
     return "\n".join(parts)
@@ -234,12 +267,14 @@ def marked_span(text: str, start: int, end: int) -> str:
 SHORT_ANSWER_TITLE = "short answer · الجواب المختصر"
 
 
-def article_html(answer: dict[str, Any], article_text: Any) -> str:
-    """The article view: each cited article whole, its cited sentences marked ``<mark id="cite-n">``.
+def article_html(answer: dict[str, Any], article_text: Any, turn: int = 0) -> str:
+    """The article view of one answer: each cited article whole, its cited sentences marked
+    ``<mark id="cite-{turn}-{n}">``, in a scrolling region that the keyboard can focus and scroll.
 
     Args:
         answer: ``Answer.to_dict()`` (``{}`` or ``{"error": ...}`` show nothing).
         article_text: ``article_id -> str | None``, e.g. :meth:`Assistant.article_text`.
+        turn: The answer's place among the chat's replies (0-based).
 
     All text is HTML-escaped; paragraphs become ``<p dir="auto">``; the short answer is marked inside its
     sentence (:func:`marked_span`).
@@ -264,7 +299,7 @@ def article_html(answer: dict[str, Any], article_text: Any) -> str:
                 if short.get("citation") == n
                 else html.escape(text[start:end])
             )
-            out.append(f"<mark id='cite-{n}'>{inner}</mark>")
+            out.append(f"<mark id='cite-{turn}-{n}'>{inner}</mark>")
             at = end
         out.append(html.escape(text[at:]))
         body = "".join(out)
@@ -272,7 +307,46 @@ def article_html(answer: dict[str, Any], article_text: Any) -> str:
         blocks.append(
             f"<div class='article' data-article-id='{html.escape(article_id, quote=True)}'>{paragraphs}</div>"
         )
-    return f"<div class='article-scroll'>{''.join(blocks)}</div>" if blocks else NO_ARTICLE
+    if not blocks:
+        return NO_ARTICLE
+    return (
+        "<div class='article-scroll' tabindex='0' role='region' aria-label='Cited article · المقال المستشهد به'>"
+        f"{''.join(blocks)}</div>"
+    )
+
+
+def _turns_html(parts: Sequence[str]) -> str:
+    """Each reply's panel in a ``<section class="turn" data-turn="j">``, all but the latest hidden."""
+    last = len(parts) - 1
+    return "".join(
+        f"<section class='turn' data-turn='{j}'{'' if j == last else ' hidden'}>{part}</section>"
+        for j, part in enumerate(parts)
+    )
+
+
+def sources_panel(answers: Sequence[Answer | None]) -> str:
+    """The sources panel: every reply's sources (:func:`sources_html`; :data:`NO_SOURCES` for a reply that is
+    not an answer), the latest shown; a citation link of an older answer shows that answer's (the page's script).
+    """
+    if not answers:
+        return NO_SOURCES
+    return _turns_html([sources_html(a, j) if a is not None else NO_SOURCES for j, a in enumerate(answers)])
+
+
+def article_panel(answers: Sequence[Answer | None], article_text: Any) -> str:
+    """The article view: every reply's (:func:`article_html`), the latest shown."""
+    if not answers:
+        return NO_ARTICLE
+    texts: dict[str, Any] = {}
+
+    def text_of(article_id: str) -> Any:  # each article read once for all the replies
+        if article_id not in texts:
+            texts[article_id] = article_text(article_id)
+        return texts[article_id]
+
+    return _turns_html(
+        [article_html(a.to_dict(), text_of, j) if a is not None else NO_ARTICLE for j, a in enumerate(answers)]
+    )
 
 
 def from_plain_text(text: str) -> str:
@@ -327,6 +401,15 @@ def _message(role: str, text: str) -> dict[str, str]:
     return {"role": role, "content": as_plain_text(text)}
 
 
+_QUOTED_TITLE = re.compile(r"^(.*?[«“])([^»”\n]+)([»”].*:)$", re.MULTILINE)
+
+
+def _isolated_titles(answer: Answer) -> str:
+    """A summary's text with each block's quoted title isolated (U+2068 … U+2069): an Arabic title in an
+    English lead ("Summary of “…”:") neither turns the line right-to-left nor reorders it."""
+    return _QUOTED_TITLE.sub("\\1\u2068\\2\u2069\\3", answer.text)
+
+
 def reply_markdown(answer: Answer) -> str:
     """The chat message of an answer: its text as typed (:func:`as_plain_text`), the short answer in bold.
 
@@ -338,7 +421,7 @@ def reply_markdown(answer: Answer) -> str:
     """
     short = answer.short_answer
     if short is None:
-        return as_plain_text(answer.text)
+        return as_plain_text(_isolated_titles(answer) if answer.summary else answer.text)
 
     def bold(text: str) -> str:  # isolates inside the stars: "**" must touch the text to open ("**45%**")
         return f"**\u2068{as_plain_text(text)}\u2069**"
@@ -376,11 +459,20 @@ for _setting in ("collection", "collection_name", "embedding_model", "embedding_
     FIXES[_setting] = FIXES["store"]
 
 
-def add_article(assistant: Assistant, path: str | None, text: str | None, progress: Any = None) -> str:
+def add_article(
+    assistant: Assistant,
+    path: str | None,
+    text: str | None,
+    progress: Any = None,
+    *,
+    title: str | None = None,
+    article_id: str | None = None,
+) -> str:
     """Ingest an uploaded file or pasted text; the outcome as a one-line Markdown message.
 
+    Pasted text is stored under ``article_id`` and ``title`` when given (blank: ``pasted-<hash>``, no title).
     Errors the user can fix (unsupported or empty file, text without a
-    passage) come back as ``⚠ ...`` messages naming the upload by its file
+    passage, an unusable id) come back as ``⚠ ...`` messages naming the upload by its file
     name; nothing already stored is lost. With ``progress`` (a Gradio
     progress tracker), embedding shows its tqdm bars in the window.
     """
@@ -391,7 +483,11 @@ def add_article(assistant: Assistant, path: str | None, text: str | None, progre
         if path:
             reports = [assistant.ingest_upload(path, Path(path).name, progress=show)]
         else:
-            reports = [assistant.ingest_text(text or "", progress=show)]
+            reports = [
+                assistant.ingest_text(
+                    text or "", (article_id or "").strip() or None, title=(title or "").strip() or None, progress=show
+                )
+            ]
     except USER_ERRORS as exc:
         # File names only: the server's paths (its temporary uploads, files ingested from its disk) stay on it.
         return as_plain_text(f"⚠ {user_message(exc, FIXES, show_path=False)}")
@@ -403,6 +499,20 @@ def add_article(assistant: Assistant, path: str | None, text: str | None, progre
         title = f" — {remove_invisible(r.title)}" if r.title else ""
         lines.append(f"{r.article_id}{title}: {r.status}, {r.passages} passage{'' if r.passages == 1 else 's'}")
     return as_plain_text("\n".join(lines))
+
+
+def export_files(answers: Sequence[Answer], directory: str | Path | None = None) -> list[str]:
+    """Write a conversation as ``article-qa-chat.md`` and ``article-qa-chat.json``
+    (:meth:`Assistant.export_conversation`) into ``directory`` (default: a new temporary one); their paths."""
+    import tempfile
+
+    folder = Path(directory or tempfile.mkdtemp(prefix="article-qa-export-"))
+    paths = []
+    for fmt, suffix in (("markdown", "md"), ("json", "json")):
+        path = folder / f"article-qa-chat.{suffix}"
+        path.write_text(Assistant.export_conversation(answers, fmt), encoding="utf-8")  # type: ignore[arg-type]
+        paths.append(str(path))
+    return paths
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -427,10 +537,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         article_ids: Sequence[str] | None = None,
         top_k: int | None = None,
         mode: str | None = None,
-    ) -> Iterator[tuple[list[dict[str, Any]], str, dict, str]]:
+        answers: Sequence[Answer | None] | None = None,
+    ) -> Iterator[tuple[list[dict[str, Any]], str, dict, str, list[Answer | None]]]:
         earlier = list(history or [])  # Gradio has validated it as chat messages
+        # One entry per reply in the history (None: not an answer); a program's call starts with none.
+        replies = sum(m.get("role") == "assistant" for m in earlier)
+        kept: list[Answer | None] = [*list(answers or [])[:replies], *[None] * max(0, replies - len(answers or []))]
         if not (message or "").strip():
-            yield earlier, NO_SOURCES, {}, ""
+            yield earlier, sources_panel(kept), {}, "", kept
             return
         shown = replace_surrogates(remove_invisible(message)).strip()  # as the chat can show it
         try:
@@ -444,7 +558,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             for event in events:
                 if isinstance(event, Draft):  # the chat model writing; checked when it is done
                     draft = [*earlier, _message("user", shown), _message("assistant", event.text or "…")]
-                    yield draft, SOURCES_PENDING, {}, ""
+                    yield draft, SOURCES_PENDING, {}, "", kept
                 else:
                     answer = event
         except USER_ERRORS as exc:  # said in the chat, where the user is looking
@@ -458,9 +572,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 said = user_message(exc, FIXES, show_path=False)
             yield (
                 [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")],
-                NO_SOURCES,
+                sources_panel([*kept, None]),
                 {"error": said},
                 "",
+                [*kept, None],
             )
             return
         except Exception:  # a bug: the details go to the server's log, a plain sentence to the chat
@@ -468,21 +583,26 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             said = UNEXPECTED_ERROR[detect_language(message)]
             yield (
                 [*earlier, _message("user", shown), _message("assistant", f"⚠ {said}")],
-                NO_SOURCES,
+                sources_panel([*kept, None]),
                 {"error": said},
                 "",
+                [*kept, None],
             )
             return
         # answer.question is the message without invisible controls (an RLO would reverse it on screen).
         reply = {"role": "assistant", "content": reply_markdown(answer)}
         history = [*earlier, _message("user", answer.question), reply]
-        yield history, SOURCES_PENDING if answer.citations else NO_SOURCES, answer.to_dict(), ""  # the answer first
-        yield history, sources_html(answer), answer.to_dict(), ""  # then its sources
+        now = [*kept, answer]
+        pending = SOURCES_PENDING if answer.citations else sources_panel(now)
+        yield history, pending, answer.to_dict(), "", kept  # the answer first
+        yield history, sources_panel(now), answer.to_dict(), "", now  # then its sources
 
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
         gr.Markdown(
-            "## article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes."
+            "# article-qa · اسأل عن المقال\nAsk in Arabic or English; each answer cites the passages it quotes. "
+            "Ask for a summary too: «لخص المقال», *What is this article about?*"
         )
+        answers = gr.State([])  # one Answer (or None) per reply in the chat, for the panels, feedback and export
         with gr.Row():
             with gr.Column(scale=3):
                 selected = gr.Dropdown(
@@ -494,7 +614,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     info="All stored articles when none is chosen · كل المقالات إن لم تختر",
                     elem_id="articles",
                 )
-                chatbot = gr.Chatbot(elem_id="chat", label="Chat", height=520, sanitize_html=True)
+                chatbot = gr.Chatbot(
+                    elem_id="chat", label="Chat", height=520, sanitize_html=True, buttons=["copy", "copy_all"],
+                    feedback_options=("Like", "Dislike"),
+                )  # fmt: skip
                 question = gr.Textbox(
                     elem_id="question",
                     show_label=False,
@@ -504,18 +627,32 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     submit_btn=True,
                 )
                 gr.Examples(EXAMPLES, inputs=question, label="Examples · أمثلة")
-                clear = gr.Button("New chat · محادثة جديدة", variant="secondary")
+                with gr.Row():
+                    clear = gr.Button("New chat · محادثة جديدة", variant="secondary")
+                    export = gr.Button("Export chat · تصدير المحادثة", variant="secondary", elem_id="export")
+                exported = gr.File(
+                    label="Chat as Markdown and JSON · المحادثة بصيغتي Markdown وJSON", file_count="multiple",
+                    visible=False, elem_id="exported", interactive=False,
+                )  # fmt: skip
                 with gr.Accordion("Add an article · أضف مقالاً", open=False):
                     upload = gr.File(
                         label=".txt / .md / .html", file_types=[".txt", ".md", ".html", ".htm"], type="filepath"
                     )
                     pasted = gr.Textbox(label="…or paste its text · أو الصق نصه", lines=5, elem_id="pasted", rtl=False)
+                    with gr.Row():
+                        pasted_title = gr.Textbox(
+                            label="Title (optional) · العنوان (اختياري)", elem_id="pasted-title", max_lines=1
+                        )
+                        pasted_id = gr.Textbox(
+                            label="Id (optional) · المعرّف (اختياري)", elem_id="pasted-id", max_lines=1,
+                            placeholder="e.g. putin-xi-2021",
+                        )  # fmt: skip
                     add = gr.Button("Add · أضف", variant="secondary")
                     added = gr.Markdown(elem_id="added")
             with gr.Column(scale=2):
-                gr.Markdown("### Sources · المصادر")
+                gr.Markdown("## Sources · المصادر")
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
-                gr.Markdown("### Article · المقال")
+                gr.Markdown("## Article · المقال")
                 article_view = gr.HTML(NO_ARTICLE, elem_id="article-view")
                 with gr.Accordion("Settings · الإعدادات", open=False):
                     passages = gr.Slider(
@@ -536,30 +673,71 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     answer_json = gr.JSON(label="answer")
         question.submit(
             chat,
-            [question, chatbot, selected, passages, mode],
-            [chatbot, sources, answer_json, question],
+            [question, chatbot, selected, passages, mode, answers],
+            [chatbot, sources, answer_json, question, answers],
             api_name="chat",
-        ).then(lambda a: article_html(a, assistant.article_text), answer_json, article_view, api_visibility="private")
+        ).then(lambda a: article_panel(a, assistant.article_text), answers, article_view, api_visibility="private")
+
+        def feedback(
+            history: Sequence[dict[str, Any]], kept: Sequence[Answer | None], chosen: Any, data: gr.LikeData
+        ) -> None:
+            index = data.index if isinstance(data.index, int) else data.index[0]
+            reply = sum(m.get("role") == "assistant" for m in list(history or [])[:index])
+            answer = kept[reply] if 0 <= reply < len(kept or []) else None
+            if answer is None or not isinstance(data.liked, bool):  # not an answer (an error), or a vote taken back
+                return
+            try:
+                assistant.record_feedback(answer, data.liked, article_ids=list(chosen or []))
+            except AssistantError:
+                log.exception("keeping feedback failed")
+                raise gr.Error(FEEDBACK_FAILED[answer.language]) from None
+            gr.Info(FEEDBACK_KEPT[answer.language])
+
+        chatbot.like(feedback, [chatbot, answers, selected], None, api_visibility="private")
+
+        def export_chat(kept: Sequence[Answer | None]) -> Any:
+            done = [a for a in kept or [] if a is not None]
+            if not done:
+                raise gr.Error("Nothing to export yet: ask a question first. · لا شيء للتصدير بعد: اطرح سؤالاً أولاً.")
+            return gr.File(value=export_files(done), visible=True)
+
+        export.click(export_chat, answers, exported, api_visibility="private")
 
         def add_clicked(
-            path: str | None, text: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)
-        ) -> str:
-            return add_article(assistant, path, text, progress)
+            path: str | None,
+            text: str | None,
+            title: str | None,
+            article_id: str | None,
+            progress: gr.Progress = gr.Progress(track_tqdm=True),
+        ) -> tuple[str, Any, Any, Any, Any]:
+            said = add_article(assistant, path, text, progress, title=title, article_id=article_id)
+            if said.startswith("⚠"):  # keep what was given, to fix it
+                return said, gr.File(), gr.Textbox(), gr.Textbox(), gr.Textbox()
+            return said, None, "", "", ""
 
         def refresh_choices() -> Any:
             return gr.Dropdown(choices=article_choices(assistant))
 
-        add.click(add_clicked, [upload, pasted], added, api_visibility="private").then(
-            refresh_choices, None, selected, api_visibility="private"
-        )
+        add.click(
+            add_clicked,
+            [upload, pasted, pasted_title, pasted_id],
+            [added, upload, pasted, pasted_title, pasted_id],
+            api_visibility="private",
+        ).then(refresh_choices, None, selected, api_visibility="private")
         app.load(
             refresh_choices, None, selected, api_visibility="private"
         )  # articles ingested meanwhile from the command line
         selected.focus(refresh_choices, None, selected, api_visibility="private")  # and while the page is open
         clear.click(
-            lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE),
+            lambda: ([], NO_SOURCES, {}, "", NO_ARTICLE, [], gr.File(value=None, visible=False)),
             None,
-            [chatbot, sources, answer_json, question, article_view],
+            [chatbot, sources, answer_json, question, article_view, answers, exported],
+            api_visibility="private",
+        )
+        chatbot.clear(  # the chat's own bin: the panels and the kept answers go too
+            lambda: (NO_SOURCES, {}, NO_ARTICLE, [], gr.File(value=None, visible=False)),
+            None,
+            [sources, answer_json, article_view, answers, exported],
             api_visibility="private",
         )
     return app

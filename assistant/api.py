@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+import platformdirs
 from typing_extensions import Unpack
 
 from assistant.abstention import TOPIC_COVERAGE, AbstentionModel
 from assistant.answer import ExtractiveAnswerer, abstain, partial_answer, with_short_answer
 from assistant.conversation import SMALL_TALK_REPLY, small_talk, user_turns
 from assistant.errors import AssistantError
+from assistant.export import conversation_json, conversation_markdown
+from assistant.feedback import FEEDBACK_FILE, FeedbackLog
 from assistant.followup import choose_retrieval, found
 from assistant.generative import ANSWERING_MARGIN, GenerativeAnswerer
 from assistant.grounding import states_span
@@ -239,6 +243,43 @@ class Assistant:
     def remove_article(self, article_id: str) -> int:
         """Delete an article and its passages; the number deleted (:meth:`Indexer.remove_article`)."""
         return self.indexer.remove_article(article_id)
+
+    # -- feedback and export ----------------------------------------------------------------
+
+    @property
+    def feedback(self) -> FeedbackLog:
+        """Readers' verdicts on answers (:class:`assistant.feedback.FeedbackLog`): ``feedback.jsonl`` in an
+        embedded store's directory; for a store on a Chroma server, ``feedback-<host>-<port>.jsonl`` in the
+        user's data directory (``platformdirs.user_data_dir("article-qa")``)."""
+        if self.store_path is not None:
+            return FeedbackLog(Path(self.store_path) / FEEDBACK_FILE)
+        where = re.sub(r"[^A-Za-z0-9.-]+", "-", self.store_location.removeprefix("chroma://")).strip("-") or "store"
+        return FeedbackLog(Path(platformdirs.user_data_dir("article-qa")) / f"feedback-{where}.jsonl")
+
+    def record_feedback(
+        self, answer: Answer, liked: bool, *, article_ids: Sequence[str] | None = None, comment: str | None = None
+    ) -> dict[str, Any]:
+        """Keep a reader's thumbs up (``liked``) or down on ``answer``; return the line kept
+        (:func:`assistant.feedback.feedback_entry`).
+
+        Raises:
+            AssistantError: If the feedback file cannot be written.
+        """
+        return self.feedback.record(answer, liked, article_ids=article_ids, comment=comment)
+
+    @staticmethod
+    def export_conversation(answers: Sequence[Answer], format: Literal["markdown", "json"] = "markdown") -> str:
+        """A conversation (its answers, in order) as Markdown or JSON (:mod:`assistant.export`), with every
+        answer's quotes, citations (article id, offsets) and short answer.
+
+        Raises:
+            AssistantError: If ``format`` is neither ``"markdown"`` nor ``"json"``.
+        """
+        if format == "markdown":
+            return conversation_markdown(answers)
+        if format == "json":
+            return conversation_json(answers)
+        raise AssistantError(f'format is {format!r}: export as "markdown" or "json"')
 
     def check(self, *, repair: bool = False, progress: bool = False) -> CheckReport:
         """Verify (and with ``repair`` mend) every stored article (:meth:`Indexer.check`)."""

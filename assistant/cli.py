@@ -1,4 +1,4 @@
-"""The ``article-qa`` command: ``ingest``, ``list``, ``remove``, ``check``, ``ask``, ``eval`` and ``ui``.
+"""The ``article-qa`` command: ``ingest``, ``list``, ``remove``, ``check``, ``feedback``, ``ask``, ``eval`` and ``ui``.
 
 Every option also reads from an ``ARTICLE_QA_<NAME>`` environment variable
 (see :class:`assistant.settings.Settings`); an option given on the command
@@ -134,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete leftovers of interrupted writes and write broken articles again from their stored text",
     )
     p.add_argument("--json", action="store_true", help="print what was found (and done) as one JSON object")
+    _common(p)
+
+    p = sub.add_parser(
+        "feedback",
+        help="readers' thumbs up and down on answers in the window: count them, or export the wrong ones as a test set",
+        description="Readers' verdicts on answers are kept beside the store (feedback.jsonl). `feedback export --out "
+        "F.jsonl` writes the questions marked wrong as a JSONL test set for `article-qa eval` (unlabelled: fill in "
+        "answers to score them; eval reports how many now get another answer).",
+    )
+    p.add_argument("action", choices=["count", "export"], help="count: how many up and down; export: the wrong ones")
+    p.add_argument("--out", type=Path, help="export: the JSONL file to write")
     _common(p)
 
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
@@ -519,6 +530,23 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
+def _feedback(qa: Any, args: argparse.Namespace) -> int:
+    """``article-qa feedback count|export``."""
+    log_ = qa.feedback
+    if args.action == "count":
+        rows = log_.entries()
+        up = sum(r["liked"] for r in rows)
+        print(f"{_plural(up, 'answer')} marked right, {len(rows) - up} marked wrong ({log_.path})")
+        return 0
+    if args.out is None:
+        print("article-qa: feedback export needs --out FILE.jsonl (the test set to write)", file=sys.stderr)
+        return 1
+    written = log_.export_wrong(args.out)
+    print(f"wrote {_plural(written, 'question')} marked wrong to {args.out}: run `article-qa eval {args.out}` (over the store's articles)"
+          if written else f"no answer is marked wrong in {log_.path}; wrote an empty {args.out}")  # fmt: skip
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``article-qa`` with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -547,7 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "_BASE_URL) but no --llm (ARTICLE_QA_LLM): answers stay extractive", file=sys.stderr)  # fmt: skip
         if args.command == "eval":
             return _eval(args, settings)
-        if args.command in ("list", "remove", "check") and not settings.chroma_host:
+        if args.command in ("list", "remove", "check", "feedback") and not settings.chroma_host:
             found = Path(settings.store).expanduser() / "chroma.sqlite3"
             if not found.is_file():  # not created by a mistyped --store
                 print(f"article-qa: there is no store at {_shown(settings.store)}: check --store or ARTICLE_QA_STORE "
@@ -593,6 +621,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"removed {args.article_id} ({_plural(removed, 'passage')})")
         elif args.command == "check":
             return _check(qa, args)
+        elif args.command == "feedback":
+            return _feedback(qa, args)
         elif args.command == "ask":
             _ensure_sample(qa)
             if args.stream:

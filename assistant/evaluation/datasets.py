@@ -14,6 +14,10 @@ Three formats, one shape (:class:`EvalSet`):
 * **JSONL**: one object per line with ``id``, ``question``, ``answers`` (list
   of strings as they appear in the article), ``answerable`` (default true)
   and an optional ``lang``. Evaluated against articles given separately.
+  ``"answerable": null`` with no answers is an *unlabelled* question (as
+  ``article-qa feedback export`` writes the answers readers marked wrong, with
+  the answer marked wrong in ``marked_wrong``): it is run and counted, and
+  scored only for whether it now gets another answer.
 * **CSV** with the same columns; ``answers`` is a JSON list
   (``["102.5", "١٠٢٫٥"]``) or a single answer written as is.
 
@@ -60,21 +64,23 @@ class EvalQuestion:
         id: Question id, unique in the set.
         question: The question text.
         answers: Gold answers as they appear in the article; empty when not answerable.
-        answerable: Whether the article answers it.
+        answerable: Whether the article answers it; ``None`` when not labelled (JSONL ``null``).
         language: Language of the question: ``lang`` from the file, else
             :func:`ingest.detect_language` (``"ar"`` or ``"en"``).
         article_id: Article holding the gold paragraph (SQuAD sets), else ``None``.
         paragraph: ``(char_start, char_end)`` of the gold paragraph in that
             article's text (SQuAD sets), else ``None``.
+        marked_wrong: For an unlabelled question from readers' feedback, the answer they marked wrong.
     """
 
     id: str
     question: str
     answers: tuple[str, ...]
-    answerable: bool = True
+    answerable: bool | None = True
     language: str = "en"
     article_id: str | None = None
     paragraph: tuple[int, int] | None = None
+    marked_wrong: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +234,13 @@ def _question_from_record(record: Any, where: str, strict_types: bool) -> EvalQu
     question = _question_text(record.get("question"), f"{where} (id {qid})")
     if strict_types:  # JSONL: JSON types
         answerable, answers = record.get("answerable", True), record.get("answers", [])
-        if not isinstance(answerable, bool):
-            raise EvalDataError(f"{where} (id {qid}): 'answerable' is {json.dumps(answerable)}: write true or false")
+        if answerable is None and not record.get("answers"):  # unlabelled: from feedback, say
+            answers = []
+        elif not isinstance(answerable, bool):
+            raise EvalDataError(
+                f"{where} (id {qid}): 'answerable' is {json.dumps(answerable)}: write true or false "
+                "(or null, with no answers, for a question not labelled yet)"
+            )
     else:  # CSV: every cell is a string
         answerable = _csv_bool(record.get("answerable") or "", where)
         answers = _csv_answers(record.get("answers") or "", where)
@@ -240,7 +251,7 @@ def _question_from_record(record: Any, where: str, strict_types: bool) -> EvalQu
             f"{where} (id {qid}): an answerable question needs at least one gold answer; "
             'for a question the article does not answer write "answerable": false'
         )
-    if not answerable and answers:
+    if answerable is False and answers:
         raise EvalDataError(f"{where} (id {qid}): marked not answerable but lists answers: drop one or the other")
     lang = record.get("lang") or None
     if lang is not None:
@@ -253,6 +264,7 @@ def _question_from_record(record: Any, where: str, strict_types: bool) -> EvalQu
         answers=tuple(dict.fromkeys(a.strip() for a in answers)),
         answerable=answerable,
         language=lang or detect_language(question),
+        marked_wrong=record.get("marked_wrong") if isinstance(record.get("marked_wrong"), str) else None,
     )
 
 

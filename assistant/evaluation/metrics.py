@@ -32,6 +32,11 @@ Definitions (the README's "Evaluation" section gives them with examples):
   call (question embedding, retrieval, answer), linear-interpolated
   percentiles (numpy's default).
 
+* **feedback.answered_otherwise**: of the unlabelled questions readers marked
+  wrong (``article-qa feedback export``), the share whose answer's text now
+  differs from the one marked wrong (whitespace aside). Unlabelled questions
+  count in ``n_questions``, ``n_unlabelled``, the reasons and the latency, in no other metric.
+
 A rate with no question to be taken over (e.g. abstention on unanswerable
 questions in a set that has none) is ``None``.
 """
@@ -203,7 +208,7 @@ class QuestionResult:
     id: str
     language: str
     question: str
-    answerable: bool
+    answerable: bool | None
     gold: tuple[str, ...]
     answer: str
     abstained: bool
@@ -222,6 +227,7 @@ class QuestionResult:
     short_in_citation: bool | None = None
     sentence_exact_match: float = 0.0
     sentence_f1: float = 0.0
+    marked_wrong: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -262,6 +268,7 @@ def score_question(question: EvalQuestion, trace: AnswerTrace, latency_ms: float
         short_in_citation=None if short_quote is None else contains_answer(short_quote, question.answers),
         sentence_exact_match=exact_match(sentences, question.answers) if sentences else 0.0,
         sentence_f1=token_f1(sentences, question.answers) if sentences else 0.0,
+        marked_wrong=question.marked_wrong,
     )
 
 
@@ -271,12 +278,14 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def recall_at(results: Sequence[QuestionResult], k: int) -> float | None:
     """Share of answerable ``results`` whose first hit is within the first ``k`` passages; ``None`` if none is answerable."""
-    return _mean([float(r.hit_rank is not None and r.hit_rank <= k) for r in results if r.answerable])
+    return _mean([float(r.hit_rank is not None and r.hit_rank <= k) for r in results if r.answerable is True])
 
 
 def _summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
-    answerable = [r for r in results if r.answerable]
-    unanswerable = [r for r in results if not r.answerable]
+    answerable = [r for r in results if r.answerable is True]
+    unanswerable = [r for r in results if r.answerable is False]
+    unlabelled = [r for r in results if r.answerable is None]
+    marked = [r for r in unlabelled if r.marked_wrong is not None]
     cited = sum(len(r.cited_passage_ids) for r in answerable)
     latencies = [r.latency_ms for r in results]
     p50, p95 = (float(x) for x in np.percentile(latencies, [50, 95])) if latencies else (None, None)
@@ -284,6 +293,13 @@ def _summary(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "n_questions": len(results),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
+        "n_unlabelled": len(unlabelled),
+        "feedback": {
+            "marked_wrong": len(marked),
+            "answered_otherwise": _mean(
+                [float(" ".join(r.answer.split()) != " ".join((r.marked_wrong or "").split())) for r in marked]
+            ),
+        },
         "retrieval": {
             **{f"recall@{k}": recall_at(results, k) for k in RECALL_KS},
             "mrr": _mean(
@@ -322,7 +338,8 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, Any]:
     """All metrics over ``results``, and the same per question language under ``by_language``.
 
     Returns:
-        A nested dict: ``n_questions``, ``n_answerable``, ``n_unanswerable``,
+        A nested dict: ``n_questions``, ``n_answerable``, ``n_unanswerable``, ``n_unlabelled``,
+        ``feedback`` (``marked_wrong``, ``answered_otherwise``),
         ``retrieval`` (``recall@1``, ``recall@3``, ``recall@5``, ``mrr``),
         ``answer`` (``answer_in_citation``, ``exact_match``, ``f1``, ``sentence_exact_match``,
         ``sentence_f1``), ``short_answer`` (``coverage``, ``in_citation``),

@@ -36,6 +36,8 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     ("abstention.partial_rate_answerable", "partial answers (answerable)", False),
     ("abstention.reasons.not_stated", "not answered in full: detail not stated", False),
     ("abstention.reasons.outside_articles", "not answered: outside the articles", False),
+    ("feedback.marked_wrong", "marked wrong by readers (unlabelled)", False),
+    ("feedback.answered_otherwise", "of those, now answered otherwise", True),
     ("latency_ms.p50", "latency p50 (ms)", False),
     ("latency_ms.p95", "latency p95 (ms)", False),
 )
@@ -249,7 +251,7 @@ def _plot_recall(results: Sequence[QuestionResult], path: Path) -> None:
                 CHART_KS,
                 [v for v in values if v is not None],
                 marker="o",
-                label=f"{name} ({sum(r.answerable for r in subset)} answerable)",
+                label=f"{name} ({sum(r.answerable is True for r in subset)} answerable)",
             )
             drawn += 1
     ax.set_xlabel("k (passages retrieved)")

@@ -38,7 +38,8 @@ def test_sources_panel_escapes_article_text_and_marks_the_quote():
     answer = Answer(question="q", language="ar", text="«الجملة.» [1]", abstained=False, citations=[citation])
     panel = ui.sources_html(answer)
     assert "<script>" not in panel and "&lt;script&gt;" in panel
-    assert "<mark>الجملة.</mark>" in panel and "id='source-1'" in panel
+    assert "<mark>الجملة.</mark>" in panel and "id='source-0-1'" in panel
+    assert "id='source-2-1'" in ui.sources_html(answer, turn=2)
 
 
 def test_chat_messages_show_article_markup_as_text():
@@ -138,17 +139,17 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
                 "(document.querySelector('#question textarea') || {}).dir === 'auto'", timeout=10_000
             )
 
-            def click_first_marker_and_check(expected: str) -> None:
+            def click_first_marker_and_check(expected: str, turn: int) -> None:
                 """Clicking [1] of the latest answer scrolls the article view to its sentence, highlighted."""
-                mark = page.locator("#article-view mark#cite-1")
+                mark = page.locator(f"#article-view mark#cite-{turn}-1")
                 page.wait_for_function(
-                    f"(document.querySelector('#article-view mark#cite-1') || {{}}).innerText?.includes({expected!r})",
+                    f"(document.querySelector('#article-view mark#cite-{turn}-1') || {{}}).innerText?.includes({expected!r})",
                     timeout=30_000,
                 )
                 page.locator("#chat .bot-row .cite-link").last.click()
                 assert "active" in (mark.get_attribute("class") or "")
                 inside = mark.evaluate(
-                    """m => { const v = document.querySelector('#article-view .article-scroll').getBoundingClientRect();
+                    """m => { const v = m.closest('.article-scroll').getBoundingClientRect();
                               const r = m.getBoundingClientRect();
                               return r.top >= v.top - 1 && r.bottom <= v.bottom + 1 && r.height > 0; }"""
                 )
@@ -160,8 +161,8 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
                 box.fill(question)
                 box.press("Enter")
                 page.locator("#chat .message-content").nth(2 * n - 1).wait_for(timeout=30_000)
-                page.locator("#sources mark").first.wait_for(timeout=30_000)
-                click_first_marker_and_check(expected)
+                page.locator("#sources .turn:not([hidden]) mark").first.wait_for(timeout=30_000)
+                click_first_marker_and_check(expected, n - 1)
                 # The README's screenshot (docs/screenshot.jpg) is the first of these.
                 page.screenshot(path=str(shots / f"answer-{n}.jpg"), type="jpeg", quality=70)
             messages = page.locator("#chat .message-content")
@@ -170,9 +171,12 @@ def test_messages_read_in_their_own_direction_in_a_real_browser(app_url, tmp_pat
             ]
             assert directions == ["rtl", "rtl", "ltr", "ltr"]
             assert "[1]" in messages.nth(3).inner_text()
-            # The older answer's markers are plain text again: the panels show the latest answer only.
-            assert page.locator("#chat .bot-row").first.locator(".cite-link").count() == 0
-            assert "نوفمبر 2019" in page.locator("#sources mark").first.inner_text()
+            assert "نوفمبر 2019" in page.locator("#sources .turn:not([hidden]) mark").first.inner_text()
+            # The older answer's markers stay links: one shows that answer's sources and sentence again.
+            page.locator("#chat .bot-row").first.locator(".cite-link").first.click()
+            assert "102.5" in page.locator("#sources .turn:not([hidden]) mark").first.inner_text()
+            assert "active" in (page.locator("#article-view mark#cite-0-1").get_attribute("class") or "")
+            assert page.locator("#article-view .turn:not([hidden])").get_attribute("data-turn") == "0"
         finally:
             browser.close()
 
@@ -215,7 +219,9 @@ def test_article_view_marks_each_cited_sentence_and_escapes_the_article():
     start = text.index(quote)
     answer = {"citations": [{"n": 1, "article_id": "a", "char_start": start, "char_end": start + len(quote)}]}
     view = ui.article_html(answer, {"a": text}.get)
-    assert f"<mark id='cite-1'>{quote}</mark>" in view
+    assert f"<mark id='cite-0-1'>{quote}</mark>" in view
+    assert f"<mark id='cite-3-1'>{quote}</mark>" in ui.article_html(answer, {"a": text}.get, 3)
+    assert "tabindex='0'" in view, "the scrolling region is reachable by keyboard"
     assert "<script>" not in view and "&lt;script&gt;" in view and "<img" not in view
     assert view.count("<p dir='auto'>") == 3  # paragraphs kept
     assert ui.article_html({}, {"a": text}.get) == ui.NO_ARTICLE
@@ -253,7 +259,7 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(e5, tmp_path):
                 box = page.locator("#question textarea")
                 box.fill("Where did the ministers meet to sign the water treaty?")
                 box.press("Enter")
-                page.locator("#article-view mark#cite-1").wait_for(timeout=30_000)
+                page.locator("#article-view mark#cite-0-1").wait_for(timeout=30_000)
                 page.wait_for_timeout(500)  # time for anything injected to run
                 shown = page.locator("#article-view").inner_text() + page.locator("#sources").inner_text()
                 assert "<script>alert(1)</script>" in shown and "<img src=x onerror=alert(2)>" in shown
@@ -285,6 +291,18 @@ def test_an_uploaded_or_pasted_article_is_added_and_bad_input_is_explained(e5, t
     message = ui.from_plain_text(ui.add_article(qa, None, pasted))
     assert message.startswith("pasted-") and ": added, " in message
     assert ui.add_article(qa, None, pasted).count("unchanged") == 1  # the same text twice is one article
+    assert len(qa.list_articles()) == 2
+    named = ui.from_plain_text(
+        ui.add_article(qa, None, pasted + " وهو جسر معلق.", title=" الجسر الجديد ", article_id="bridge-ar")
+    )
+    assert named.startswith("bridge-ar — الجسر الجديد: added")
+    assert ("الجسر الجديد (bridge-ar)", "bridge-ar") in ui.article_choices(qa), "the picker names it by its title"
+    # An id with a path in it is made safe, and the message says the id it got.
+    assert ui.from_plain_text(
+        ui.add_article(qa, None, "نص آخر عن الجسر الجديد والنهر.", article_id="../etc")
+    ).startswith("etc: added")
+    qa.remove_article("etc")
+    qa.remove_article("bridge-ar")
     assert len(qa.list_articles()) == 2
     answer = qa.ask("Who designed the steel arches of the bridge?")
     assert any("Engineers from three countries" in c.quote for c in answer.citations)
@@ -515,10 +533,10 @@ def test_the_upload_event_takes_only_files_uploaded_to_it_never_a_server_path(e5
     app = ui.launch(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
         add = next(
-            i for i, d in enumerate(app.config["dependencies"]) if len(d["inputs"]) == 2 and len(d["outputs"]) == 1
-        )
+            i for i, d in enumerate(app.config["dependencies"]) if len(d["inputs"]) == 4 and len(d["outputs"]) == 5
+        )  # the Add button: file, pasted text, title, id
         file_data = {"path": str(secret), "orig_name": "secret-plans.txt", "meta": {"_type": "gradio.FileData"}}
-        reply = _queue_call(app.local_url, add, [file_data, None])
+        reply = _queue_call(app.local_url, add, [file_data, None, "", ""])
         assert reply["success"] is False
         assert qa.store.article_ids() == [], "nothing outside the uploads is read"
     finally:
@@ -674,9 +692,9 @@ def test_the_short_answer_is_marked_inside_the_highlighted_sentence_in_a_real_br
                 first_line = reply.inner_text().splitlines()[0].strip()
                 assert first_line.endswith(f"\u2068{span}\u2069 [1]"), "its marker stays after it"
                 assert reply.evaluate("e => getComputedStyle(e).direction") == direction
-                inner = page.locator("#article-view mark[id^='cite-'] mark.short-answer")
+                inner = page.locator("#article-view .turn:not([hidden]) mark[id^='cite-'] mark.short-answer")
                 page.wait_for_function(
-                    "s => (document.querySelector(\"#article-view mark[id^='cite-'] mark.short-answer\") || {})"
+                    "s => (document.querySelector(\"#article-view .turn:not([hidden]) mark[id^='cite-'] mark.short-answer\") || {})"
                     ".innerText === s",
                     arg=span,
                     timeout=30_000,
@@ -684,7 +702,7 @@ def test_the_short_answer_is_marked_inside_the_highlighted_sentence_in_a_real_br
                 assert inner.count() == 1
                 sentence = inner.evaluate("m => m.parentElement.closest('mark').innerText")
                 assert span in sentence and len(sentence) > len(span)
-                assert page.locator("#sources mark mark.short-answer").first.inner_text() == span
+                assert page.locator("#sources .turn:not([hidden]) mark mark.short-answer").first.inner_text() == span
                 outer, strong = inner.evaluate(
                     "m => [getComputedStyle(m.parentElement).backgroundColor, getComputedStyle(m).backgroundColor]"
                 )
