@@ -52,7 +52,7 @@ MAX_STANDALONE_CHARS = 2000
 
 #: What the model replies when the passages do not answer; the assistant then abstains.
 NOT_IN_ARTICLE = "NOT_IN_ARTICLE"
-_NOT_IN_ARTICLE = re.compile(r"NOT[ _]IN[ _]ARTICLE", re.IGNORECASE)
+_NOT_IN_ARTICLE = re.compile(r"NOT[ _]IN[ _](?:THE[ _])?ARTICLE", re.IGNORECASE)
 _MARKER_LIKE = re.compile(r"\[[^\]]*\d[^\]]*\]")
 _TAG = re.compile(r"<\s*/?\s*passages\s*>", re.IGNORECASE)
 LANGUAGE_NAME: dict[Language, str] = {"ar": "Arabic (العربية)", "en": "English"}
@@ -82,6 +82,23 @@ CONDENSE_TURNS, CONDENSE_TURN_CHARS = 6, 600
 CHARS_PER_TOKEN = 1.0
 #: Tokens kept free for the instructions, the question and the chat template around the passages.
 PROMPT_OVERHEAD_TOKENS = 400
+
+
+# A question's form: a question mark, or a first word that asks (English; Arabic, normalised, with و/ف).
+_ASKING_START = re.compile(
+    r"^(?:what|when|where|who|whom|whose|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should"
+    r"|has|have|had|may|might|tell|give|list|name|describe|explain|summari[sz]e)\b"
+    r"|^[وف]?(?:ما|ماذا|متي|اين|من|كم|بكم|كيف|لماذا|لما|هل|اي|ايه|ايش|شو|وش|مين|فين|امتي|ليش|ليه|اذكر|اشرح|لخص)(?:\s|$)",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` has the form of a question or a request: it ends with ``?``/``؟``, or its first word asks
+    (``what``, ``how``, ``ما``, ``كم``, ``هل``...). A follow-up's rewrite that is a statement is the model
+    answering instead of rewriting."""
+    stripped = text.strip()
+    return stripped.endswith(("?", "؟")) or bool(_ASKING_START.match(normalize(stripped)))
 
 
 def passage_budget(context_tokens: int | None, max_tokens: int) -> int | None:
@@ -300,6 +317,7 @@ _MARKUP = re.compile(
 _MARKDOWN = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"\[([^\]\d][^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\[\d+\])\([^)]*\)"), r"\1"),  # a marker written as a link keeps the marker
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
 ]
 # Terminal escape sequences (CSI, OSC), then control characters (C0 but tab and newline, DEL, C1) and
@@ -412,25 +430,63 @@ def without_repetition(reply: str) -> tuple[str, int]:
 
 
 _QUESTION_LINE = re.compile(r"\s*(?:Question|Latest message|Conversation)\s*:", re.IGNORECASE)
+# The label a model may put before its answer ("Answer:", "**الجواب:**" once its emphasis is gone): removed, the answer kept.
+_ANSWER_LABEL = re.compile(
+    r"^(\s*)(?:Answer|Short answer|الجواب|الإجابة|الاجابة|الجواب المختصر)\s*[:：]\s*", re.IGNORECASE | re.MULTILINE
+)
 
 
 def without_prompt_echo(reply: str, passages: Sequence[RetrievedPassage]) -> tuple[str, int]:
-    """The reply without lines that are the prompt's own scaffolding written back: a passage's heading as
-    :func:`answer_messages` wrote it (``[2] (section)``, or ``(section)``) and any line opening with one of the
-    prompts' labels (``Question: …``, the question again or one the model made up). A base model continues
-    the prompt instead of answering it (Gemma 3 270M).
+    """The reply without the prompt's own scaffolding written back: a line that is a passage's heading (as
+    :func:`answer_messages` wrote it, ``[2] (section)`` or ``(section)``, or the bare title, with or without
+    a marker), any line opening with one of the prompts' labels (``Question: …``, the question again or one
+    the model made up), and an answer's label (``Answer:``, ``الجواب:``: the label only). A base model
+    continues the prompt instead of answering it (Gemma 3 270M).
 
     Returns:
-        The text, and how many lines were removed.
+        The text, and how many lines and labels were removed.
     """
     scaffolding = set()
     for i, hit in enumerate(passages, start=1):
         if hit.passage.section:
-            section = f"({_untagged(hit.passage.section)})"
-            scaffolding |= {section, f"[{i}] {section}"}
+            title = _untagged(hit.passage.section)
+            section = f"({title})"
+            # the heading, bare or with the marker the model gives it: "التجارة والتدريبات العسكرية [1]"
+            scaffolding |= {section, f"[{i}] {section}", normalize(title), normalize(f"{title} [{i}]")}
     lines = reply.split("\n")
-    kept = [line for line in lines if line.strip() not in scaffolding and not _QUESTION_LINE.match(line)]
-    return "\n".join(kept), len(lines) - len(kept)
+    kept = [
+        line
+        for line in lines
+        if line.strip() not in scaffolding
+        and normalize(line.strip().strip("*#:").strip()) not in scaffolding
+        and not _QUESTION_LINE.match(line)
+    ]
+    labels = 0
+    text = "\n".join(kept)
+    text, labels = _ANSWER_LABEL.subn(r"\1", text)
+    return text, len(lines) - len(kept) + labels
+
+
+#: A reply holding this many of the passages' sentences word for word, or the prompt's ``<passages>`` tag, is
+#: the prompt written back (a base model continuing it), not an answer; an answer may quote one or two.
+MAX_COPIED_SENTENCES = 3
+
+
+def echoes_passages(reply: str, passages: Sequence[RetrievedPassage]) -> bool:
+    """Whether ``reply`` is the prompt's passages written back: it holds the ``<passages>`` tag, or at least
+    :data:`MAX_COPIED_SENTENCES` of the passages' sentences (of 4 words or more) as written (normalised)."""
+    if _TAG.search(reply):
+        return True
+    written = " ".join(normalize(reply).split())
+    copied = 0
+    for hit in passages:
+        p = hit.passage
+        for a, b in quotable_spans(p):
+            sentence = " ".join(normalize(p.text[a - p.char_start : b - p.char_start]).split())
+            copied += sentence in written
+            if copied >= MAX_COPIED_SENTENCES:
+                return True
+    return False
 
 
 #: Most words of a piece of the article's own text that may stand in a reply in another language than the
@@ -618,6 +674,10 @@ class GenerativeAnswerer:
                 None, ["follow-up not condensed: the chat model wrote more than one question (lines, markup, "
                        "the prompt's labels, or a loop)"],
             )  # fmt: skip
+        if not is_question(standalone):
+            return Condensed(
+                None, ["follow-up not condensed: the chat model's rewrite is not a question (it may have answered it)"]
+            )
         shown = standalone if len(standalone) <= 200 else standalone[:200] + "…"
         return Condensed(standalone, [f"follow-up condensed to: {shown}"])
 
@@ -677,6 +737,9 @@ class GenerativeAnswerer:
                     ),
                     notes,
                 )
+            if echoes_passages(reply, top):
+                notes.append("fell back to quoting: the chat model wrote back the passages it was given, not an answer")
+                return Generated(None, notes)
             reply, tags = without_markup(without_sentinel(reply))
             if tags:
                 notes.append(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.abstention import MIN_CONFIDENCE
@@ -21,6 +21,11 @@ from vectorstore.chroma import DEFAULT_COLLECTION
 def default_store_path() -> Path:
     """Per-user data directory of the store, e.g. ``~/.local/share/article-qa/store`` on Linux."""
     return Path(platformdirs.user_data_dir("article-qa")) / "store"
+
+
+#: Fewest tokens a prompt needs besides the reply: the instructions (``generative.PROMPT_OVERHEAD_TOKENS``, 400)
+#: and the 200 characters of passage text ``generative.passage_budget`` always sends (about a token each).
+MIN_PROMPT_TOKENS = 600
 
 
 class Settings(BaseSettings):
@@ -114,6 +119,17 @@ class Settings(BaseSettings):
     )
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed chat model request, with backoff.")
 
+    @model_validator(mode="after")
+    def _room_for_the_prompt(self) -> Settings:
+        """A context size must leave room for the instructions and some passage after the reply's tokens."""
+        if self.llm_context_tokens is not None and self.llm_context_tokens - self.llm_max_tokens < MIN_PROMPT_TOKENS:
+            raise ValueError(
+                f"llm_context_tokens {self.llm_context_tokens} leaves {self.llm_context_tokens - self.llm_max_tokens} "
+                f"tokens for the prompt after llm_max_tokens {self.llm_max_tokens}; the instructions and a passage need "
+                f"at least {MIN_PROMPT_TOKENS}: raise ARTICLE_QA_LLM_CONTEXT_TOKENS or lower ARTICLE_QA_LLM_MAX_TOKENS"
+            )
+        return self
+
     @field_validator("*", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object, info: ValidationInfo) -> object:
@@ -138,7 +154,10 @@ def describe_errors(error: ValidationError, options: Mapping[str, str] | None = 
     """
     lines = []
     for e in error.errors():
-        name = ".".join(str(x) for x in e["loc"]) or "settings"
+        if not e["loc"]:  # a check of several settings together: its message names them
+            lines.append(str(e["msg"]).removeprefix("Value error, "))
+            continue
+        name = ".".join(str(x) for x in e["loc"])
         where = ", ".join(x for x in ((options or {}).get(name), f"ARTICLE_QA_{name.upper()}") if x)
         shown = "'…'" if name in _SECRET else repr(e.get("input"))  # a password is not echoed
         lines.append(f"{name} ({where}) = {shown}: {e['msg']}")

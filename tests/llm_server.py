@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -206,10 +207,15 @@ def main() -> None:
     print(f"llama-server with {model.title} at {url} (model name {model.alias!r}); Ctrl-C stops it")
     command = Path(sys.executable).parent / "article-qa"  # the virtual environment's, as a new shell finds it
     print(f"  {command} ui --llm openai-compatible --llm-base-url {url} --llm-model {model.alias}", flush=True)
+    # Ctrl-C or a TERM to this process stops the server too (it is not left serving on its port).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         process.wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         process.terminate()
+        process.wait(10)
 
 
 if __name__ == "__main__":

@@ -580,3 +580,46 @@ def test_markup_in_a_reply_never_reaches_the_answer_text(sample_assistant, marku
         f"removed {pieces} piece{'s' if pieces > 1 else ''} of markup or control characters from the chat model's reply"
         in answer.notes
     )
+
+
+def test_a_reply_that_writes_back_the_passages_is_no_answer(sample_assistant):
+    """Gemma 3 270M and SmolLM2 on llama.cpp's server: the prompt's passages block copied whole (with a made-up
+    question after it), or "The passage is:" and three of the passages' sentences word for word."""
+    top = sample_assistant.ask_traced(TRADE_QUESTION_AR).retrieved[:3]
+    from assistant.answer import quotable_spans
+
+    sentences = [h.passage.text[a - h.passage.char_start : b - h.passage.char_start]
+                 for h in top for a, b in quotable_spans(h.passage)][:3]  # fmt: skip
+    block = "<passages>\n[1]\n" + top[0].passage.text + "\n</passages>\n\nQuestion: How many people were missing?"
+    copied = "The passage is: " + " ".join(f"{s} [1]" for s in sentences)
+    for reply in (block, copied):
+        qa, _ = generative(sample_assistant, [reply])
+        answer = qa.ask(TRADE_QUESTION_AR)
+        assert answer.mode == "extractive", answer.text
+        assert (
+            "fell back to quoting: the chat model wrote back the passages it was given, not an answer" in answer.notes
+        )
+
+
+def test_an_answer_label_a_bare_heading_and_a_marker_link_are_cleaned(sample_assistant):
+    top = sample_assistant.ask_traced(TRADE_QUESTION_AR).retrieved[:3]
+    i, section = next((i, h.passage.section) for i, h in enumerate(top, 1) if h.passage.section)
+    linked = TRADE_REPLY_AR.replace("[1]", "[1](http://evil.example/x)")
+    qa, _ = generative(sample_assistant, [f"{section} [{i}]\n**الجواب:** {linked}"])
+    answer = qa.ask(TRADE_QUESTION_AR)
+    assert answer.mode == "generative" and answer.text == TRADE_REPLY_AR, (answer.text, answer.notes)
+    assert "evil" not in " ".join(answer.notes)
+
+
+def test_a_follow_ups_rewrite_that_answers_instead_of_asking_is_not_used(sample_assistant):
+    """SmolLM2 asked to rewrite "And how many sailors?" wrote the answer itself."""
+    history = [
+        {"role": "user", "content": "How many boats did the navy send?"},
+        {"role": "assistant", "content": "12."},
+    ]
+    qa, calls = generative(sample_assistant, ["The navy sent 12 boats and 85 sailors.", TRADE_REPLY_AR])
+    answer = qa.ask("And how much did trade grow?", history)
+    assert (
+        "follow-up not condensed: the chat model's rewrite is not a question (it may have answered it)" in answer.notes
+    )
+    assert not any(n.startswith("follow-up condensed to") for n in answer.notes)

@@ -62,3 +62,15 @@ def test_cli_embedding_base_url_option_wins(monkeypatch):
     monkeypatch.setenv("ARTICLE_QA_EMBEDDING_BASE_URL", "http://env:1/v1")
     args = build_parser().parse_args(["ingest", "x.txt", "--embedding-base-url", "http://cli:2/v1", "--shard", "2/3"])
     assert _settings(args).embedding_base_url == "http://cli:2/v1" and args.shard == (2, 3)
+
+
+def test_a_context_size_must_leave_room_for_the_prompt(monkeypatch):
+    monkeypatch.setenv("ARTICLE_QA_LLM_CONTEXT_TOKENS", "512")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    said = describe_errors(caught.value)
+    assert said.startswith("llm_context_tokens 512 leaves 0 tokens for the prompt after llm_max_tokens 512")
+    assert "ARTICLE_QA_LLM_MAX_TOKENS" in said
+    monkeypatch.setenv("ARTICLE_QA_LLM_CONTEXT_TOKENS", "700")
+    monkeypatch.setenv("ARTICLE_QA_LLM_MAX_TOKENS", "100")
+    assert Settings().llm_context_tokens == 700  # 600 left: enough
