@@ -49,6 +49,7 @@ CSS = """
 #sources mark.short-answer, #article-view mark.short-answer { background: #f59e0b; color: #111; font-weight: 700; padding: 0 2px; }
 #article-view .article-scroll { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
 #article-view p { unicode-bidi: plaintext; text-align: start; }
+#article-view .article + .article { border-top: 2px solid var(--border-color-primary); margin-top: 12px; padding-top: 8px; }
 #article-view mark { background: #ffe58a; color: inherit; border-radius: 3px; }
 #article-view mark.active, #sources .source.active { outline: 2px solid #d97706; }
 #sources .checks { font-size: 0.85em; border-inline-start: 3px solid #d97706; padding-inline-start: 8px; margin-bottom: 8px; }

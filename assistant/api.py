@@ -41,6 +41,7 @@ from assistant.request import AskOptions, Request, article_ids_of, passages_coun
 from assistant.retrieval import HybridRetriever
 from assistant.span import SpanChooser
 from assistant.summary import (
+    MAX_CHOSEN_SUMMARIES,
     MAX_SUMMARISED_ARTICLES,
     ArticleSummary,
     SummaryRequest,
@@ -52,6 +53,7 @@ from assistant.summary import (
 from assistant.types import Answer, AnswerTrace, Draft, RetrievedPassage
 from assistant.wiring import components, settings_components
 from ingest.embeddings import Embedder
+from ingest.language import detect_language
 from ingest.normalize import for_embedding, has_words
 from ingest.types import Article, Passage
 from vectorstore.chroma import PassageStore
@@ -260,11 +262,22 @@ class Assistant:
         self, answer: Answer, liked: bool, *, article_ids: Sequence[str] | None = None, comment: str | None = None
     ) -> dict[str, Any]:
         """Keep a reader's thumbs up (``liked``) or down on ``answer``; return the line kept
-        (:func:`assistant.feedback.feedback_entry`).
+        (:func:`assistant.feedback.feedback_entry`). A later verdict on the same question replaces an earlier
+        one in :meth:`FeedbackLog.verdicts` (both lines are kept).
 
         Raises:
-            AssistantError: If the feedback file cannot be written.
+            AssistantError: If an argument is of the wrong type, or the feedback file cannot be written.
         """
+        if not isinstance(answer, Answer):
+            raise AssistantError(f"answer is {type(answer).__name__}: give the Answer that ask() returned")
+        if not isinstance(liked, bool):
+            raise AssistantError(f"liked is {liked!r}: give True (right) or False (wrong)")
+        if article_ids is not None and (
+            isinstance(article_ids, str) or not all(isinstance(a, str) for a in article_ids)
+        ):
+            raise AssistantError(f"article_ids is {str(article_ids)[:60]!r}: give a list of article ids, or None")
+        if comment is not None and not isinstance(comment, str):
+            raise AssistantError(f"comment is {type(comment).__name__}: give text, or None")
         return self.feedback.record(answer, liked, article_ids=article_ids, comment=comment)
 
     @staticmethod
@@ -273,8 +286,11 @@ class Assistant:
         answer's quotes, citations (article id, offsets) and short answer.
 
         Raises:
-            AssistantError: If ``format`` is neither ``"markdown"`` nor ``"json"``.
+            AssistantError: If ``answers`` is not a list of :class:`Answer`, or ``format`` is neither
+                ``"markdown"`` nor ``"json"``.
         """
+        if isinstance(answers, (str, Answer)) or not all(isinstance(a, Answer) for a in answers):
+            raise AssistantError("answers: give a list of the Answers that ask() returned, in order")
         if format == "markdown":
             return conversation_markdown(answers)
         if format == "json":
@@ -432,8 +448,11 @@ class Assistant:
             chosen = [self._article_summary(article_id, passages, vectors, f.retrieval.vector)]
         else:
             article_ids = self._articles_to_summarise(request)
-            if len(article_ids) > MAX_SUMMARISED_ARTICLES:
-                return AnswerTrace(choose_article(question, language, len(article_ids)))
+            limit = MAX_CHOSEN_SUMMARIES if request.article_ids else MAX_SUMMARISED_ARTICLES
+            if len(article_ids) > limit:
+                return AnswerTrace(
+                    choose_article(question, language, len(article_ids), chosen=bool(request.article_ids))
+                )
             chosen = []
             for article_id in article_ids:
                 passages = [passage_from_hit(h) for h in self.store.passages(self.store.current_versions([article_id]))]
@@ -465,11 +484,13 @@ class Assistant:
         self, article_id: str, passages: Sequence[Passage], vectors: Any, query: Any = None
     ) -> ArticleSummary:
         title = (self.store.article_metadata(article_id) or {}).get("title")
-        return ArticleSummary(article_id, title or None, select_sentences(passages, vectors, query=query))
+        chosen = select_sentences(passages, vectors, query=query, leave_out=[title] if title else ())
+        return ArticleSummary(article_id, title or None, chosen)
 
     def _articles_to_summarise(self, request: Request) -> list[str]:
         """The articles a summary of "the article" is about: the chosen ones; else, in a conversation, the
-        article of the best passage for the previous question; else every stored one.
+        article of the best passage for the latest earlier question about its content (not a summary request,
+        not small talk); else every stored one.
 
         Raises:
             UnknownArticleError: If an id of ``request.article_ids`` is not stored.
@@ -478,7 +499,11 @@ class Assistant:
             self.retriever.selected_versions(request.article_ids)  # raises for an id not stored
             return list(dict.fromkeys(request.article_ids))
         stored = self.store.article_ids()
-        earlier = user_turns(request.history)
+        # The latest earlier question that asked about the article's content (not a summary, not small talk).
+        earlier = [
+            t for t in user_turns(request.history)
+            if small_talk(t) is None and summary_request(t, detect_language(t)) is None and has_words(t)
+        ]  # fmt: skip
         if len(stored) > 1 and earlier:
             hits = self.retriever.retrieve(for_embedding(earlier[-1])).passages
             if hits:

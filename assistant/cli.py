@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="ask one question; the sample article is ingested first if the store is empty")
     p.add_argument("question", help="the question, in Arabic or English")
+    p.add_argument(
+        "--article", action="append", metavar="ID", dest="article_ids",
+        help="ask about this stored article only (repeat for several; default: all), e.g. to summarise one",
+    )  # fmt: skip
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     out.add_argument(
@@ -403,7 +407,7 @@ def _check(qa: Any, args: argparse.Namespace) -> int:
     return 1
 
 
-def _ask_with_progress(qa: Any, question: str) -> Any:
+def _ask_with_progress(qa: Any, question: str, article_ids: Sequence[str] | None = None) -> Any:
     """``ask`` without ``--stream``: the answer; on a terminal, with a chat model, a spinner on stderr says what it
     waits for and for how long (a small local model may read the passages for many seconds before its first word)."""
     import threading
@@ -414,7 +418,7 @@ def _ask_with_progress(qa: Any, question: str) -> Any:
 
     console = Console(stderr=True)
     if qa.generative is None or not console.is_terminal:
-        return qa.ask(question)
+        return qa.ask(question, article_ids=article_ids)
     started, state, done = time.monotonic(), ["waiting for the chat model"], threading.Event()
     with console.status(state[0]) as status:
 
@@ -424,7 +428,7 @@ def _ask_with_progress(qa: Any, question: str) -> Any:
 
         threading.Thread(target=tick, daemon=True).start()
         try:
-            for event in qa.stream(question):
+            for event in qa.stream(question, article_ids=article_ids):
                 if isinstance(event, Draft):
                     state[0] = f"the chat model is writing: {len(event.text)} characters"
                     status.update(f"{state[0]} ({time.monotonic() - started:.0f} s)")
@@ -435,12 +439,12 @@ def _ask_with_progress(qa: Any, question: str) -> Any:
     raise AssertionError("stream ended without an answer")  # Assistant.stream always ends with one
 
 
-def _stream_answer(qa: Any, question: str) -> None:
+def _stream_answer(qa: Any, question: str, article_ids: Sequence[str] | None = None) -> None:
     """``ask --stream``: print the chat model's draft as it grows, then the checked answer and its sources."""
     from assistant.types import Draft
 
     shown, attempt = "", 1
-    for event in qa.stream(question):
+    for event in qa.stream(question, article_ids=article_ids):
         if isinstance(event, Draft):
             if event.attempt != attempt:  # the retry starts over, on a line of its own on stdout too (piped)
                 if shown:
@@ -534,9 +538,10 @@ def _feedback(qa: Any, args: argparse.Namespace) -> int:
     """``article-qa feedback count|export``."""
     log_ = qa.feedback
     if args.action == "count":
-        rows = log_.entries()
-        up = sum(r["liked"] for r in rows)
-        print(f"{_plural(up, 'answer')} marked right, {len(rows) - up} marked wrong ({log_.path})")
+        latest = log_.verdicts()
+        up = sum(r["liked"] for r in latest.values())
+        print(f"{_plural(len(latest), 'question')} rated: {up} right, {len(latest) - up} wrong (each question's "
+              f"latest verdict, of {_plural(len(log_.entries()), 'click')}; {log_.path})")  # fmt: skip
         return 0
     if args.out is None:
         print("article-qa: feedback export needs --out FILE.jsonl (the test set to write)", file=sys.stderr)
@@ -625,10 +630,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _feedback(qa, args)
         elif args.command == "ask":
             _ensure_sample(qa)
+            ids = args.article_ids
             if args.stream:
-                _stream_answer(qa, args.question)
+                _stream_answer(qa, args.question, ids)
             else:
-                answer = qa.ask(args.question) if args.json else _ask_with_progress(qa, args.question)
+                answer = (
+                    qa.ask(args.question, article_ids=ids) if args.json else _ask_with_progress(qa, args.question, ids)
+                )
                 if args.json:
                     print(json.dumps(answer.to_dict(), ensure_ascii=False))
                 else:

@@ -132,12 +132,20 @@ class FeedbackLog:
                     log.warning("%s:%d is not a feedback line: skipped", self.path, number)
         return rows
 
+    def verdicts(self) -> dict[str, dict[str, Any]]:
+        """The latest line for each question (a reader who changes their mind: the last click counts), by a
+        key of 12 hex digits of the question's SHA-256, in the order the questions were first rated."""
+        latest: dict[str, dict[str, Any]] = {}
+        for row in self.entries():
+            latest[hashlib.sha256(row["question"].strip().encode("utf-8")).hexdigest()[:12]] = row
+        return latest
+
     def export_wrong(self, out: str | Path) -> int:
         """Write the questions marked wrong (thumbs down) as a JSONL test set for ``article-qa eval``.
 
         Each line: ``{"id", "question", "lang", "answerable": null, "answers": [], "marked_wrong",
-        "article_ids", "time"}``; ``id`` is ``feedback-`` and a hash of the question, so a question marked
-        wrong twice is written once (its latest verdict). A question marked wrong and later right is left out.
+        "article_ids", "time"}``; ``id`` is ``feedback-`` and the key of :meth:`verdicts`: a question is
+        written once, if its latest verdict is wrong (marked wrong and later right: left out).
 
         Returns:
             How many questions were written.
@@ -145,11 +153,7 @@ class FeedbackLog:
         Raises:
             AssistantError: If ``out`` cannot be written.
         """
-        latest: dict[str, dict[str, Any]] = {}
-        for row in self.entries():
-            key = hashlib.sha256(row["question"].strip().encode("utf-8")).hexdigest()[:12]
-            latest[key] = row
-        wrong = [(key, row) for key, row in latest.items() if not row["liked"]]
+        wrong = [(key, row) for key, row in self.verdicts().items() if not row["liked"]]
         lines = [
             json.dumps(
                 {

@@ -164,6 +164,14 @@ LEAD_SENTENCES = 3
 NEW_PASSAGE_BONUS = 0.05
 
 
+#: A topic's summary keeps to sentences whose cosine similarity to the topic is within this of the closest's.
+TOPIC_MARGIN = 0.03
+
+
+def _plain(text: str) -> str:
+    return " ".join(normalize(text).strip().lstrip("#").strip(" .:").split())
+
+
 def summary_length(sentences: int) -> int:
     """How many sentences summarise an article of ``sentences`` quotable ones: 2 up to 5, 3 up to 15, else 4."""
     return MIN_SENTENCES if sentences <= 5 else 3 if sentences <= 15 else MAX_SENTENCES
@@ -177,6 +185,7 @@ def select_sentences(
     count: int | None = None,
     mmr_lambda: float = MMR_LAMBDA,
     new_passage_bonus: float = NEW_PASSAGE_BONUS,
+    leave_out: Sequence[str] = (),
 ) -> list[SummarySentence]:
     """The sentences that summarise ``passages`` (one article's), in article order.
 
@@ -190,18 +199,22 @@ def select_sentences(
         count: How many sentences; default :func:`summary_length` of the quotable sentences (at most
             :data:`MAX_SENTENCES`; a topic's summary at most 3).
         mmr_lambda: Closeness against redundancy, in [0, 1].
-        new_passage_bonus: Added to a sentence's closeness when no chosen sentence is from its passage.
+        new_passage_bonus: Added to a sentence's closeness when no chosen sentence is from its passage
+            (a whole article's summary only: a topic's keeps to what is closest to it).
+        leave_out: Texts never chosen (the article's title, which its first sentence may repeat), compared
+            normalised and without Markdown's heading marks.
 
     Returns:
         Up to ``count`` sentences of at least :data:`assistant.answer.MIN_QUOTE_WORDS` words, never two
         whose embeddings are nearly the same; ``[]`` when no sentence has a stored embedding.
     """
+    left_out = {_plain(t) for t in leave_out}
     candidates: list[tuple[Passage, int, int]] = []
     for p in sorted(passages, key=lambda p: p.char_start):
         for a, b in p.sentences:
-            if (p.passage_id, a, b) in vectors and len(
-                p.text[a - p.char_start : b - p.char_start].split()
-            ) >= MIN_QUOTE_WORDS:
+            text = p.text[a - p.char_start : b - p.char_start]
+            quotable = len(text.split()) >= MIN_QUOTE_WORDS and _plain(text) not in left_out
+            if quotable and (p.passage_id, a, b) in vectors:
                 candidates.append((p, a, b))
     if not candidates:
         return []
@@ -211,7 +224,12 @@ def select_sentences(
         target = centroid / (np.linalg.norm(centroid) or 1.0)
     else:
         target = np.asarray(query, dtype=np.float32)
+        new_passage_bonus = 0.0
     closeness = matrix @ target
+    if query is not None:  # a topic: only the sentences about as close to it as the closest one
+        near = [i for i in range(len(candidates)) if closeness[i] >= closeness.max() - TOPIC_MARGIN]
+        candidates = [candidates[i] for i in near]
+        matrix, closeness = matrix[near], closeness[near]
     want = count or min(summary_length(len(candidates)), MAX_SENTENCES if query is None else 3)
     chosen: list[int] = []
     if query is None:  # a whole article opens with its lead: the most central of its first sentences (not a caption)
@@ -241,19 +259,27 @@ def select_sentences(
     ]
 
 
-#: Most articles summarised in one answer; with more in scope and no way to tell which is meant, the
-#: reply asks to choose.
+#: Most articles summarised in one answer when none is chosen; with more in scope and no way to tell which
+#: is meant, the reply asks to choose.
 MAX_SUMMARISED_ARTICLES = 3
+#: Most articles summarised in one answer when they are chosen (one block each).
+MAX_CHOSEN_SUMMARIES = 5
 #: Lead of each article's block, per question language ({title}: the article's title, quoted).
 SUMMARY_LEAD: dict[Language, str] = {"ar": "ملخص {title}:", "en": "Summary of {title}:"}
 #: The same for a part of it ({topic}: the part, as the message names it).
 TOPIC_LEAD: dict[Language, str] = {"ar": "ما يقوله {title} عن {topic}:", "en": "What {title} says about {topic}:"}
-#: The reply when more than :data:`MAX_SUMMARISED_ARTICLES` articles are in scope ({count}: how many).
+#: The reply when more than :data:`MAX_SUMMARISED_ARTICLES` articles are in scope and none is chosen
+#: ({count}: how many).
 CHOOSE_ARTICLE: dict[Language, str] = {
     "ar": "يضم نطاق السؤال {count} من المقالات: اختر المقال الذي تريد ملخصه في «اسأل عن» (أو ‎--article‎ في سطر الأوامر)، "
     "أو اسأل عن جزء منه، مثل «لخص ما ورد عن التجارة».",
     "en": "{count} articles are in scope: choose the one to summarise under “Ask about” (--article on the "
     "command line), or ask about a part of it, e.g. “summarise the part about trade”.",
+}
+#: The same when more than :data:`MAX_CHOSEN_SUMMARIES` are chosen.
+CHOOSE_FEWER: dict[Language, str] = {
+    "ar": "اخترت {count} من المقالات، والملخص الواحد يشمل 5 منها على الأكثر: اختر عدداً أقل.",
+    "en": "{count} articles are chosen; one summary covers at most 5 of them: choose fewer.",
 }
 _QUOTE_MARKS: dict[Language, tuple[str, str]] = {"ar": ("«", "»"), "en": ("“", "”")}
 
@@ -305,7 +331,8 @@ def summary_answer(
     return Answer(question, language, "\n\n".join(blocks), abstained=False, citations=citations, summary=True)
 
 
-def choose_article(question: str, language: Language, count: int) -> Answer:
-    """The reply asking which article to summarise (:data:`CHOOSE_ARTICLE`): abstained, ``"several_articles"``."""
-    text = CHOOSE_ARTICLE[language].format(count=count)
+def choose_article(question: str, language: Language, count: int, *, chosen: bool = False) -> Answer:
+    """The reply asking which article to summarise (:data:`CHOOSE_ARTICLE`; :data:`CHOOSE_FEWER` when ``chosen``
+    ones were too many): abstained, ``"several_articles"``."""
+    text = (CHOOSE_FEWER if chosen else CHOOSE_ARTICLE)[language].format(count=count)
     return Answer(question, language, text, abstained=True, reason="several_articles", summary=True)

@@ -76,3 +76,24 @@ def test_a_login_without_a_password_is_refused(tmp_path, capsys):
     assert "auth (--auth, ARTICLE_QA_AUTH)" in err and "reader" not in err, (
         "what was typed for a password is not echoed"
     )
+
+
+def test_ask_about_one_article_and_count_feedback(tmp_path, capsys):
+    store = str(tmp_path / "s")
+    other = tmp_path / "harbour.md"
+    other.write_text(
+        "# Harbour reopens\n\nThe harbour reopened on Friday with new piers for the fishing boats.\n\n"
+        "The town spent four million dollars on the work, which took two years.\n",
+        encoding="utf-8",
+    )
+    assert main(["ingest", str(other), "--store", store]) == 0
+    assert main(["ask", "لخص المقال", "--article", "harbour", "--json", "--store", store]) == 0
+    data = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert data["summary"] and {c["article_id"] for c in data["citations"]} == {"harbour"}
+    assert "Harbour reopens" not in [c["quote"] for c in data["citations"]], "the title is no sentence of it"
+    assert main(["ask", "لخص المقال", "--article", "nope", "--store", store]) == 1
+    assert "no article 'nope' is stored" in capsys.readouterr().err
+    assert main(["feedback", "count", "--store", store]) == 0
+    assert "0 questions rated" in capsys.readouterr().out
+    assert main(["feedback", "export", "--store", store]) == 1
+    assert "needs --out" in capsys.readouterr().err

@@ -48,6 +48,7 @@ def test_damaged_lines_are_skipped_and_a_question_marked_wrong_twice_is_exported
     log.record(answer("How much did trade grow?"), liked=True)  # marked right later: not exported
     log.record(answer("Who signed?"), liked=True)
     assert len(log.entries()) == 5 and "not a JSON line" in caplog.text
+    assert [r["liked"] for r in log.verdicts().values()] == [False, True, True], "each question's latest verdict"
     out = tmp_path / "wrong.jsonl"
     assert log.export_wrong(out) == 1
     (q,) = load_eval_set(out).questions
@@ -79,3 +80,18 @@ def test_the_feedback_file_sits_beside_an_embedded_store_and_a_conversation_expo
     assert document["turns"][1]["short_answer"]["char_start"] == met.short_answer.char_start  # type: ignore[union-attr]
     with pytest.raises(AssistantError, match="markdown"):
         Assistant.export_conversation([met], "pdf")  # type: ignore[arg-type]
+
+
+def test_feedback_of_the_wrong_type_is_refused_before_anything_is_written(sample_assistant, tmp_path):
+    from assistant import Assistant as A
+
+    qa = A.build(sample_assistant.embeddings, tmp_path / "store")
+    met = answer("When?")
+    for bad in ({"liked": "no"}, {"liked": True, "article_ids": "football"}, {"liked": True, "comment": 5}):
+        with pytest.raises(AssistantError):
+            qa.record_feedback(met, **bad)
+    with pytest.raises(AssistantError):
+        qa.record_feedback("an answer", True)  # type: ignore[arg-type]
+    assert not qa.feedback.path.exists()
+    with pytest.raises(AssistantError, match="list of the Answers"):
+        Assistant.export_conversation("text")  # type: ignore[arg-type]

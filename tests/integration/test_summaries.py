@@ -66,10 +66,13 @@ def test_several_articles_one_summary_each_and_a_reply_that_asks_to_choose_among
     assert both.text.count("Summary of ") == 2 and "“Cup final”" in both.text
     assert {c.article_id for c in both.citations} == {"health", "football"}
     assert both.text.index("Ministers agree") < both.text.index("Cup final"), "in the order chosen"
-    # A conversation about one article: "what is this article about?" is about that one.
+    # A conversation about one article: "what is this article about?" is about that one, also after a
+    # summary request (its own words find no article).
     history = [("Who scored the winning goal?", "According to the article: ...")]
     followed = assistant.ask("What is this article about?", history)
     assert {c.article_id for c in followed.citations} == {"football"}
+    again = assistant.ask("tl;dr", [*history, ("What is this article about?", followed.text)])
+    assert {c.article_id for c in again.citations} == {"football"}
     # The three stored, none chosen and no conversation: all three summarised.
     every = assistant.ask("لخص المقال")
     assert {c.article_id for c in every.citations} == {"health", "football", sample_article.article_id}
@@ -77,6 +80,8 @@ def test_several_articles_one_summary_each_and_a_reply_that_asks_to_choose_among
         assistant.ingest_text(HEALTH.replace("Geneva", f"city {i}"), f"health-{i}")
     many = assistant.ask("لخص المقال")
     assert many.abstained and many.reason == "several_articles" and "اختر" in many.text
+    four = assistant.ask("summarise these", article_ids=[a["article_id"] for a in assistant.list_articles()])
+    assert len({c.article_id for c in four.citations}) == 4, "chosen articles: up to 5 summarised"
     topic = assistant.ask("What does the article say about the winning goal?")
     assert {c.article_id for c in topic.citations} == {"football"}, "a topic finds its article among many"
     with pytest.raises(UnknownArticleError):
