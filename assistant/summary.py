@@ -52,6 +52,11 @@ _AR_SUMMARY = re.compile(
             rf"(?:ماذا|ما الذي|ايش|شو|وش)\s+(?:ي|بي)?(?:قول|تناول|ذكر|حكي|تكلم)\s+{_ARTICLE}",
             r"(?:اهم|ابرز)\s+(?:ما|النقاط|الافكار|الاحداث|المعلومات)\s*(?:في|جاء|ورد|ذكر|$)",
             r"(?:النقاط|الافكار)\s+(?:ال)?(?:رئيسيه|اساسيه|مهمه)",
+            # colloquial: "اعطني فكرة عن المقال", "وش سالفة المقال؟", "ايش القصة؟", "عطني الزبدة", "الخبر ده عن ايه؟"
+            rf"(?:اعطني|اعطيني|عطني|هات|ابي|ابغي|بدي)\s+(?:لي\s+)?(?:فكره|الزبده|الخلاصه|نبذه)(?:\s+عن\s+{_ARTICLE})?\s*(?:$|[?.!])",
+            rf"(?:وش|ايش|شو|ايه|ما)\s+(?:سالفه|قصه|حكايه|الحكايه|القصه|السالفه)(?:\s+{_ARTICLE})?\s*(?:$|[?.!])",
+            rf"{_ARTICLE}\s+(?:ده|دا|هذا|هاد)?\s*(?:بيتكلم|يتكلم|بيحكي|يحكي)?\s*(?:عن|على)\s+{_WHAT}\s*(?:$|[?.!])",
+            rf"(?:اهم|ابرز)\s+ما\s+(?:تناوله|ذكره|قاله|جاء في|ورد في)\s+{_ARTICLE}",
         ]
     )
 )
@@ -59,6 +64,8 @@ _EN_SUMMARY = re.compile(
     r"\b(?:summari[sz](?:e|ing)|sum (?:it |this |that )?up|tl;? ?dr|gist|in a nutshell|recap"
     r"|(?:give|write|show|want|need|get|provide|a|short|brief|quick)(?: me)? (?:a |the )?(?:short |brief |quick )?summary"
     r"|^summary\b|\bsummary(?: please| pls)?[.!?]*$"
+    r"|what happened in (?:this|the) (?:article|story|piece|report|news)\b|what(?:'s| is) the story(?: here)?\s*[.?!]*$"
+    r"|break (?:it|this) down|brief me|fill me in"
     r"|overview|(?:main|key) (?:points?|ideas?|takeaways?|facts)(?! (?:of|in|from) (?!(?:this|the|that) (?:article|story|piece|text|report|news)))|highlights"
     r"|what(?:'s|s| is| are)? (?:this|the|that|it)(?: (?:article|story|piece|text|report|news|item|post))? (?:all )?about\b\s*[.?!]*$"
     r"|what(?:'s|s| is) (?:the|its) (?:main |central )?(?:topic|subject|idea|point)(?: of (?:this|the) (?:article|story|piece|text|report))?\s*[.?!]*$"
