@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,6 +59,7 @@ from ingest.types import Article, Passage
 from vectorstore.chroma import PassageStore
 
 if TYPE_CHECKING:
+    import numpy as np
     from langchain_core.language_models import BaseChatModel
     from langchain_core.retrievers import BaseRetriever
     from langchain_core.runnables import Runnable
@@ -461,14 +462,16 @@ class Assistant:
         answer = summary_answer(question, language, chosen, asked.topic)
         if generative is None or answer.abstained:
             return AnswerTrace(answer, hits)
-        cited = list(dict.fromkeys(c.passage_id for c in answer.citations))
-        by_id = {s.passage.passage_id: s.passage for summary in chosen for s in summary.sentences}
-        top = [RetrievedPassage(by_id[i], 1.0) for i in cited]
-        stored = self.retriever.sentence_vectors(cited)
+        # The chosen sentences' passages, in article order, each scored by its closest chosen sentence.
+        by_id: dict[str, RetrievedPassage] = {}
+        for s in (s for summary in chosen for s in summary.sentences):
+            known = by_id.get(s.passage.passage_id)
+            by_id[s.passage.passage_id] = RetrievedPassage(s.passage, max(s.score, known.score if known else -1.0))
+        top = list(by_id.values())
+        stored = self.retriever.sentence_vectors(list(by_id))
         generated = yield from generative.answer(question, question, language, top, stored)
         if generated.answer is not None and not generated.answer.abstained:
-            notes = generated.notes
-            return AnswerTrace(dataclasses.replace(generated.answer, notes=notes, summary=True), hits)
+            return AnswerTrace(dataclasses.replace(generated.answer, summary=True), hits)
         lead = (
             FALLBACK_LEAD[language]
             if generated.waited is None
@@ -481,8 +484,13 @@ class Assistant:
         )
 
     def _article_summary(
-        self, article_id: str, passages: Sequence[Passage], vectors: Any, query: Any = None
+        self,
+        article_id: str,
+        passages: Sequence[Passage],
+        vectors: Mapping[tuple[str, int, int], np.ndarray],
+        query: np.ndarray | None = None,
     ) -> ArticleSummary:
+        """One article's summary (:func:`assistant.summary.select_sentences`), its title left out of it."""
         title = (self.store.article_metadata(article_id) or {}).get("title")
         chosen = select_sentences(passages, vectors, query=query, leave_out=[title] if title else ())
         return ArticleSummary(article_id, title or None, chosen)

@@ -108,6 +108,7 @@ def test_with_a_chat_model_the_summary_is_written_from_the_chosen_sentences_and_
     assert any("كأس العالم" in s for s in answer.unsupported_sentences)
     for c in answer.citations:
         assert qa.article_text(c.article_id)[c.char_start : c.char_end] == c.quote
+        assert 0.5 < c.score < 0.999, "the closeness of the passage's chosen sentence to the centroid"
     declining = sample_assistant.with_chat_model(
         GenericFakeChatModel(messages=itertools.cycle([NOT_IN_ARTICLE])), name="fake"
     )
