@@ -509,9 +509,10 @@ def export_files(answers: Sequence[Answer], directory: str | Path | None = None)
 
     folder = Path(directory or tempfile.mkdtemp(prefix="article-qa-export-"))
     paths = []
-    for fmt, suffix in (("markdown", "md"), ("json", "json")):
+    for suffix, document in (("md", Assistant.export_conversation(answers, "markdown")),
+                             ("json", Assistant.export_conversation(answers, "json"))):  # fmt: skip
         path = folder / f"article-qa-chat.{suffix}"
-        path.write_text(Assistant.export_conversation(answers, fmt), encoding="utf-8")  # type: ignore[arg-type]
+        path.write_text(document, encoding="utf-8")
         paths.append(str(path))
     return paths
 

